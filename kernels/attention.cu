@@ -1,0 +1,442 @@
+/* Masked prefill attention (FlashAttention-2 style online softmax) on
+ * tensor cores: Q, K, V, O bf16; scores, softmax and accumulation fp32.
+ *
+ * Variant defines (harness/attn_variant.h documents and validates them):
+ *   HEAD_DIM      64, 72, 128, 256, 512 (72 is padded to 80 with zeros)
+ *   BLOCK_M       query rows per block (multiple of 16)
+ *   BLOCK_N       keys per k tile
+ *   WARPS         warps per block
+ *   STAGES        1: load a K/V tile, then compute; 2: prefetch the next
+ *                 K/V tile with cp.async while computing this one
+ *   MASK_STORAGE  PF_MASK_DENSE / BITMAP / WINDOW / SPANS (attention_mask.h)
+ *   INDPTR_T      int or long long
+ *   TILE_SKIP     0: visit every k tile, mask every element;
+ *                 1: skip EMPTY tiles, no mask reads on FULL tiles
+ *
+ * Grid (num_work, num_qo_heads): block = one (request, q tile) of one head.
+ *
+ * Work split: the warps form a WSM x WSN grid. Warp (wm, wn) owns the
+ * MT_W*16 query rows starting at wm*MT_W*16; it computes S for WARP_KEYS
+ * keys of those rows (its key slice) and O for WARP_COLS output columns
+ * (its column slice). Row statistics (max, sum) are reduced across the WSN
+ * warps of a row group through shared memory, and P goes through shared
+ * memory as bf16 so each warp multiplies full P rows by its V column slice.
+ * This keeps the per-thread O accumulator at BLOCK_M*D/(32*WARPS) floats,
+ * which is what lets HEAD_DIM 256/512 run without spilling.
+ *
+ * Dynamic shared memory (bf16 rows of ROW_STRIDE elements; the 16-byte pad
+ * staggers rows across banks for ldmatrix), in this order — keep
+ * pf_attn_variant_smem_bytes in harness/attn_variant.c in sync:
+ *   Q  [BLOCK_M][ROW_STRIDE]
+ *   K  [STAGES][BLOCK_N][ROW_STRIDE]
+ *   V  [STAGES][BLOCK_N][ROW_STRIDE]
+ *   P  [BLOCK_M][P_STRIDE]          bf16 probabilities
+ *   RED[WSN][BLOCK_M] float         only when WSN > 1 */
+#include "pf_dialect.h"
+#include "attention_params.h"
+
+#if !defined(HEAD_DIM) || !defined(BLOCK_M) || !defined(BLOCK_N) || !defined(WARPS) || \
+    !defined(STAGES) || !defined(MASK_STORAGE) || !defined(INDPTR_T) || !defined(TILE_SKIP)
+#error "attention.cu needs HEAD_DIM, BLOCK_M, BLOCK_N, WARPS, STAGES, MASK_STORAGE, INDPTR_T, TILE_SKIP"
+#endif
+
+#include "attention_mask.h"
+
+#define D_PAD ((HEAD_DIM + 15) / 16 * 16)
+#define ROW_STRIDE (D_PAD + 8)
+#define P_STRIDE (BLOCK_N + 8)
+#define THREADS (WARPS * 32)
+#define M_TILES (BLOCK_M / 16)
+#define WSM (M_TILES < WARPS ? M_TILES : WARPS)
+#define WSN (WARPS / WSM)
+#define MT_W (M_TILES / WSM)       /* 16-row tiles per warp */
+#define WARP_KEYS (BLOCK_N / WSN)
+#define NT_S (WARP_KEYS / 8)       /* n8 tiles of S per warp */
+#define WARP_COLS (D_PAD / WSN)
+#define NT_O (WARP_COLS / 8)       /* n8 tiles of O per warp */
+#define K_STEPS (D_PAD / 16)
+#define PV_STEPS (BLOCK_N / 16)
+#define ROW_CHUNKS (D_PAD / 8)     /* 16-byte chunks per smem row */
+#define DATA_CHUNKS (HEAD_DIM / 8) /* chunks that hold data (HEAD_DIM % 8 == 0) */
+#define LN2 0.69314718055994530942f
+
+#if BLOCK_M % 16 != 0 || BLOCK_N % 16 != 0 || WARP_KEYS % 8 != 0 || WARP_COLS % 8 != 0 || \
+    HEAD_DIM % 8 != 0
+#error "invalid attention variant (see pf_attn_variant_valid)"
+#endif
+
+PF_DEVICE INDPTR_T attn_indptr(const void *base, int i)
+{
+    return ((const INDPTR_T *)base)[i];
+}
+
+/* Copy rows [0, ROWS) of a tile into shared memory with cp.async: row r
+ * lives at gmem + r * gstride (elements); rows >= valid_rows and the pad
+ * columns of HEAD_DIM 72 are zero-filled without touching global memory. */
+PF_DEVICE void attn_load_tile(pf_bf16 *smem, const pf_bf16 *gmem, long long gstride, int rows,
+                              int valid_rows, const void *any_gmem, int tid)
+{
+    for (int c = tid; c < rows * ROW_CHUNKS; c += THREADS) {
+        int r = c / ROW_CHUNKS, ch = c % ROW_CHUNKS;
+        pf_bf16 *dst = smem + r * ROW_STRIDE + ch * 8;
+        if (r < valid_rows && ch < DATA_CHUNKS)
+            pf_cp_async_16(dst, gmem + r * gstride + ch * 8);
+        else
+            pf_cp_async_16_zfill(dst, any_gmem, 0);
+    }
+}
+
+#if TILE_SKIP
+/* Next k tile at or after kt that is not EMPTY. */
+PF_DEVICE int attn_next_tile(const unsigned char *classes, int kt, int n_kt)
+{
+    while (kt < n_kt && classes[kt] == PF_TILE_EMPTY)
+        kt++;
+    return kt;
+}
+#endif
+
+PF_KERNEL_BOUNDED(attention, pf_attn_params, p, THREADS)
+{
+    PF_DYNAMIC_SHARED(unsigned char, smem);
+    pf_bf16 *sQ = (pf_bf16 *)smem;
+    pf_bf16 *sK = sQ + BLOCK_M * ROW_STRIDE;
+    pf_bf16 *sV = sK + STAGES * BLOCK_N * ROW_STRIDE;
+    pf_bf16 *sP = sV + STAGES * BLOCK_N * ROW_STRIDE;
+#if WSN > 1
+    float *sRed = (float *)(sP + BLOCK_M * P_STRIDE);
+#endif
+
+    const int tid = (int)threadIdx.x;
+    const int lane = tid & 31, warp = tid >> 5;
+    const int wm = warp / WSN, wn = warp % WSN;
+    const int g = lane >> 2, tig = lane & 3; /* mma groupID, thread in group */
+
+    const int work = (int)blockIdx.x, head = (int)blockIdx.y;
+    const int req = p.work_request[work], qt = p.work_qtile[work];
+    const int kv_head = head / (p.num_qo_heads / p.num_kv_heads);
+    const long long qo_start = (long long)attn_indptr(p.qo_indptr, req);
+    const int q_len = (int)((long long)attn_indptr(p.qo_indptr, req + 1) - qo_start);
+    const long long kv_start = (long long)attn_indptr(p.kv_indptr, req);
+    const int kv_len = (int)((long long)attn_indptr(p.kv_indptr, req + 1) - kv_start);
+    const int q0 = qt * BLOCK_M;
+    const int q_rows = pf_min_i(BLOCK_M, q_len - q0);
+    const int n_kt = (kv_len + BLOCK_N - 1) / BLOCK_N;
+
+    attn_mask_view mv;
+    mv.mask = p.mask;
+    mv.group_ids = p.group_ids;
+    mv.mask_base = MASK_STORAGE == PF_MASK_SPANS ? (INDPTR_T)0 : attn_indptr(p.mask_indptr, req);
+    mv.kv_start = kv_start;
+    mv.kv_len = kv_len;
+    mv.prefix = kv_len - q_len;
+    mv.band_left = p.band_left;
+    mv.band_right = p.band_right;
+    mv.band_stride = p.band_stride;
+    mv.band_past = p.band_past;
+    mv.use_causal = p.use_causal;
+    mv.use_same = p.use_same;
+    mv.window = p.window;
+
+#if TILE_SKIP
+    const unsigned char *classes =
+        p.tile_class + (long long)attn_indptr(p.tile_indptr, req) + (long long)qt * n_kt;
+    int kt = attn_next_tile(classes, 0, n_kt);
+#else
+    int kt = 0;
+#endif
+
+    const pf_bf16 *gQ = (const pf_bf16 *)p.q;
+    const pf_bf16 *gK = (const pf_bf16 *)p.k;
+    const pf_bf16 *gV = (const pf_bf16 *)p.v;
+    const long long q_stride = (long long)p.num_qo_heads * HEAD_DIM;
+    const long long kv_stride = (long long)p.num_kv_heads * HEAD_DIM;
+    const pf_bf16 *gQ_tile = gQ + (qo_start + q0) * q_stride + (long long)head * HEAD_DIM;
+    const pf_bf16 *gK_head = gK + kv_start * kv_stride + (long long)kv_head * HEAD_DIM;
+    const pf_bf16 *gV_head = gV + kv_start * kv_stride + (long long)kv_head * HEAD_DIM;
+
+    attn_load_tile(sQ, gQ_tile, q_stride, BLOCK_M, q_rows, gQ, tid);
+    if (kt < n_kt) {
+        int k0 = kt * BLOCK_N;
+        attn_load_tile(sK, gK_head + k0 * kv_stride, kv_stride, BLOCK_N, kv_len - k0, gK, tid);
+        attn_load_tile(sV, gV_head + k0 * kv_stride, kv_stride, BLOCK_N, kv_len - k0, gV, tid);
+    }
+    pf_cp_async_commit();
+
+    float o_acc[MT_W][NT_O][4];
+    float m_row[MT_W][2], l_row[MT_W][2];
+    PF_UNROLL
+    for (int mt = 0; mt < MT_W; mt++) {
+        PF_UNROLL
+        for (int nt = 0; nt < NT_O; nt++) {
+            PF_UNROLL
+            for (int e = 0; e < 4; e++)
+                o_acc[mt][nt][e] = 0.0f;
+        }
+        m_row[mt][0] = m_row[mt][1] = -INFINITY;
+        l_row[mt][0] = l_row[mt][1] = 0.0f;
+    }
+
+    const float scale_log2 = p.sm_scale_log2;
+    int stage = 0;
+    while (kt < n_kt) {
+#if TILE_SKIP
+        const int kt_next = attn_next_tile(classes, kt + 1, n_kt);
+        const int full_tile = classes[kt] == PF_TILE_FULL;
+#else
+        const int kt_next = kt + 1;
+        const int full_tile = 0;
+#endif
+#if STAGES == 2
+        if (kt_next < n_kt) {
+            int k1 = kt_next * BLOCK_N;
+            attn_load_tile(sK + (stage ^ 1) * BLOCK_N * ROW_STRIDE, gK_head + k1 * kv_stride,
+                           kv_stride, BLOCK_N, kv_len - k1, gK, tid);
+            attn_load_tile(sV + (stage ^ 1) * BLOCK_N * ROW_STRIDE, gV_head + k1 * kv_stride,
+                           kv_stride, BLOCK_N, kv_len - k1, gV, tid);
+            pf_cp_async_commit();
+            pf_cp_async_wait(1);
+        } else {
+            pf_cp_async_wait(0);
+        }
+#else
+        pf_cp_async_wait(0);
+#endif
+        __syncthreads();
+
+        const pf_bf16 *sKs = sK + stage * BLOCK_N * ROW_STRIDE;
+        const pf_bf16 *sVs = sV + stage * BLOCK_N * ROW_STRIDE;
+        const int k0 = kt * BLOCK_N;
+
+        /* ---- S = Q K^T for this warp's rows and key slice */
+        float s_acc[MT_W][NT_S][4];
+        PF_UNROLL
+        for (int mt = 0; mt < MT_W; mt++) {
+            PF_UNROLL
+            for (int nt = 0; nt < NT_S; nt++) {
+                PF_UNROLL
+                for (int e = 0; e < 4; e++)
+                    s_acc[mt][nt][e] = 0.0f;
+            }
+        }
+        PF_UNROLL
+        for (int ks = 0; ks < K_STEPS; ks++) {
+            uint32_t a[MT_W][4];
+            PF_UNROLL
+            for (int mt = 0; mt < MT_W; mt++) {
+                int row = (wm * MT_W + mt) * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
+                int col = ks * 16 + (lane >> 4) * 8;
+                pf_ldmatrix_x4(a[mt], sQ + row * ROW_STRIDE + col);
+            }
+            PF_UNROLL
+            for (int np = 0; np < NT_S / 2; np++) {
+                uint32_t b[4];
+                int key = wn * WARP_KEYS + np * 16 + (lane & 7) + (lane >> 4) * 8;
+                int col = ks * 16 + ((lane >> 3) & 1) * 8;
+                pf_ldmatrix_x4(b, sKs + key * ROW_STRIDE + col);
+                PF_UNROLL
+                for (int mt = 0; mt < MT_W; mt++) {
+                    pf_mma_m16n8k16_bf16(s_acc[mt][2 * np], a[mt], b, s_acc[mt][2 * np]);
+                    pf_mma_m16n8k16_bf16(s_acc[mt][2 * np + 1], a[mt], b + 2, s_acc[mt][2 * np + 1]);
+                }
+            }
+#if NT_S % 2
+            {
+                uint32_t b[2];
+                int key = wn * WARP_KEYS + (NT_S - 1) * 8 + (lane & 7);
+                int col = ks * 16 + ((lane >> 3) & 1) * 8;
+                pf_ldmatrix_x2(b, sKs + key * ROW_STRIDE + col);
+                PF_UNROLL
+                for (int mt = 0; mt < MT_W; mt++)
+                    pf_mma_m16n8k16_bf16(s_acc[mt][NT_S - 1], a[mt], b, s_acc[mt][NT_S - 1]);
+            }
+#endif
+        }
+
+        /* ---- mask, scale to log2 units, row max of this warp's slice */
+        float row_max[MT_W][2];
+        PF_UNROLL
+        for (int mt = 0; mt < MT_W; mt++) {
+            row_max[mt][0] = row_max[mt][1] = -INFINITY;
+            PF_UNROLL
+            for (int h = 0; h < 2; h++) {
+                const int i = q0 + (wm * MT_W + mt) * 16 + g + h * 8;
+                PF_UNROLL
+                for (int nt = 0; nt < NT_S; nt++) {
+                    PF_UNROLL
+                    for (int e = 0; e < 2; e++) {
+                        const int k = k0 + wn * WARP_KEYS + nt * 8 + tig * 2 + e;
+                        int ok = i < q_len && k < kv_len;
+                        if (ok && !full_tile)
+                            ok = attn_mask_allowed(&mv, i, k);
+                        float s = ok ? s_acc[mt][nt][h * 2 + e] * scale_log2 : -INFINITY;
+                        s_acc[mt][nt][h * 2 + e] = s;
+                        row_max[mt][h] = fmaxf(row_max[mt][h], s);
+                    }
+                }
+                row_max[mt][h] = fmaxf(row_max[mt][h], __shfl_xor_sync(0xffffffffu, row_max[mt][h], 1));
+                row_max[mt][h] = fmaxf(row_max[mt][h], __shfl_xor_sync(0xffffffffu, row_max[mt][h], 2));
+            }
+        }
+#if WSN > 1
+        /* combine the row maxima of the WSN warps sharing these rows */
+        if (tig == 0) {
+            PF_UNROLL
+            for (int mt = 0; mt < MT_W; mt++) {
+                PF_UNROLL
+                for (int h = 0; h < 2; h++)
+                    sRed[wn * BLOCK_M + (wm * MT_W + mt) * 16 + g + h * 8] = row_max[mt][h];
+            }
+        }
+        __syncthreads();
+        PF_UNROLL
+        for (int mt = 0; mt < MT_W; mt++) {
+            PF_UNROLL
+            for (int h = 0; h < 2; h++) {
+                const int row = (wm * MT_W + mt) * 16 + g + h * 8;
+                float mx = -INFINITY;
+                PF_UNROLL
+                for (int w = 0; w < WSN; w++)
+                    mx = fmaxf(mx, sRed[w * BLOCK_M + row]);
+                row_max[mt][h] = mx;
+            }
+        }
+#endif
+
+        /* ---- online softmax: P = exp2(S - m), rescale O and l by alpha */
+        PF_UNROLL
+        for (int mt = 0; mt < MT_W; mt++) {
+            PF_UNROLL
+            for (int h = 0; h < 2; h++) {
+                const float m_new = fmaxf(m_row[mt][h], row_max[mt][h]);
+                /* a row with no allowed key so far keeps m = -inf: subtract 0
+                 * instead so exp2 gives 0, not NaN */
+                const float m_use = m_new == -INFINITY ? 0.0f : m_new;
+                const float alpha = exp2f(m_row[mt][h] - m_use);
+                m_row[mt][h] = m_new;
+                const int row = (wm * MT_W + mt) * 16 + g + h * 8;
+                float sum = 0.0f;
+                PF_UNROLL
+                for (int nt = 0; nt < NT_S; nt++) {
+                    const float p0 = exp2f(s_acc[mt][nt][h * 2] - m_use);
+                    const float p1 = exp2f(s_acc[mt][nt][h * 2 + 1] - m_use);
+                    sum += p0 + p1;
+                    const int col = wn * WARP_KEYS + nt * 8 + tig * 2;
+                    *(uint32_t *)(sP + row * P_STRIDE + col) = pf_pack_bf16x2(p0, p1);
+                }
+                l_row[mt][h] = l_row[mt][h] * alpha + sum;
+                PF_UNROLL
+                for (int nt = 0; nt < NT_O; nt++) {
+                    o_acc[mt][nt][h * 2] *= alpha;
+                    o_acc[mt][nt][h * 2 + 1] *= alpha;
+                }
+            }
+        }
+        __syncthreads();
+
+        /* ---- O += P V for this warp's rows and column slice */
+        PF_UNROLL
+        for (int ks = 0; ks < PV_STEPS; ks++) {
+            uint32_t a[MT_W][4];
+            PF_UNROLL
+            for (int mt = 0; mt < MT_W; mt++) {
+                int row = (wm * MT_W + mt) * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
+                int col = ks * 16 + (lane >> 4) * 8;
+                pf_ldmatrix_x4(a[mt], sP + row * P_STRIDE + col);
+            }
+            const int krow = ks * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
+            PF_UNROLL
+            for (int np = 0; np < NT_O / 2; np++) {
+                uint32_t b[4];
+                int col = wn * WARP_COLS + np * 16 + (lane >> 4) * 8;
+                pf_ldmatrix_x4_trans(b, sVs + krow * ROW_STRIDE + col);
+                PF_UNROLL
+                for (int mt = 0; mt < MT_W; mt++) {
+                    pf_mma_m16n8k16_bf16(o_acc[mt][2 * np], a[mt], b, o_acc[mt][2 * np]);
+                    pf_mma_m16n8k16_bf16(o_acc[mt][2 * np + 1], a[mt], b + 2, o_acc[mt][2 * np + 1]);
+                }
+            }
+#if NT_O % 2
+            {
+                uint32_t b[2];
+                int col = wn * WARP_COLS + (NT_O - 1) * 8;
+                pf_ldmatrix_x2_trans(b, sVs + krow * ROW_STRIDE + col);
+                PF_UNROLL
+                for (int mt = 0; mt < MT_W; mt++)
+                    pf_mma_m16n8k16_bf16(o_acc[mt][NT_O - 1], a[mt], b, o_acc[mt][NT_O - 1]);
+            }
+#endif
+        }
+        __syncthreads(); /* P and this K/V stage are overwritten next */
+
+        kt = kt_next;
+#if STAGES == 2
+        stage ^= 1;
+#else
+        if (kt < n_kt) {
+            int k1 = kt * BLOCK_N;
+            attn_load_tile(sK, gK_head + k1 * kv_stride, kv_stride, BLOCK_N, kv_len - k1, gK, tid);
+            attn_load_tile(sV, gV_head + k1 * kv_stride, kv_stride, BLOCK_N, kv_len - k1, gV, tid);
+            pf_cp_async_commit();
+        }
+#endif
+    }
+    pf_cp_async_wait(0); /* no copy may still target shared memory at exit */
+
+    /* ---- epilogue: full row sums, O / l, LSE */
+    PF_UNROLL
+    for (int mt = 0; mt < MT_W; mt++) {
+        PF_UNROLL
+        for (int h = 0; h < 2; h++) {
+            l_row[mt][h] += __shfl_xor_sync(0xffffffffu, l_row[mt][h], 1);
+            l_row[mt][h] += __shfl_xor_sync(0xffffffffu, l_row[mt][h], 2);
+        }
+    }
+#if WSN > 1
+    if (tig == 0) {
+        PF_UNROLL
+        for (int mt = 0; mt < MT_W; mt++) {
+            PF_UNROLL
+            for (int h = 0; h < 2; h++)
+                sRed[wn * BLOCK_M + (wm * MT_W + mt) * 16 + g + h * 8] = l_row[mt][h];
+        }
+    }
+    __syncthreads();
+    PF_UNROLL
+    for (int mt = 0; mt < MT_W; mt++) {
+        PF_UNROLL
+        for (int h = 0; h < 2; h++) {
+            const int row = (wm * MT_W + mt) * 16 + g + h * 8;
+            float l = 0.0f;
+            PF_UNROLL
+            for (int w = 0; w < WSN; w++)
+                l += sRed[w * BLOCK_M + row];
+            l_row[mt][h] = l;
+        }
+    }
+#endif
+
+    pf_bf16 *gO = (pf_bf16 *)p.o;
+    PF_UNROLL
+    for (int mt = 0; mt < MT_W; mt++) {
+        PF_UNROLL
+        for (int h = 0; h < 2; h++) {
+            const int i = q0 + (wm * MT_W + mt) * 16 + g + h * 8;
+            if (i >= q_len)
+                continue;
+            const float l = l_row[mt][h];
+            const float inv = l > 0.0f ? 1.0f / l : 0.0f;
+            pf_bf16 *orow = gO + (qo_start + i) * q_stride + (long long)head * HEAD_DIM;
+            PF_UNROLL
+            for (int nt = 0; nt < NT_O; nt++) {
+                const int col = wn * WARP_COLS + nt * 8 + tig * 2;
+                if (col < HEAD_DIM)
+                    *(uint32_t *)(orow + col) =
+                        pf_pack_bf16x2(o_acc[mt][nt][h * 2] * inv, o_acc[mt][nt][h * 2 + 1] * inv);
+            }
+            if (p.lse && wn == 0 && tig == 0)
+                p.lse[(qo_start + i) * p.num_qo_heads + head] =
+                    l > 0.0f ? (m_row[mt][h] + log2f(l)) * LN2 : -INFINITY;
+        }
+    }
+}

@@ -1,0 +1,66 @@
+#!/bin/bash
+# Set up pftune on a Debian/Ubuntu machine with the CUDA 13 toolkit at
+# /usr/local/cuda (a GPU is optional): install missing packages, build.
+#
+#   tools/setup.sh          install what is missing, build build/ (optimized, -Werror)
+#   tools/setup.sh --test   also build build-asan/ (ASan+UBSan) and run every
+#                           test except the GPU ones (ctest -LE gpu)
+#
+# Idempotent and quick when everything is present: packages are checked with
+# dpkg -s first, and cmake rebuilds only what changed.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+run_tests=0
+for arg in "$@"; do
+    case "$arg" in
+        --test) run_tests=1 ;;
+        -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "setup.sh: unknown option '$arg' (use --test or --help)" >&2; exit 2 ;;
+    esac
+done
+
+say() { echo "setup: $*"; }
+jobs=$(nproc 2>/dev/null || echo 2)
+
+# 1. packages
+packages=(build-essential cmake pkg-config libjansson-dev libopenblas-dev libxxhash-dev gnuplot-nox)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]}"
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+    say "packages present"
+fi
+
+# 2. CUDA toolkit (NVRTC, nvJitLink, cuBLASLt, CUPTI; no driver needed)
+cuda=${CUDA_HOME:-/usr/local/cuda}
+if [ ! -f "$cuda/include/nvrtc.h" ]; then
+    echo "setup: no CUDA toolkit at $cuda (install CUDA 13 there or set CUDA_HOME)" >&2
+    exit 1
+fi
+export CUDAToolkit_ROOT=$cuda
+# CMake's CUDA::nvrtc target drags in the libcuda *stub*; the binary must
+# start without a driver, so keep only libraries actually used. (Sanitizer
+# links otherwise turn --as-needed off and record libcuda.so.1.)
+as_needed=(-DCMAKE_SHARED_LINKER_FLAGS=-Wl,--as-needed -DCMAKE_EXE_LINKER_FLAGS=-Wl,--as-needed)
+
+# 3. build: the binary ...
+say "building build/ (optimized, -Werror)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPF_WERROR=ON "${as_needed[@]}" >/dev/null
+cmake --build build -j"$jobs"
+
+[ "$run_tests" = 1 ] || { say "done: build/pftune"; exit 0; }
+
+# ... and the sanitizer build the tests run on
+say "building build-asan/ (ASan + UBSan)"
+cmake -S . -B build-asan -DPF_SANITIZE=ON -DPF_WERROR=ON "${as_needed[@]}" >/dev/null
+cmake --build build-asan -j"$jobs"
+say "running tests (all labels except gpu)"
+ctest --test-dir build-asan --output-on-failure -LE gpu -j"$jobs"
