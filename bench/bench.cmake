@@ -5,3 +5,4 @@ target_link_libraries(emu_bench PRIVATE pftune_core)
 add_test(NAME bench.emu_bench COMMAND emu_bench)
 set_tests_properties(bench.emu_bench PROPERTIES LABELS bench
   ENVIRONMENT "PFTUNE_CACHE_DIR=${CMAKE_BINARY_DIR}/test-cache;PFTUNE_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
+include(${CMAKE_SOURCE_DIR}/bench/attention_bench.cmake OPTIONAL)

@@ -33,8 +33,9 @@ typedef struct pf_attn_variant {
     "BLOCK_M, BLOCK_N, WARPS, STAGES, MASK_STORAGE, INDPTR_T, TILE_SKIP, HEAD_DIM"
 
 /* Per-thread fp32 accumulator budget (S tile part + O part) above which a
- * variant is refused: beyond it NVRTC spills on sm_80/sm_90. */
-#define PF_ATTN_MAX_ACC_FLOATS 160
+ * variant is refused: measured with NVRTC (CUDA 13), 136 floats already
+ * spill at 255 registers on sm_80/sm_90 (HEAD_DIM 512), 128 do not. */
+#define PF_ATTN_MAX_ACC_FLOATS 128
 
 /* Is head_dim one the family supports? */
 int pf_attn_head_dim_supported(int head_dim);

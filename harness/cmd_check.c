@@ -297,9 +297,12 @@ static int print_summary(FILE *f, const check_work *w, const check_result *res, 
         if (res[i].ok && res[i].rel_frob > worst)
             worst = res[i].rel_frob;
     }
-    fprintf(f, "check: %d of %d variants passed, %d failed (worst passing error %.1e, "
-               "tolerance %.0e; seed %llu; %.1f s wall, %s timing)\n",
-            w->n_items - failed, w->n_items, failed, worst, PF_CHECK_TOLERANCE,
+    char worst_text[48] = "";
+    if (failed < w->n_items)
+        snprintf(worst_text, sizeof worst_text, "worst passing error %.1e, ", worst);
+    fprintf(f, "check: %d of %d variants passed, %d failed (%stolerance %.0e; seed %llu; "
+               "%.1f s wall, %s timing)\n",
+            w->n_items - failed, w->n_items, failed, worst_text, PF_CHECK_TOLERANCE,
             (unsigned long long)w->seed, wall, w->backend);
     for (int i = 0; i < w->n_items && failed; i++) {
         if (res[i].ok)

@@ -33,7 +33,12 @@ static json_t *props_json(const pf_device_props *p)
 
 static void print_props(const char *id, const pf_device_props *p)
 {
-    printf("  %s: %s (sm_%d%d)\n", id, p->name, p->cc_major, p->cc_minor);
+    char arch[16];
+    snprintf(arch, sizeof arch, "sm_%d%d", p->cc_major, p->cc_minor);
+    if (strstr(p->name, arch)) /* the emu's name already says which arch */
+        printf("  %s: %s\n", id, p->name);
+    else
+        printf("  %s: %s (%s)\n", id, p->name, arch);
     printf("    SMs %d, max threads/block %d, warp %d, registers/SM %d\n", p->sm_count,
            p->max_threads_per_block, p->warp_size, p->regs_per_sm);
     printf("    shared memory: %zu KiB/block (opt-in %zu KiB), %zu KiB/SM\n",

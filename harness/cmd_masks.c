@@ -49,8 +49,9 @@ static int parse_args(int argc, char **argv, masks_args *a)
                 "Print the mask metadata bytes of each storage (dense, bitmap, window, spans)\n"
                 "for full and sliding layers, computed without allocating, and whether an\n"
                 "int32 indptr can address them.");
-    c.examples = "pftune masks --seq 131072\n"
-                 "pftune masks --layout 't20,i256,t30;t100|t40,i64,t5' --rule gemma4 --json";
+    c.examples = "  pftune masks --seq 131072\n"
+                 "  pftune masks --layout 't20,i256,t30;t100|t40,i64,t5' --rule gemma4 --json\n"
+                 "  pftune masks --layout-file mm_token_type_ids.npy --window 512\n";
     const char *val;
     int o;
     while ((o = pf_cli_next(&c, &val)) != PF_CLI_DONE) {

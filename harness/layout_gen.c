@@ -1,8 +1,10 @@
 /* Layout generators: periodic (benchmarks, `pftune masks --seq`) and random
  * (tests: odd sizes and the edge cases masks get wrong). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "layout.h"
+#include "layout_internal.h"
 #include "pf_error.h"
 
 int pf_layout_gen_periodic(int n_req, int64_t seq_len, int64_t img_tokens, int64_t every,
@@ -16,30 +18,43 @@ int pf_layout_gen_periodic(int n_req, int64_t seq_len, int64_t img_tokens, int64
                             (long long)(PF_LAYOUT_MAX_TOKENS / n_req));
     if (img_tokens < 0 || (img_tokens > 0 && every <= 0))
         return pf_error_set("layout: periodic images need image tokens >= 0 and a period > 0");
-    int64_t total = seq_len * n_req;
-    int64_t *types = malloc((size_t)total * sizeof(*types));
-    int64_t *lens = malloc((size_t)n_req * sizeof(*lens));
-    if (!types || !lens) {
-        free(types);
-        free(lens);
+    /* One request's spans, shared by all requests (built as spans, so a
+     * long sequence costs no per-token scratch). */
+    int64_t max_spans = img_tokens > 0 ? 2 * (seq_len / every + 1) : 1;
+    if (max_spans > (int64_t)1 << 26)
+        return pf_error_set("layout: period %lld is too short for %lld tokens", (long long)every,
+                            (long long)seq_len);
+    pf_span *one = malloc((size_t)max_spans * sizeof(*one));
+    int n = 0;
+    if (!one)
         return pf_error_set("layout: out of memory");
-    }
-    for (int r = 0; r < n_req; r++) {
-        int64_t *t = types + (int64_t)r * seq_len;
-        int64_t pos = 0;
-        lens[r] = seq_len;
-        while (pos < seq_len) {
-            int64_t text = img_tokens > 0 && every < seq_len - pos ? every : seq_len - pos;
-            for (int64_t i = 0; i < text; i++)
-                t[pos++] = PF_TOK_TEXT;
-            if (img_tokens > 0 && pos + img_tokens <= seq_len)
-                for (int64_t i = 0; i < img_tokens; i++)
-                    t[pos++] = PF_TOK_IMAGE;
+    for (int64_t pos = 0; pos < seq_len;) {
+        int64_t text = img_tokens > 0 && every < seq_len - pos ? every : seq_len - pos;
+        one[n++] = (pf_span){PF_TOK_TEXT, text};
+        pos += text;
+        if (img_tokens > 0 && pos + img_tokens <= seq_len) {
+            one[n++] = (pf_span){PF_TOK_IMAGE, img_tokens};
+            pos += img_tokens;
         }
     }
-    int rc = pf_layout_from_types(n_req, lens, NULL, types, out);
-    free(types);
-    free(lens);
+    pf_span *spans = malloc((size_t)n * (size_t)n_req * sizeof(*spans));
+    int *first = malloc(((size_t)n_req + 1) * sizeof(*first));
+    int64_t *prefix = calloc((size_t)n_req, sizeof(*prefix));
+    int rc = -1;
+    if (!spans || !first || !prefix || (int64_t)n * n_req > INT32_MAX) {
+        pf_error_set("layout: out of memory");
+        goto done;
+    }
+    for (int r = 0; r <= n_req; r++)
+        first[r] = r * n;
+    for (int r = 0; r < n_req; r++)
+        memcpy(spans + (size_t)r * (size_t)n, one, (size_t)n * sizeof(*one));
+    rc = pf_layout_from_spans(n_req, first, spans, prefix, out);
+done:
+    free(one);
+    free(spans);
+    free(first);
+    free(prefix);
     return rc;
 }
 

@@ -11,23 +11,33 @@
 #include "npy.h"
 #include "pf_error.h"
 
-/* Growable int64 array. */
-typedef struct i64vec {
-    int64_t *v;
-    size_t n, cap;
-} i64vec;
+/* Spans of all requests being collected (token_types arrive run-length
+ * encoded), so a huge count costs nothing until the layout is built. */
+typedef struct json_acc {
+    pf_span *spans;
+    int n_spans, cap_spans;
+    int *first;      /* [n_req+1] */
+    int64_t *prefix; /* [n_req] */
+    int64_t total;
+} json_acc;
 
-static int vec_push(i64vec *a, int64_t x)
+static int add_tokens(json_acc *a, int type, int64_t n)
 {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 64;
-        int64_t *v = realloc(a->v, cap * sizeof(*v));
-        if (!v)
+    if (n > PF_LAYOUT_MAX_TOKENS - a->total)
+        return pf_error_set("layout: more than %lld tokens in total",
+                            (long long)PF_LAYOUT_MAX_TOKENS);
+    a->total += n;
+    if (a->n_spans == a->cap_spans) {
+        int cap = a->cap_spans ? a->cap_spans * 2 : 64;
+        pf_span *sp = realloc(a->spans, (size_t)cap * sizeof(*sp));
+        if (!sp)
             return pf_error_set("layout: out of memory");
-        a->v = v;
-        a->cap = cap;
+        a->spans = sp;
+        a->cap_spans = cap;
     }
-    a->v[a->n++] = x;
+    a->spans[a->n_spans].type = type;
+    a->spans[a->n_spans].count = n;
+    a->n_spans++;
     return 0;
 }
 
@@ -39,56 +49,54 @@ static int span_kind(const char *s)
     return k && s[0] ? (int)(k - "tiva") : -1;
 }
 
-/* Append the token types of one JSON request to `types`. */
-static int json_request_types(json_t *jr, int r, i64vec *types, int64_t *len)
+/* Append the spans of one JSON request; *len = its token count. */
+static int json_request_spans(json_t *jr, int r, json_acc *a, int64_t *len)
 {
     json_t *spans = json_object_get(jr, "spans");
     json_t *tt = json_object_get(jr, "token_types");
     if ((spans != NULL) == (tt != NULL))
         return pf_error_set("layout: request %d: needs exactly one of \"spans\" or \"token_types\"",
                             r);
-    *len = 0;
+    int64_t before = a->total;
     if (tt) {
         if (!json_is_array(tt))
             return pf_error_set("layout: request %d: \"token_types\" is not an array", r);
-        size_t i;
-        json_t *x;
-        json_array_foreach(tt, i, x) {
+        size_t i, n = json_array_size(tt);
+        for (i = 0; i < n;) {
+            json_t *x = json_array_get(tt, i);
             if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) > 3)
                 return pf_error_set("layout: request %d: token_types[%zu] is not 0..3", r, i);
-            if ((int64_t)types->n >= PF_LAYOUT_MAX_TOKENS)
-                return pf_error_set("layout: more than %lld tokens in total",
-                                    (long long)PF_LAYOUT_MAX_TOKENS);
-            if (vec_push(types, json_integer_value(x)) < 0)
+            size_t j = i + 1; /* run of equal types */
+            while (j < n && json_is_integer(json_array_get(tt, j)) &&
+                   json_integer_value(json_array_get(tt, j)) == json_integer_value(x))
+                j++;
+            if (add_tokens(a, (int)json_integer_value(x), (int64_t)(j - i)) < 0)
                 return -1;
-            (*len)++;
+            i = j;
         }
-        return 0;
-    }
-    if (!json_is_array(spans))
-        return pf_error_set("layout: request %d: \"spans\" is not an array", r);
-    size_t i;
-    json_t *s;
-    json_array_foreach(spans, i, s) {
-        json_t *k = json_array_get(s, 0), *c = json_array_get(s, 1);
-        if (!json_is_array(s) || json_array_size(s) != 2 || !json_is_string(k) ||
-            !json_is_integer(c))
-            return pf_error_set("layout: request %d: spans[%zu] is not [\"t|i|v|a\", count]", r, i);
-        int kind = span_kind(json_string_value(k));
-        if (kind < 0)
-            return pf_error_set("layout: request %d: spans[%zu]: unknown span kind '%s' "
-                                "(expected t, i, v, a)", r, i, json_string_value(k));
-        json_int_t n = json_integer_value(c);
-        if (n <= 0)
-            return pf_error_set("layout: request %d: spans[%zu]: count must be positive", r, i);
-        if (n > PF_LAYOUT_MAX_TOKENS - (int64_t)types->n)
-            return pf_error_set("layout: more than %lld tokens in total",
-                                (long long)PF_LAYOUT_MAX_TOKENS);
-        for (json_int_t j = 0; j < n; j++)
-            if (vec_push(types, kind) < 0)
+    } else {
+        if (!json_is_array(spans))
+            return pf_error_set("layout: request %d: \"spans\" is not an array", r);
+        size_t i;
+        json_t *sp;
+        json_array_foreach(spans, i, sp) {
+            json_t *k = json_array_get(sp, 0), *c = json_array_get(sp, 1);
+            if (!json_is_array(sp) || json_array_size(sp) != 2 || !json_is_string(k) ||
+                !json_is_integer(c))
+                return pf_error_set("layout: request %d: spans[%zu] is not [\"t|i|v|a\", count]",
+                                    r, i);
+            int kind = span_kind(json_string_value(k));
+            if (kind < 0)
+                return pf_error_set("layout: request %d: spans[%zu]: unknown span kind '%s' "
+                                    "(expected t, i, v, a)", r, i, json_string_value(k));
+            if (json_integer_value(c) <= 0)
+                return pf_error_set("layout: request %d: spans[%zu]: count must be positive", r,
+                                    i);
+            if (add_tokens(a, kind, (int64_t)json_integer_value(c)) < 0)
                 return -1;
-        *len += n;
+        }
     }
+    *len = a->total - before;
     return 0;
 }
 
@@ -100,16 +108,24 @@ int pf_layout_from_json_text(const char *text, pf_layout **out)
     if (!root)
         return pf_error_set("layout: JSON line %d: %s", jerr.line, jerr.text);
     int rc = -1;
-    i64vec types = {0}, lens = {0}, prefix = {0};
+    json_acc a = {0};
     json_t *reqs = json_object_get(root, "requests");
-    if (!json_is_array(reqs) || json_array_size(reqs) == 0) {
+    size_t n_req = json_array_size(reqs);
+    if (!json_is_array(reqs) || n_req == 0) {
         pf_error_set("layout: JSON needs a non-empty \"requests\" array");
         goto done;
     }
-    if (json_array_size(reqs) > PF_LAYOUT_MAX_REQUESTS) {
+    if (n_req > PF_LAYOUT_MAX_REQUESTS) {
         pf_error_set("layout: more than %d requests", PF_LAYOUT_MAX_REQUESTS);
         goto done;
     }
+    a.first = malloc((n_req + 1) * sizeof(*a.first));
+    a.prefix = malloc(n_req * sizeof(*a.prefix));
+    if (!a.first || !a.prefix) {
+        pf_error_set("layout: out of memory");
+        goto done;
+    }
+    a.first[0] = 0;
     size_t r;
     json_t *jr;
     json_array_foreach(reqs, r, jr) {
@@ -126,7 +142,7 @@ int pf_layout_from_json_text(const char *text, pf_layout **out)
             }
             p = json_integer_value(jp);
         }
-        if (json_request_types(jr, (int)r, &types, &len) < 0)
+        if (json_request_spans(jr, (int)r, &a, &len) < 0)
             goto done;
         if (len == 0) {
             pf_error_set("layout: request %zu: empty request", r);
@@ -137,22 +153,16 @@ int pf_layout_from_json_text(const char *text, pf_layout **out)
                          (long long)p, (long long)len);
             goto done;
         }
-        if (vec_push(&lens, len) < 0 || vec_push(&prefix, p) < 0)
-            goto done;
+        a.prefix[r] = p;
+        a.first[r + 1] = a.n_spans;
     }
-    rc = pf_layout_from_types((int)lens.n, lens.v, prefix.v, types.v, out);
+    rc = pf_layout_from_spans((int)n_req, a.first, a.spans, a.prefix, out);
 done:
-    free(types.v);
-    free(lens.v);
-    free(prefix.v);
+    free(a.spans);
+    free(a.first);
+    free(a.prefix);
     json_decref(root);
     return rc;
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
 /* The whole file as a NUL-terminated string (malloc'd). */
@@ -203,7 +213,13 @@ static int load_json_file(const char *path, pf_layout **out)
     return rc;
 }
 
-int pf_layout_load_npy(const char *path, pf_layout **out);
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int load_npy_file(const char *path, pf_layout **out);
 
 int pf_layout_load(const char *path, pf_layout **out)
 {
@@ -211,7 +227,7 @@ int pf_layout_load(const char *path, pf_layout **out)
     if (ends_with(path, ".json"))
         return load_json_file(path, out);
     if (ends_with(path, ".npy"))
-        return pf_layout_load_npy(path, out);
+        return load_npy_file(path, out);
     return pf_error_set("layout: %s: unknown file type (expected .json or .npy)", path);
 }
 
@@ -243,7 +259,7 @@ int pf_layout_from_npy(const pf_npy *a, pf_layout **out)
     return rc;
 }
 
-int pf_layout_load_npy(const char *path, pf_layout **out)
+static int load_npy_file(const char *path, pf_layout **out)
 {
     *out = NULL;
     pf_npy a;

@@ -10,6 +10,6 @@ foreach(entry "all;64" "all;128" "cover;72" "cover;256" "cover;512")
     list(APPEND args --all)
   endif()
   add_test(NAME verify.check_${kind}_d${dim} COMMAND pftune ${args})
-  set_tests_properties(verify.check_${kind}_d${dim} PROPERTIES LABELS verify TIMEOUT 1500
+  set_tests_properties(verify.check_${kind}_d${dim} PROPERTIES LABELS verify TIMEOUT 1500 PROCESSORS 2
     ENVIRONMENT "PFTUNE_CACHE_DIR=${CMAKE_BINARY_DIR}/test-cache;PFTUNE_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
 endforeach()

@@ -30,3 +30,4 @@ foreach(src ${PF_GPU_TESTS})
   set_tests_properties(gpu.${name} PROPERTIES LABELS gpu
     ENVIRONMENT "PFTUNE_CACHE_DIR=${CMAKE_BINARY_DIR}/test-cache;PFTUNE_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
 endforeach()
+include(${CMAKE_SOURCE_DIR}/tests/check.cmake OPTIONAL)

@@ -189,7 +189,7 @@ CUresult CUDAAPI cuEventElapsedTime(float *ms, CUevent a, CUevent b)
 CUresult CUDAAPI cuModuleLoadData(CUmodule *m, const void *image)
 {
     NEED_CTX();
-    if (memcmp(image, "MOCKCUBIN", 9) != 0)
+    if (strncmp((const char *)image, "MOCKCUBIN", 9) != 0) /* stops at a NUL */
         return CUDA_ERROR_INVALID_IMAGE;
     *m = (CUmodule)(void *)&module_token;
     return CUDA_SUCCESS;

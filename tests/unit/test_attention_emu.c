@@ -40,6 +40,11 @@ static const attn_case cases[] = {
      "MASK_STORAGE=spans,TILE_SKIP=0,WARPS=8,BLOCK_N=32"},
     {"t11,i22,t33,i5", PF_RULE_GEMMA4, PF_LAYER_FULL, 0, 2, 1, 64,
      "MASK_STORAGE=spans,TILE_SKIP=1,BLOCK_M=128,BLOCK_N=32,WARPS=8,INDPTR_T=int64"},
+    /* many EMPTY tiles skipped with the unpipelined load path */
+    {"t200,i40,t90", PF_RULE_GEMMA3, PF_LAYER_SLIDING, 20, 2, 1, 64,
+     "MASK_STORAGE=bitmap,TILE_SKIP=1,STAGES=1,BLOCK_N=32"},
+    {"t9|i33,t61", PF_RULE_GEMMA4, PF_LAYER_SLIDING, 30, 2, 1, 128,
+     "MASK_STORAGE=dense,TILE_SKIP=1,INDPTR_T=int64,WARPS=8"},
 };
 
 static float *random_array(size_t n, uint64_t *state)

@@ -29,9 +29,14 @@ static int build_and_reexec(char **argv)
         perror("mkdtemp");
         return 1;
     }
+    /* PF_CUDA_INCLUDE_DIR may be a CMake list ("a;b"); cuda.h is in the first. */
+    char inc[512];
+    snprintf(inc, sizeof inc, "%s", PF_CUDA_INCLUDE_DIR);
+    inc[strcspn(inc, ";")] = '\0';
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "'%s' -shared -fPIC -O1 -I'%s' -o '%s/libcuda.so.1' '%s/tests/unit/mock_libcuda.c'",
-             PF_HOST_CC, PF_CUDA_INCLUDE_DIR, dir, PF_SOURCE_DIR);
+    snprintf(cmd, sizeof cmd,
+             "'%s' -shared -fPIC -O1 -I'%s' -o '%s/libcuda.so.1' '%s/tests/unit/mock_libcuda.c'",
+             PF_HOST_CC, inc, dir, PF_SOURCE_DIR);
     if (system(cmd) != 0) {
         fprintf(stderr, "cannot build the mock driver: %s\n", cmd);
         return 1;
@@ -94,14 +99,14 @@ static void run_tests(mock_state_t *ms)
     unsigned char *src = malloc(n), *back = malloc(n);
     for (size_t i = 0; i < n; i++)
         src[i] = (unsigned char)rand();
-    pf_dptr a, b;
+    pf_dptr a = 0, b = 0;
     CHECK(ops->alloc(d, n, "a", &a) == 0 && ops->alloc(d, n, "b", &b) == 0);
     CHECK(ops->copy_htod(d, a, src, n, NULL) == 0 && ops->copy_dtod(d, b, a, n, NULL) == 0);
     size_t off = (size_t)rand() % n;
     CHECK(ops->memset8(d, b + off, 0x5a, n - off, NULL) == 0);
     CHECK(ops->copy_dtoh(d, back, b, n, NULL) == 0);
     CHECK(memcmp(back, src, off) == 0 && back[n - 1] == 0x5a);
-    pf_dptr zero;
+    pf_dptr zero = 0;
     CHECK(ops->alloc(d, 0, "empty", &zero) == 0 && zero != 0 && ops->free(d, zero) == 0);
     pf_dptr huge;
     CHECK(ops->alloc(d, (size_t)1 << 40, "huge tensor", &huge) == -1);
@@ -123,7 +128,7 @@ static void run_tests(mock_state_t *ms)
     float *x = malloc((size_t)count * 4), *y = malloc((size_t)count * 4);
     for (int i = 0; i < count; i++)
         x[i] = (float)(rand() % 100);
-    pf_dptr dx;
+    pf_dptr dx = 0;
     CHECK(ops->alloc(d, (size_t)count * 4, "x", &dx) == 0);
     CHECK(ops->copy_htod(d, dx, x, (size_t)count * 4, NULL) == 0);
     work w = {d, m, {dx, (uint32_t)count, 2.0f + (float)(rand() % 3)}};

@@ -57,6 +57,33 @@ static void test_basic(void)
           l->req[0].group_end[0] == 276);
     CHECK(l->req[1].n_groups == 1 && l->req[1].group_begin[0] == 140);
     CHECK(l->max_group_len == 256);
+    /* equality notices a moved prefix, a changed type and a changed length */
+    static const char *other[] = {"t20,i256,t30;t99|t41,i64,t5", "t20,i256,t30;t100|t40,v64,t5",
+                                  "t20,i256,t30;t100|t40,i64,t6", "t20,i256,t30"};
+    for (int i = 0; i < 4; i++) {
+        pf_layout *o;
+        if (parse_ok(other[i], &o)) {
+            CHECK(!pf_layout_equal(l, o));
+            pf_layout_free(o);
+        }
+    }
+    /* the array constructor checks its inputs */
+    int64_t lens[2] = {3, 2}, pre[2] = {0, 2}, types[5] = {0, 1, 1, 0, 0};
+    pf_layout *a;
+    CHECK(pf_layout_from_types(2, lens, pre, types, &a) == -1 && strstr(pf_error_get(), "no new"));
+    pre[1] = 1;
+    CHECK(pf_layout_from_types(2, lens, pre, types, &a) == 0 && a->total_q == 4);
+    pf_layout_free(a);
+    pre[0] = 2; /* cuts the image group at positions 1..2 */
+    CHECK(pf_layout_from_types(2, lens, pre, types, &a) == -1 &&
+          strstr(pf_error_get(), "request 0: cached prefix ends at position 2 inside image group 0 "
+                                 "(positions 1..2)"));
+    types[4] = -1;
+    pre[0] = 0;
+    CHECK(pf_layout_from_types(2, lens, pre, types, &a) == -1 && strstr(pf_error_get(), "0..3"));
+    lens[1] = 0;
+    CHECK(pf_layout_from_types(2, lens, NULL, types, &a) == -1 && strstr(pf_error_get(), "empty"));
+    CHECK(pf_layout_from_types(0, lens, NULL, types, &a) == -1);
     pf_layout_free(l);
 }
 

@@ -1,0 +1,60 @@
+#!/bin/bash
+# `pftune check` catches broken kernels: copies of kernels/ with a planted
+# bug (softmax at half temperature; NaN probabilities) must fail with exit 1,
+# naming the variant and the case, with a replay line and JSON saying so;
+# the unmodified kernels pass with the same command.
+set -u
+PFTUNE=$1
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+src=${PFTUNE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/kernels
+seed=$(( (RANDOM << 15) | RANDOM ))
+args=(check --device emu --head-dim 64 --seed "$seed" --variant MASK_STORAGE=dense,TILE_SKIP=0
+      --variant MASK_STORAGE=spans --cases 3)
+
+# plant NAME DEFINE: kernels/ copy whose attention.cu defines DEFINE after its includes
+plant() {
+    mkdir -p "$tmp/$1"
+    cp -r "$src"/. "$tmp/$1/"
+    local last
+    last=$(grep -n '^#include' "$src/attention.cu" | tail -1 | cut -d: -f1)
+    { head -n "$last" "$src/attention.cu"; echo "$2"; tail -n +$((last + 1)) "$src/attention.cu"; } \
+        >"$tmp/$1/attention.cu"
+}
+
+plant hot '#define exp2f(x) exp2f((x) * 0.5f)'
+plant nan '#define exp2f(x) (0.0f * (x) / 0.0f)'
+
+PFTUNE_KERNEL_DIR="$tmp/hot" "$PFTUNE" "${args[@]}" --json "$tmp/hot.json" >"$tmp/hot.out" 2>&1
+rc=$?
+[ $rc -eq 1 ] || { echo "FAIL: planted temperature bug: exit $rc"; cat "$tmp/hot.out"; fail=1; }
+grep -q '^check: 0 of 2 variants passed, 2 failed' "$tmp/hot.out" || { echo "FAIL: summary"; cat "$tmp/hot.out"; fail=1; }
+grep -q '^FAILED BLOCK_M=.*MASK_STORAGE=dense.*TILE_SKIP=0' "$tmp/hot.out" || { echo "FAIL: dense variant not named"; fail=1; }
+grep -q 'case [a-z0-9-]* (.*layout .*): relative Frobenius error' "$tmp/hot.out" ||
+    { echo "FAIL: the failing case is not described"; cat "$tmp/hot.out"; fail=1; }
+grep -q "replay: pftune check --device emu --seed $seed --variant BLOCK_M=.* --case " "$tmp/hot.out" ||
+    { echo "FAIL: no replay line"; fail=1; }
+grep -q '"failed": 2' "$tmp/hot.json" && grep -q '"ok": false' "$tmp/hot.json" ||
+    { echo "FAIL: JSON does not record the failures"; fail=1; }
+
+# the replay line reproduces the failure on its own
+replay=$(sed -n 's/^    replay: pftune //p' "$tmp/hot.out" | head -1)
+if [ -n "$replay" ]; then
+    # shellcheck disable=SC2086
+    PFTUNE_KERNEL_DIR="$tmp/hot" "$PFTUNE" $replay >"$tmp/replay.out" 2>&1
+    rc=$?
+    [ $rc -eq 1 ] && grep -q '^check: 0 of 1 variants passed' "$tmp/replay.out" ||
+        { echo "FAIL: replay '$replay' exit $rc"; cat "$tmp/replay.out"; fail=1; }
+fi
+
+PFTUNE_KERNEL_DIR="$tmp/nan" "$PFTUNE" "${args[@]}" >"$tmp/nan.out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q 'NaN/Inf outputs, first at row' "$tmp/nan.out" ||
+    { echo "FAIL: planted NaN: exit $rc"; cat "$tmp/nan.out"; fail=1; }
+
+# the real kernels pass the same check
+"$PFTUNE" "${args[@]}" >"$tmp/good.out" 2>&1 || { echo "FAIL: real kernels fail:"; cat "$tmp/good.out"; fail=1; }
+
+[ $fail -eq 0 ] && echo "check_planted: ok"
+exit $fail
