@@ -157,6 +157,12 @@ int main(int argc, char **argv)
            "%d workers)\n",
            size, size, size, best, 2.0 * size * size * size / (best * 1e-3) / 1e9, workers);
     free(h);
+    ops->free(dev, out);
+    ops->free(dev, da);
+    ops->free(dev, db);
+    ops->free(dev, dc);
+    ops->module_unload(dev, sh);
+    ops->module_unload(dev, gm);
     ops->close(dev);
     return 0;
 }

@@ -98,7 +98,8 @@ size_t pf_attn_variant_smem_bytes(const pf_attn_variant *v)
     size_t row = (size_t)pf_attn_head_dim_pad(v->head_dim) + 8; /* bf16 elements */
     size_t q = (size_t)v->block_m * row * 2;
     size_t kv = 2 * (size_t)v->stages * v->block_n * row * 2;
-    size_t p = (size_t)v->block_m * ((size_t)v->block_n + 8) * 2;
+    /* P staging and the row reductions exist only when warps share rows */
+    size_t p = wsn > 1 ? (size_t)v->block_m * ((size_t)v->block_n + 8) * 2 : 0;
     size_t red = wsn > 1 ? (size_t)wsn * v->block_m * 4 : 0;
     return q + kv + p + red;
 }

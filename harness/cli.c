@@ -164,11 +164,17 @@ int pf_cli_next(pf_cli *c, const char **value)
         inline_value = eq ? eq + 1 : NULL;
         snprintf(shown, sizeof shown, "--%s", o->name);
     } else {
-        o = arg[2] == '\0' ? find_short(c, arg[1]) : NULL;
-        if (!o) {
-            /* "-arch" is probably "--arch": suggest among long names */
-            return unknown_option(c, arg, strlen(arg));
+        o = find_short(c, arg[1]);
+        if (find_long(c, arg + 1, strlen(arg + 1)))
+            o = NULL; /* "-arch" means "--arch", not "-a rch" */
+        if (o && arg[2] != '\0') {
+            if (!o->metavar)
+                o = NULL;           /* "-json": not a short flag */
+            else
+                inline_value = arg + 2; /* "-j4" */
         }
+        if (!o) /* "-arch" is probably "--arch": suggest among long names */
+            return unknown_option(c, arg, strlen(arg));
         snprintf(shown, sizeof shown, "-%c", o->short_name);
     }
     if (!o->metavar) {

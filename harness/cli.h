@@ -2,7 +2,7 @@
  *
  * Every command describes its options in a table and pulls them with
  * pf_cli_next(), which gives uniform behaviour across commands:
- *   --name VALUE, --name=VALUE, -x VALUE, flags without values, "--" ends
+ *   --name VALUE, --name=VALUE, -x VALUE, -xVALUE, flags without values, "--" ends
  *   options; --help / -h prints the command's help (built from the table);
  *   unknown options get "pftune: <cmd>: unknown option '--fo' (did you mean
  *   '--foo'?)" and a missing value "option '--arch' needs a value".

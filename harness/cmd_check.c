@@ -92,7 +92,7 @@ typedef struct check_args {
     const char *device, *json, *case_name;
     int dims[MAX_DIMS], n_dims;
     const char *named[MAX_NAMED];
-    int n_named, all, has_seed;
+    int n_named, all, has_seed, dims_given;
     long seed, cases, jobs;
 } check_args;
 
@@ -156,6 +156,7 @@ static int parse_args(int argc, char **argv, check_args *a)
         return pf_cli_usage_error(CMD, "--all and --variant are exclusive");
     if (a->case_name && a->cases)
         return pf_cli_usage_error(CMD, "--case and --cases are exclusive");
+    a->dims_given = a->n_dims > 0;
     if (!a->n_dims) {
         static const int dims[] = {64, 72, 128, 256, 512};
         for (int i = 0; i < 5; i++)
@@ -253,11 +254,12 @@ static void print_header(FILE *f, const check_work *w, long cases, const char *c
             w->backend, w->arch, (unsigned long long)w->seed);
     for (int i = 0; i < w->n_dims; i++) {
         if (strcmp(w->mode, "covering") == 0)
-            fprintf(f, "check: head dim %d: %d variants (covering subset of %d valid)\n",
-                    w->dims[i], w->n_chosen[i], w->n_valid[i]);
+            fprintf(f, "check: head dim %d: %d variant%s (covering subset of %d valid)\n",
+                    w->dims[i], w->n_chosen[i], w->n_chosen[i] == 1 ? "" : "s", w->n_valid[i]);
         else
-            fprintf(f, "check: head dim %d: %d variants (%s; %d valid)\n", w->dims[i],
-                    w->n_chosen[i], strcmp(w->mode, "all") == 0 ? "all" : "named", w->n_valid[i]);
+            fprintf(f, "check: head dim %d: %d variant%s (%s; %d valid)\n", w->dims[i],
+                    w->n_chosen[i], w->n_chosen[i] == 1 ? "" : "s",
+                    strcmp(w->mode, "all") == 0 ? "all" : "named", w->n_valid[i]);
     }
     int total = pf_check_case_count();
     if (case_name)
@@ -280,7 +282,7 @@ static void print_progress(FILE *f, const check_work *w, const check_result *r, 
     const check_item *it = &w->items[r->item];
     int width = w->n_items >= 1000 ? 4 : w->n_items >= 100 ? 3 : w->n_items >= 10 ? 2 : 1;
     fprintf(f, "[%*d/%d] %s %s  err %.1e  (%s %.1f s)\n", width, done, w->n_items, it->text,
-            r->ok ? "ok  " : "FAIL", r->rel_frob, backend, r->seconds);
+            r->ok ? "ok" : "FAIL", r->rel_frob, backend, r->seconds);
     if (!r->ok)
         fprintf(f, "    %s\n", r->message);
     fflush(f);
@@ -407,9 +409,16 @@ static int build_work(const check_args *a, const char *arch, check_work *w)
                     rc = pf_cli_usage_error(CMD, "--variant %s: %s", a->named[i], pf_error_get());
                 else if (chosen[n].head_dim != d)
                     continue; /* names another head dim (HEAD_DIM=...) */
-                else if (!pf_attn_variant_valid(&chosen[n], arch, why, sizeof why))
-                    rc = pf_cli_usage_error(CMD, "--variant %s: invalid variant: %s",
-                                            a->named[i], why);
+                else if (!pf_attn_variant_valid(&chosen[n], arch, why, sizeof why)) {
+                    /* an explicit --head-dim makes it a mistake; across the
+                     * default head dims it just does not apply to this one */
+                    if (a->dims_given)
+                        rc = pf_cli_usage_error(CMD, "--variant %s: invalid variant: %s",
+                                                a->named[i], why);
+                    else
+                        printf("check: note: --variant %s does not apply to head dim %d (%s)\n",
+                               a->named[i], d, why);
+                }
                 else
                     n++;
             }

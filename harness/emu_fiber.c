@@ -36,7 +36,7 @@ void pf_emu_stack_free(pf_emu_stack *s)
     s->map = NULL;
 }
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(PF_EMU_FORCE_UCONTEXT)
 
 /* void pf_emu_ctx_switch_asm(void **save_sp, void *load_sp) */
 __asm__(".text\n"

@@ -6,12 +6,12 @@
 
 #include <stddef.h>
 
-#if !defined(__x86_64__)
+#if !defined(__x86_64__) || defined(PF_EMU_FORCE_UCONTEXT)
 #include <ucontext.h>
 #endif
 
 typedef struct pf_emu_ctx {
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(PF_EMU_FORCE_UCONTEXT)
     void *sp;
 #else
     ucontext_t uc;

@@ -18,8 +18,9 @@ typedef struct pf_emu_launch {
 } pf_emu_launch;
 
 /* Run every block of the launch on the worker pool; returns when all are
- * done. -1 with the first failing block's message (the rest of the grid is
- * skipped). Launches are serialized. */
+ * done, then verifies the canaries of all guarded buffers. -1 with the first
+ * failing block's message (the rest of the grid is skipped) or the damaged
+ * buffer's. Launches are serialized. */
 int pf_emu_launch_run(const pf_emu_launch *L);
 /* Worker threads: PFTUNE_EMU_THREADS, else the number of online cores. */
 int pf_emu_worker_count(void);

@@ -208,8 +208,13 @@ int pf_emu_launch_run(const pf_emu_launch *L)
     snprintf(msg, sizeof msg, "%s", g_pool.msg);
     g_pool.launch = NULL;
     pthread_mutex_unlock(&g_pool.lock);
+    /* Canaries of guarded buffers, still under the launch lock so that a
+     * damaged one is blamed on this kernel (also restores them on failure). */
+    char who[320];
+    snprintf(who, sizeof who, "kernel %s", L->kernel);
+    int rc = pf_emu_guard_check_all(who);
     pthread_mutex_unlock(&g_pool.launch_lock);
     if (failed)
         return pf_error_set("%s", msg);
-    return 0;
+    return rc;
 }

@@ -167,8 +167,7 @@ int pf_jit_compile(const pf_variant *v, pf_jit_result *r)
     char *src = NULL;
     size_t src_size;
     if (pf_jit_read_file(v->source, &src, &src_size) != 0)
-        return pf_error_set("cannot read kernel source '%s': %s", v->source,
-                            errno ? strerror(errno) : "read error");
+        return pf_error_prefix("kernel source");
     if (strlen(src) != src_size) {
         free(src);
         return pf_error_set("kernel source '%s' contains NUL bytes", v->source);

@@ -108,6 +108,10 @@ int pf_jit_emu_build(const pf_variant *v, const char *key, const char *kernel_di
         unlink(tmp);
         return -1;
     }
+    if (status < 0) { /* killed (e.g. out of memory): not the variant's fault, not cached */
+        unlink(tmp);
+        return pf_error_set("host compiler '%s' was killed by a signal", PF_HOST_CC);
+    }
     if (status != 0) {
         unlink(tmp);
         out->valid = 0;

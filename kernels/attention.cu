@@ -18,9 +18,10 @@
  * Work split: the warps form a WSM x WSN grid. Warp (wm, wn) owns the
  * MT_W*16 query rows starting at wm*MT_W*16; it computes S for WARP_KEYS
  * keys of those rows (its key slice) and O for WARP_COLS output columns
- * (its column slice). Row statistics (max, sum) are reduced across the WSN
- * warps of a row group through shared memory, and P goes through shared
- * memory as bf16 so each warp multiplies full P rows by its V column slice.
+ * (its column slice). With WSN > 1, row statistics (max, sum) are reduced
+ * across the WSN warps of a row group through shared memory, and P goes
+ * through shared memory as bf16 so each warp multiplies full P rows by its V
+ * column slice.
  * This keeps the per-thread O accumulator at BLOCK_M*D/(32*WARPS) floats,
  * which is what lets HEAD_DIM 256/512 run without spilling.
  *
@@ -30,8 +31,11 @@
  *   Q  [BLOCK_M][ROW_STRIDE]
  *   K  [STAGES][BLOCK_N][ROW_STRIDE]
  *   V  [STAGES][BLOCK_N][ROW_STRIDE]
- *   P  [BLOCK_M][P_STRIDE]          bf16 probabilities
- *   RED[WSN][BLOCK_M] float         only when WSN > 1 */
+ *   P  [BLOCK_M][P_STRIDE]          bf16 probabilities  } only when WSN > 1;
+ *   RED[WSN][BLOCK_M] float         row max / sum parts } with WSN == 1 a
+ *                                   warp owns whole rows and P stays in
+ *                                   registers (the S accumulator layout is
+ *                                   the A operand layout of the next mma) */
 #include "pf_dialect.h"
 #include "attention_params.h"
 
@@ -96,14 +100,28 @@ PF_DEVICE int attn_next_tile(const unsigned char *classes, int kt, int n_kt)
 }
 #endif
 
-PF_KERNEL_BOUNDED(attention, pf_attn_params, p, THREADS)
+/* Launch bounds. Measured with CUDA 13 ptxas: for head dims up to 128,
+ * without a minimum of resident blocks ptxas caps registers at 96-128 and
+ * spills in the int64 / window variants, while minBlocks = 1 makes them
+ * spill-free at 120-180 registers; for 256/512 the reverse holds (minBlocks
+ * = 1 schedules up to 255 registers and spills, plain bounds stay below). */
+#ifdef __CUDACC_RTC__
+#if D_PAD <= 128
+#define ATTN_MIN_BLOCKS , 1
+#else
+#define ATTN_MIN_BLOCKS
+#endif
+extern "C" __global__ void __launch_bounds__(THREADS ATTN_MIN_BLOCKS) attention(pf_attn_params p)
+#else
+PF_KERNEL(attention, pf_attn_params, p)
+#endif
 {
     PF_DYNAMIC_SHARED(unsigned char, smem);
     pf_bf16 *sQ = (pf_bf16 *)smem;
     pf_bf16 *sK = sQ + BLOCK_M * ROW_STRIDE;
     pf_bf16 *sV = sK + STAGES * BLOCK_N * ROW_STRIDE;
-    pf_bf16 *sP = sV + STAGES * BLOCK_N * ROW_STRIDE;
 #if WSN > 1
+    pf_bf16 *sP = sV + STAGES * BLOCK_N * ROW_STRIDE;
     float *sRed = (float *)(sP + BLOCK_M * P_STRIDE);
 #endif
 
@@ -314,15 +332,22 @@ PF_KERNEL_BOUNDED(attention, pf_attn_params, p, THREADS)
                 const float m_use = m_new == -INFINITY ? 0.0f : m_new;
                 const float alpha = exp2f(m_row[mt][h] - m_use);
                 m_row[mt][h] = m_new;
+#if WSN > 1
                 const int row = (wm * MT_W + mt) * 16 + g + h * 8;
+#endif
                 float sum = 0.0f;
                 PF_UNROLL
                 for (int nt = 0; nt < NT_S; nt++) {
                     const float p0 = exp2f(s_acc[mt][nt][h * 2] - m_use);
                     const float p1 = exp2f(s_acc[mt][nt][h * 2 + 1] - m_use);
                     sum += p0 + p1;
+#if WSN > 1
                     const int col = wn * WARP_KEYS + nt * 8 + tig * 2;
                     *(uint32_t *)(sP + row * P_STRIDE + col) = pf_pack_bf16x2(p0, p1);
+#else
+                    s_acc[mt][nt][h * 2] = p0; /* P stays in registers */
+                    s_acc[mt][nt][h * 2 + 1] = p1;
+#endif
                 }
                 l_row[mt][h] = l_row[mt][h] * alpha + sum;
                 PF_UNROLL
@@ -332,7 +357,9 @@ PF_KERNEL_BOUNDED(attention, pf_attn_params, p, THREADS)
                 }
             }
         }
-        __syncthreads();
+#if WSN > 1
+        __syncthreads(); /* P rows are assembled from WSN warps */
+#endif
 
         /* ---- O += P V for this warp's rows and column slice */
         PF_UNROLL
@@ -340,9 +367,18 @@ PF_KERNEL_BOUNDED(attention, pf_attn_params, p, THREADS)
             uint32_t a[MT_W][4];
             PF_UNROLL
             for (int mt = 0; mt < MT_W; mt++) {
+#if WSN > 1
                 int row = (wm * MT_W + mt) * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
                 int col = ks * 16 + (lane >> 4) * 8;
                 pf_ldmatrix_x4(a[mt], sP + row * P_STRIDE + col);
+#else
+                /* the S accumulator of n8 tiles 2ks, 2ks+1 is the A fragment
+                 * of k step ks (PTX m16n8k16 layouts) */
+                a[mt][0] = pf_pack_bf16x2(s_acc[mt][2 * ks][0], s_acc[mt][2 * ks][1]);
+                a[mt][1] = pf_pack_bf16x2(s_acc[mt][2 * ks][2], s_acc[mt][2 * ks][3]);
+                a[mt][2] = pf_pack_bf16x2(s_acc[mt][2 * ks + 1][0], s_acc[mt][2 * ks + 1][1]);
+                a[mt][3] = pf_pack_bf16x2(s_acc[mt][2 * ks + 1][2], s_acc[mt][2 * ks + 1][3]);
+#endif
             }
             const int krow = ks * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
             PF_UNROLL

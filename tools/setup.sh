@@ -4,7 +4,7 @@
 #
 #   tools/setup.sh          install what is missing, build build/ (optimized, -Werror)
 #   tools/setup.sh --test   also build build-asan/ (ASan+UBSan) and run every
-#                           test except the GPU ones (ctest -LE gpu)
+#                           test but the GPU ones and benchmarks (ctest -LE 'gpu|bench')
 #
 # Idempotent and quick when everything is present: packages are checked with
 # dpkg -s first, and cmake rebuilds only what changed.
@@ -15,7 +15,7 @@ run_tests=0
 for arg in "$@"; do
     case "$arg" in
         --test) run_tests=1 ;;
-        -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) echo "setup.sh: unknown option '$arg' (use --test or --help)" >&2; exit 2 ;;
     esac
 done
@@ -46,21 +46,17 @@ if [ ! -f "$cuda/include/nvrtc.h" ]; then
     exit 1
 fi
 export CUDAToolkit_ROOT=$cuda
-# CMake's CUDA::nvrtc target drags in the libcuda *stub*; the binary must
-# start without a driver, so keep only libraries actually used. (Sanitizer
-# links otherwise turn --as-needed off and record libcuda.so.1.)
-as_needed=(-DCMAKE_SHARED_LINKER_FLAGS=-Wl,--as-needed -DCMAKE_EXE_LINKER_FLAGS=-Wl,--as-needed)
 
 # 3. build: the binary ...
 say "building build/ (optimized, -Werror)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPF_WERROR=ON "${as_needed[@]}" >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPF_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
 
 [ "$run_tests" = 1 ] || { say "done: build/pftune"; exit 0; }
 
 # ... and the sanitizer build the tests run on
 say "building build-asan/ (ASan + UBSan)"
-cmake -S . -B build-asan -DPF_SANITIZE=ON -DPF_WERROR=ON "${as_needed[@]}" >/dev/null
+cmake -S . -B build-asan -DPF_SANITIZE=ON -DPF_WERROR=ON >/dev/null
 cmake --build build-asan -j"$jobs"
-say "running tests (all labels except gpu)"
-ctest --test-dir build-asan --output-on-failure -LE gpu -j"$jobs"
+say "running tests (every label but gpu and bench)"
+ctest --test-dir build-asan --output-on-failure -LE 'gpu|bench' -j"$jobs"

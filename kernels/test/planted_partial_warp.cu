@@ -16,3 +16,16 @@ PF_KERNEL(planted_partial_warp, partial_params, p)
     float v = __shfl_xor_sync(0xffffffffu, (float)t, 1);
     p.out[t] = v;
 }
+
+/* Planted bug: even lanes shuffle while odd lanes vote: two different
+ * collectives in one warp at once. */
+PF_KERNEL(planted_mixed_collective, partial_params, p)
+{
+    int t = (int)threadIdx.x;
+    float v = (float)t;
+    if (t & 1)
+        v = (float)__ballot_sync(0xffffffffu, t > 7);
+    else
+        v = __shfl_xor_sync(0xffffffffu, v, 2);
+    p.out[t] = v;
+}

@@ -72,6 +72,21 @@ PFTUNE_KERNEL_DIR=$tmp/kdir "$PFTUNE" compile --arch sm_80,sm_90 --arch emu --ke
     --cache-dir "$cache" --jobs 3 >"$tmp/multi.txt" 2>"$tmp/err" || { fail "multi-target exit $?"; cat "$tmp/err"; }
 for arch in sm_80 sm_90 emu; do grep -q "^$arch: ok" "$tmp/multi.txt" || fail "multi-target: no '$arch: ok'"; done
 
+# concurrent processes building the same fresh variant into one cache: all
+# succeed with the same key, and the entry they leave serves the next call
+for arch in sm_90 emu; do
+    pids=()
+    for i in 1 2 3 4; do
+        "$PFTUNE" compile --arch $arch --kernel "$K" --define SCALE=777 --cache-dir "$tmp/cc" --json \
+            >"$tmp/cc$i.json" 2>&1 & pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p" || fail "$arch: a concurrent compile failed"; done
+    k1=$(json_field "$tmp/cc1.json" key)
+    for i in 2 3 4; do [ "$(json_field "$tmp/cc$i.json" key)" = "$k1" ] || fail "$arch: concurrent keys differ"; done
+    "$PFTUNE" compile --arch $arch --kernel "$K" --define SCALE=777 --cache-dir "$tmp/cc" --json >"$tmp/cc.json" 2>&1
+    [ "$(json_field "$tmp/cc.json" from_cache)" = true ] || fail "$arch: no hit after concurrent builds"
+done
+
 # --no-cache: compiles (a miss) and writes nothing into the cache
 before=$(ls "$cache" | wc -l)
 "$PFTUNE" compile --arch sm_90 --kernel "$K" --define SCALE=12345 --cache-dir "$cache" --no-cache --json >"$tmp/nc.json" || fail "no-cache exit $?"

@@ -106,7 +106,7 @@ static int expect_valid(const pf_attn_variant *v, const char *arch)
     if (per_thread > PF_ATTN_MAX_ACC_FLOATS)
         return 0;
     long smem = 2L * v->block_m * (dpad + 8) + 4L * v->stages * v->block_n * (dpad + 8) +
-                2L * v->block_m * (v->block_n + 8) + (wsn > 1 ? 4L * wsn * v->block_m : 0);
+                (wsn > 1 ? 2L * v->block_m * (v->block_n + 8) + 4L * wsn * v->block_m : 0);
     return smem <= (strcmp(arch, "sm_80") == 0 ? 163 : 227) * 1024L;
 }
 

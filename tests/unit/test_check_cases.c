@@ -204,6 +204,45 @@ static void test_normal_fill(uint64_t seed)
     CHECK(pf_check_mix(seed, 1) != pf_check_mix(seed, 2));
 }
 
+/* pf_check_compare against a direct computation, NaN/Inf detection, and the
+ * pass criterion on both sides of the tolerance. */
+static void test_compare(uint64_t seed)
+{
+    enum { N = 999 };
+    static float want[N], got[N];
+    pf_check_fill_normal(seed ^ 0x55, want, N);
+    pf_check_fill_normal(seed ^ 0xaa, got, N);
+    for (int i = 0; i < N; i++)
+        got[i] = want[i] + 0.001f * got[i];
+    double num = 0, den = 0, mx = 0;
+    for (int i = 0; i < N; i++) {
+        double d = (double)got[i] - want[i];
+        num += d * d;
+        den += (double)want[i] * want[i];
+        mx = fmax(mx, fabs(d));
+    }
+    pf_check_error e;
+    pf_check_compare(got, want, N, &e);
+    CHECK(fabs(e.rel_frob - sqrt(num / den)) < 1e-12);
+    CHECK(e.max_abs == mx);
+    CHECK(e.nonfinite == 0);
+    CHECK(pf_check_error_ok(&e));
+    /* scale the error past the tolerance */
+    for (int i = 0; i < N; i++)
+        got[i] = want[i] + 20 * (got[i] - want[i]);
+    pf_check_compare(got, want, N, &e);
+    CHECK(e.rel_frob > PF_CHECK_TOLERANCE && !pf_check_error_ok(&e));
+    /* one NaN and one Inf fail even with a tiny error */
+    memcpy(got, want, sizeof got);
+    got[N / 3] = NAN;
+    got[N / 2] = INFINITY;
+    pf_check_compare(got, want, N, &e);
+    CHECK(e.nonfinite == 2 && e.first_bad == N / 3 && !pf_check_error_ok(&e));
+    memcpy(got, want, sizeof got);
+    pf_check_compare(got, want, N, &e);
+    CHECK(e.rel_frob == 0 && pf_check_error_ok(&e));
+}
+
 int main(void)
 {
     uint64_t seed = (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)clock();
@@ -212,5 +251,6 @@ int main(void)
     test_inputs(seed);
     test_random_case(seed);
     test_normal_fill(seed);
+    test_compare(seed);
     return PF_TEST_RESULT();
 }

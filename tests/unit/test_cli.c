@@ -125,6 +125,9 @@ int main(void)
     char *eq[] = {"t", "--arch=sm_80", "--", "--json", NULL};
     CHECK(parse(4, eq, &arch, &json, &jobs, &n_pos) == PF_CLI_DONE);
     CHECK(arch && strcmp(arch, "sm_80") == 0 && json == 0 && n_pos == 1);
+    char *attached[] = {"t", "-asm_86", "-j7", NULL};
+    CHECK(parse(3, attached, &arch, &json, &jobs, &n_pos) == PF_CLI_DONE);
+    CHECK(arch && strcmp(arch, "sm_86") == 0 && jobs && strcmp(jobs, "7") == 0);
 
     /* usage errors (messages go to stderr; the codes are what we check) */
     char *unknown[] = {"t", "--jsno", NULL};
@@ -135,6 +138,8 @@ int main(void)
     CHECK(parse(2, flagval, &arch, &json, &jobs, &n_pos) == PF_CLI_ERROR);
     char *shortbad[] = {"t", "-x", NULL};
     CHECK(parse(2, shortbad, &arch, &json, &jobs, &n_pos) == PF_CLI_ERROR);
+    char *longish[] = {"t", "-arch", "sm_90", NULL}; /* "--arch"? not -a with value "rch" */
+    CHECK(parse(3, longish, &arch, &json, &jobs, &n_pos) == PF_CLI_ERROR);
 
     long v;
     long lo = -(rand() % 100), hi = 100 + rand() % 100, want = lo + rand() % (hi - lo + 1);

@@ -2,7 +2,8 @@
  * threads and buffer: barrier divergence (two call sites, early exit),
  * out-of-bounds global writes (into the guard page and into the rounding
  * slack) and reads before the start, static and dynamic shared-memory
- * overruns, and full-mask collectives of partial warps. The launch returns
+ * overruns, full-mask collectives of partial warps, a shuffle/barrier
+ * deadlock and a fiber stack overflow. The launch returns
  * -1 with the message; the process and the device stay usable (a correct
  * launch afterwards still works). */
 #include <stdio.h>
@@ -188,6 +189,14 @@ static void test_oob_shared(void)
     CHECK(contains(last, "dynamic shared memory (504 bytes)"));
     p.extra = 0;
     CHECK_MSG(launch(m, "planted_oob_dynamic", 1, 128, 128 * sizeof(float), &p, sizeof p) == 0, "%s", last);
+    /* static arrays over 48 KiB: refused, array named */
+    pf_module *big = load("planted_static_too_big.cu");
+    if (big) {
+        CHECK(launch(big, "planted_static_too_big", 1, 128, 0, &p, sizeof p) == -1);
+        CHECK(contains(last, "'huge'"));
+        CHECK(contains(last, "49412 bytes, over the 49152-byte static limit"));
+        ops->module_unload(dev, big);
+    }
     /* over the opt-in limit: refused like on a GPU */
     CHECK(launch(m, "planted_oob_dynamic", 1, 128, 300 * 1024, &p, sizeof p) == -1);
     CHECK(contains(last, "opt-in limit"));
@@ -216,6 +225,10 @@ static void test_partial_warp(void)
     CHECK(launch(m, "planted_partial_warp", 1, 64, 0, &p, sizeof p) == -1);
     CHECK(contains(last, "lane 5"));
     CHECK(contains(last, "exited") || contains(last, "deadlock"));
+    CHECK(launch(m, "planted_mixed_collective", 1, 32, 0, &p, sizeof p) == -1);
+    CHECK(contains(last, "kernel planted_mixed_collective"));
+    CHECK(contains(last, "__ballot_sync") && contains(last, "__shfl_xor_sync"));
+    CHECK(contains(last, "while other lanes wait in"));
     p.exit_lane5 = 0;
     CHECK_MSG(launch(m, "planted_partial_warp", 1, 64, 0, &p, sizeof p) == 0, "%s", last);
     float got[64];
@@ -224,6 +237,35 @@ static void test_partial_warp(void)
     for (int t = 0; t < 64; t++)
         bad += got[t] != (float)(t ^ 1);
     CHECK(bad == 0);
+    ops->free(dev, out);
+    ops->module_unload(dev, m);
+}
+
+typedef struct deadlock_params {
+    float *out;
+    int depth;
+} deadlock_params;
+
+static void test_deadlock_and_stack(void)
+{
+    pf_module *m = load("planted_deadlock.cu");
+    if (!m)
+        return;
+    pf_dptr out;
+    CHECK(ops->alloc(dev, 64 * sizeof(float), "dl.out", &out) == 0);
+    deadlock_params p = {(float *)(uintptr_t)out, 0};
+    CHECK(launch(m, "planted_deadlock", 2, 64, 0, &p, sizeof p) == -1);
+    CHECK(contains(last, "kernel planted_deadlock"));
+    CHECK(contains(last, "deadlock in warp 0"));
+    CHECK(contains(last, "threads 0-15 wait in __shfl_xor_sync"));
+    CHECK(contains(last, "at __syncthreads: 16-31"));
+    /* a shallow recursion is fine; a deep one overflows the fiber stack */
+    p.depth = 10 + rand() % 20;
+    CHECK_MSG(launch(m, "planted_stack_overflow", 1, 32, 0, &p, sizeof p) == 0, "%s", last);
+    p.depth = 2000 + rand() % 1000;
+    CHECK(launch(m, "planted_stack_overflow", 1, 32, 0, &p, sizeof p) == -1);
+    CHECK(contains(last, "kernel planted_stack_overflow"));
+    CHECK(contains(last, "fiber stack overflow"));
     ops->free(dev, out);
     ops->module_unload(dev, m);
 }
@@ -239,6 +281,7 @@ int main(void)
     test_oob_global();
     test_oob_shared();
     test_partial_warp();
+    test_deadlock_and_stack();
     ops->close(dev);
     return PF_TEST_RESULT();
 }
