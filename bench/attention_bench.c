@@ -10,7 +10,10 @@
  * the reason.
  *
  * Usage: attention_bench [--seq N]... [--model 4b|27b]... [--iters N]
- *                        [--max-mask-gib G] [--variant KEY=VAL,...] [--quick] */
+ *                        [--max-mask-gib G] [--variant KEY=VAL,...] [--quick]
+ *                        [--emu-smoke]
+ * --emu-smoke runs the same flow on the emu backend at toy sizes (to test the
+ * benchmark itself on a CPU-only machine; its times are host times). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,13 +42,14 @@ typedef struct bench_opts {
     int iters;
     double max_mask_gib;
     const char *variant;
+    int emu_smoke;
 } bench_opts;
 
 static int usage(const char *msg)
 {
     fprintf(stderr, "attention_bench: %s\n", msg);
     fprintf(stderr, "usage: attention_bench [--seq N]... [--model 4b|27b]... [--iters N] "
-                    "[--max-mask-gib G] [--variant KEY=VAL,...] [--quick]\n");
+                    "[--max-mask-gib G] [--variant KEY=VAL,...] [--quick] [--emu-smoke]\n");
     return 2;
 }
 
@@ -56,7 +60,9 @@ static int parse_args(int argc, char **argv, bench_opts *o)
     o->max_mask_gib = 8.0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--quick")) {
+        if (!strcmp(a, "--emu-smoke")) {
+            o->emu_smoke = 1;
+        } else if (!strcmp(a, "--quick")) {
             o->seqs[0] = 8192;
             o->n_seqs = 1;
         } else if (!strcmp(a, "--seq") && next) {
@@ -161,20 +167,36 @@ int main(int argc, char **argv)
     if (urc)
         return urc;
     char why[512] = "";
-    if (pf_cuda_device_count(why, sizeof why) <= 0) {
-        fprintf(stderr, "attention_bench: needs a CUDA GPU: %s\n", why[0] ? why : "no device");
-        return 1;
-    }
     pf_device *dev = NULL;
-    if (pf_cuda_open(0, &dev)) {
-        fprintf(stderr, "attention_bench: %s\n", pf_error_get());
-        return 1;
+    int64_t image_every = 4096 - 256; /* text tokens between 256-token images */
+    if (o.emu_smoke) {
+        /* toy sizes: an image every 128 tokens so the rule still matters */
+        image_every = 64;
+        o.iters = 1;
+        if (o.n_seqs == 3 && o.seqs[0] == 8192)
+            o.seqs[0] = 200, o.n_seqs = 1;
+        if (o.model_mask == 3)
+            o.model_mask = 1;
+        if (pf_emu_open("sm_90", &dev)) {
+            fprintf(stderr, "attention_bench: %s\n", pf_error_get());
+            return 1;
+        }
+    } else {
+        if (pf_cuda_device_count(why, sizeof why) <= 0) {
+            fprintf(stderr, "attention_bench: needs a CUDA GPU: %s\n", why[0] ? why : "no device");
+            return 1;
+        }
+        if (pf_cuda_open(0, &dev)) {
+            fprintf(stderr, "attention_bench: %s\n", pf_error_get());
+            return 1;
+        }
     }
     pf_device_props pr;
     memset(&pr, 0, sizeof pr);
     pf_device_ops(dev)->props(dev, &pr);
-    printf("device: %s (sm_%d%d, %d SMs, driver %s); timer: cuda events, mean of %d launches\n",
-           pr.name, pr.cc_major, pr.cc_minor, pr.sm_count, pr.driver, o.iters);
+    printf("device: %s [%s] (sm_%d%d, %d SMs, driver %s); timer: %s, mean of %d launches\n",
+           pr.name, pr.backend, pr.cc_major, pr.cc_minor, pr.sm_count, pr.driver,
+           o.emu_smoke ? "emu-host clock (NOT a GPU number)" : "cuda events", o.iters);
     const char *arch = pr.cc_major >= 9 ? "sm_90" : "sm_80";
     printf("useful TFLOP/s = 4*D*Hq per visible (q,k) pair / time; mask = metadata bytes "
            "(mask + indptr + group ids + tile classes)\n");
@@ -184,14 +206,15 @@ int main(int argc, char **argv)
             continue;
         for (int si = 0; si < o.n_seqs; si++) {
             pf_layout *L = NULL;
-            /* a 256-token image every 4K tokens: 3840 text, 256 image, ... */
-            if (pf_layout_gen_periodic(1, o.seqs[si], 256, 4096 - 256, &L)) {
+            /* a 256-token image every 4K tokens: 3840 text, 256 image, ...
+             * (emu smoke: 64-token images after every 64 text tokens) */
+            if (pf_layout_gen_periodic(1, o.seqs[si], o.emu_smoke ? 64 : 256, image_every, &L)) {
                 fprintf(stderr, "attention_bench: %s\n", pf_error_get());
                 return 1;
             }
             for (int layer = 0; layer < 2; layer++) {
                 pf_mask_spec spec = {PF_RULE_GEMMA3, layer ? PF_LAYER_SLIDING : PF_LAYER_FULL,
-                                     layer ? 1024 : 0};
+                                     layer ? (o.emu_smoke ? 50 : 1024) : 0};
                 for (int st = PF_MASK_DENSE; st <= PF_MASK_SPANS; st++)
                     for (int ts = 0; ts < 2; ts++)
                         failures += bench_one(dev, arch, &o, &models[mi], L, spec, st, ts) != 0;

@@ -201,12 +201,12 @@ static int parse_heads(const char *text, int *hq, int *hkv)
     return 0;
 }
 
+/* pf_layout_load picks the format by extension, so that decides. */
 static int is_layout_file(const char *text)
 {
     size_t n = strlen(text);
-    struct stat st;
-    return (n > 4 && (strcmp(text + n - 4, ".npy") == 0 || strcmp(text + n - 5, ".json") == 0)) ||
-           stat(text, &st) == 0;
+    return (n > 4 && strcmp(text + n - 4, ".npy") == 0) ||
+           (n > 5 && strcmp(text + n - 5, ".json") == 0);
 }
 
 /* Read one float array and check its shape against [rows, heads, D]. */

@@ -489,6 +489,7 @@ static void run_item(worker_ctx *wc, int item, check_result *r)
         if (!pc) {
             r->ok = 0;
             r->failed_case = c;
+            r->rel_frob = NAN;
             snprintf(r->message, sizeof r->message, "case setup: %s", pf_error_get());
             break;
         }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "device.h"
 #include "emu_guard.h"
@@ -343,7 +344,8 @@ int pf_emu_open(const char *arch, pf_device **out)
     p->max_threads_per_block = 1024;
     p->warp_size = 32;
     p->l2_bytes = l2;
-    p->mem_bytes = 0;
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    p->mem_bytes = pages > 0 && page > 0 ? (size_t)pages * (size_t)page : 0; /* host RAM */
     p->mem_bandwidth_gbs = 0;
     *out = d;
     return 0;

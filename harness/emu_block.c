@@ -22,6 +22,7 @@
 #endif
 #endif
 #ifdef PF_EMU_ASAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 
@@ -361,6 +362,11 @@ int pf_emu_block_run(pf_emu_block *b, const pf_emu_launch *L, pf_emu_uint3 bidx)
         f->tid = u;
         f->block = b;
         f->asan_fake_stack = NULL;
+#ifdef PF_EMU_ASAN
+        /* A block that failed mid-run leaves ASan shadow markings on the
+         * reused stack; clear them so the next launch starts clean. */
+        __asan_unpoison_memory_region(b->stacks[i].base, b->stacks[i].size);
+#endif
         pf_emu_ctx_init(&f->ctx, &b->stacks[i], fiber_main, f);
         queue_push(b, i);
     }

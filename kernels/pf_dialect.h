@@ -98,8 +98,10 @@ void pf_emu_warp_collective(const void *in, size_t in_size, void *out, size_t ou
 #define __global__
 #define __device__
 #define __host__
-#define __forceinline__ __attribute__((always_inline))
+#define __forceinline__ __attribute__((always_inline)) inline
 #define __restrict__ __restrict
+#define __launch_bounds__(...)
+#define __align__(n) __attribute__((aligned(n)))
 
 /* The kernel plus the entry the launcher looks up (dlsym name__pf_entry). */
 #define PF_KERNEL(name, ParamType, p)                              \

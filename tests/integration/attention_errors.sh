@@ -62,6 +62,7 @@ expect 2 "missing --layout" --head-dim 64 --heads 2:2 --seed 1 --out "$tmp/o.npy
 expect 2 "give all of --q, --k and --v" "${base[@]}" --heads 4:2 --q "$tmp/in/q.npy"
 expect 2 "unknown option '--sed'" "${base[@]}" --heads 4:2 --sed 3
 expect 2 "span 'x3'" --layout 't7,x3' --head-dim 64 --heads 2:2 --seed 1 --out "$tmp/o.npy"
+expect 1 "--layout $tmp/missing.json" --layout "$tmp/missing.json" --head-dim 64 --heads 2:2 --seed 1 --out "$tmp/o.npy"
 # unreadable .npy files
 expect 1 "--q $tmp/missing.npy" "${base[@]}" --heads 4:2 --q "$tmp/missing.npy" --k "$tmp/in/k.npy" --v "$tmp/in/v.npy"
 echo "not a numpy file" >"$tmp/bad.npy"

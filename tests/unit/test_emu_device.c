@@ -37,6 +37,7 @@ static void test_props(void)
     CHECK(ops->props(dev, &p) == 0);
     CHECK(p.cc_major == 9 && p.smem_per_block_optin == 232448 && p.warp_size == 32);
     CHECK(p.max_threads_per_block == 1024 && p.regs_per_sm == 65536);
+    CHECK(p.mem_bytes >= ((size_t)64 << 20)); /* host RAM */
     pf_device *bad = NULL;
     CHECK(pf_emu_open("sm_75x", &bad) == -1 && bad == NULL);
     CHECK(strstr(pf_error_get(), "sm_75x") != NULL);
