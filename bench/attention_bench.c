@@ -151,7 +151,7 @@ static int bench_one(pf_device *dev, const char *arch, const bench_opts *o, cons
         printf("FAILED: %s\n", pf_error_get());
     } else {
         double tflops = pf_attn_useful_flops(&pb) / (ms * 1e-3) / 1e12;
-        printf("%8.1f TFLOP/s %9.3f ms (%s) mask %10.3f MiB  regs %d  %s\n", tflops, ms,
+        printf("%8.2f TFLOP/s %9.3f ms (%s) mask %10.3f MiB  regs %d  %s\n", tflops, ms,
                info->timer, (double)(mbytes + info->tile_class_bytes) / 1048576.0,
                info->res.registers, vs);
     }

@@ -6,10 +6,11 @@
  * BLOCK_M/16), WSN = WARPS/WSM. Warp (wm, wn) owns BLOCK_M/WSM query rows;
  * it computes S = Q K^T for BLOCK_N/WSN keys of those rows and the output O
  * for HEAD_DIM_PAD/WSN columns of them (HEAD_DIM_PAD = HEAD_DIM rounded up
- * to 16: 72 -> 80). P (softmax probabilities, bf16) is staged through shared
- * memory, so splitting keys and output columns over warps bounds the
- * per-thread accumulator (BLOCK_M*HEAD_DIM_PAD/(32*WARPS) floats) for large
- * head dims.
+ * to 16: 72 -> 80). When WSN > 1, P (softmax probabilities, bf16) is staged
+ * through shared memory and row max/sum are reduced there; with WSN == 1 P
+ * stays in registers. Splitting keys and output columns over warps bounds
+ * the per-thread accumulator (BLOCK_M*(BLOCK_N+HEAD_DIM_PAD)/(32*WARPS)
+ * floats) for large head dims.
  *
  * Text form: "BLOCK_M=64,BLOCK_N=64,WARPS=4,STAGES=2,MASK_STORAGE=spans,
  * INDPTR_T=int32,TILE_SKIP=1,HEAD_DIM=128" (keys case-insensitive). */

@@ -58,11 +58,13 @@ int pf_jit_nvrtc_build(const pf_variant *v, const char *src, const char *kernel_
     opts[n] = opt_buf[n], n++;
     opts[n++] = "-std=c++17";
     opts[n++] = "-Xptxas=-v";
-    snprintf(opt_buf[n], sizeof opt_buf[n], "-I%s", kernel_dir);
-    opts[n] = opt_buf[n], n++;
+    /* Quoted includes: the source's own directory first, then the kernel dir
+     * (the order gcc uses for emu, and the order the cache key assumes). */
     char src_dir[1024];
     snprintf(src_dir, sizeof src_dir, "%s", v->source);
     snprintf(opt_buf[n], sizeof opt_buf[n], "-I%s", dirname(src_dir));
+    opts[n] = opt_buf[n], n++;
+    snprintf(opt_buf[n], sizeof opt_buf[n], "-I%s", kernel_dir);
     opts[n] = opt_buf[n], n++;
     /* PF_CUDA_INCLUDE_DIR may be a CMake list ("a;b"). */
     char cuda_inc[1024];

@@ -23,12 +23,13 @@ static const pf_command commands[] = {
 static const struct {
     const char *cmd, *line;
 } examples[] = {
-    {"devices", "pftune devices                      # which backends and GPUs are usable"},
-    {"compile", "pftune compile --arch sm_90 --kernel attention --define HEAD_DIM=128"},
-    {"compile", "pftune compile --arch emu --kernel attention --json"},
-    {"masks", "pftune masks --help"},
-    {"attention", "pftune attention --help"},
-    {"check", "pftune check --help"},
+    {"devices", "pftune devices"},
+    {"compile", "pftune compile --arch sm_80,sm_90 --kernel attention"},
+    {"compile", "pftune compile --arch emu --kernel attention --head-dim 256 --json"},
+    {"masks", "pftune masks --seq 131072"},
+    {"attention", "pftune attention --layout 't20,i64,t9' --heads 8:2 --head-dim 64 --seed 1 \\\n"
+                  "      --compare-reference --device emu --out o.npy"},
+    {"check", "pftune check --device emu --head-dim 64"},
 };
 
 static const pf_command *find_command(const char *name)

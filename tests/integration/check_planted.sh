@@ -53,6 +53,24 @@ rc=$?
 [ $rc -eq 1 ] && grep -q 'NaN/Inf outputs, first at row' "$tmp/nan.out" ||
     { echo "FAIL: planted NaN: exit $rc"; cat "$tmp/nan.out"; fail=1; }
 
+# a mask bug only cached prefixes expose (query position taken without the
+# prefix in the spans reader): the prefix cases catch it, the others cannot
+mkdir -p "$tmp/prefix" && cp -r "$src"/. "$tmp/prefix/"
+if grep -q 'int q = p->prefix + i;' "$src/attention_mask.h"; then
+    sed -i 's/int q = p->prefix + i;/int q = i;/' "$tmp/prefix/attention_mask.h"
+    one=(check --device emu --head-dim 64 --seed "$seed" --variant MASK_STORAGE=spans,TILE_SKIP=0)
+    PFTUNE_KERNEL_DIR="$tmp/prefix" "$PFTUNE" "${one[@]}" --case prefix-full >"$tmp/p1.out" 2>&1
+    rc=$?
+    [ $rc -eq 1 ] && grep -q 'case prefix-full (gemma4 full' "$tmp/p1.out" ||
+        { echo "FAIL: prefix bug not caught by prefix-full: exit $rc"; cat "$tmp/p1.out"; fail=1; }
+    PFTUNE_KERNEL_DIR="$tmp/prefix" "$PFTUNE" "${one[@]}" --case tile-edges >"$tmp/p2.out" 2>&1 ||
+        { echo "FAIL: prefix bug changed a case without prefixes"; cat "$tmp/p2.out"; fail=1; }
+    PFTUNE_KERNEL_DIR="$tmp/prefix" "$PFTUNE" "${one[@]}" >"$tmp/p3.out" 2>&1
+    [ $? -eq 1 ] || { echo "FAIL: the full case list misses the prefix bug"; fail=1; }
+else
+    echo "note: spans reader changed; prefix plant skipped"
+fi
+
 # the real kernels pass the same check
 "$PFTUNE" "${args[@]}" >"$tmp/good.out" 2>&1 || { echo "FAIL: real kernels fail:"; cat "$tmp/good.out"; fail=1; }
 

@@ -154,10 +154,54 @@ static void test_refusals(pf_device *dev)
     CHECK(pf_attn_run(dev, NULL, &pb, &v, x, x, x, o, NULL, NULL) == -1);
     CHECK_MSG(strstr(pf_error_get(), "invalid variant") != NULL, "%s", pf_error_get());
     pf_layout_free(L);
+
+    /* a dense mask of 50001^2 bytes does not fit int32 offsets: the
+     * encoder's refusal comes back through the launcher, nothing runs */
+    CHECK(pf_layout_parse("t50001", &L) == 0);
+    pf_attn_problem big = {L, {PF_RULE_CAUSAL, PF_LAYER_FULL, 0}, 0.125f, 1, 1, 64};
+    size_t n = (size_t)50001 * 64;
+    float *bx = (float *)calloc(n, sizeof *bx), *bo = (float *)calloc(n, sizeof *bo);
+    CHECK(pf_attn_variant_parse("MASK_STORAGE=dense,INDPTR_T=int32", 64, "sm_90", &v) == 0);
+    CHECK(pf_attn_run(dev, NULL, &big, &v, bx, bx, bx, bo, NULL, NULL) == -1);
+    printf("int32 refusal: %s\n", pf_error_get());
+    CHECK_MSG(strstr(pf_error_get(), "INT32_MAX") != NULL, "%s", pf_error_get());
+    free(bx);
+    free(bo);
+    pf_layout_free(L);
+}
+
+/* Useful FLOPs count the visible pairs: brute force over pf_mask_allowed. */
+static void test_useful_flops(void)
+{
+    static const char *const layouts[] = {"t37,i20,t10;t5,i9|t30,i17,t3", "i13,t40,v7", "t9"};
+    static const pf_mask_spec specs[] = {{PF_RULE_GEMMA3, PF_LAYER_FULL, 0},
+                                         {PF_RULE_GEMMA3, PF_LAYER_SLIDING, 7},
+                                         {PF_RULE_GEMMA4, PF_LAYER_SLIDING, 11},
+                                         {PF_RULE_CAUSAL, PF_LAYER_FULL, 0},
+                                         {PF_RULE_BIDIRECTIONAL, PF_LAYER_FULL, 0}};
+    for (int li = 0; li < 3; li++)
+        for (int si = 0; si < 5; si++) {
+            pf_layout *L = NULL;
+            CHECK(pf_layout_parse(layouts[li], &L) == 0);
+            if (!L)
+                continue;
+            double pairs = 0;
+            for (int r = 0; r < L->n_req; r++)
+                for (int64_t i = 0; i < L->req[r].q_len; i++)
+                    for (int64_t k = 0; k < L->req[r].kv_len; k++)
+                        pairs += pf_mask_allowed(L, r, L->req[r].prefix + i, k, specs[si].rule,
+                                                 specs[si].layer, specs[si].window);
+            pf_attn_problem pb = {L, specs[si], 0.1f, 6, 3, 72};
+            double f = pf_attn_useful_flops(&pb);
+            CHECK_MSG(f == pairs * 4 * 72 * 6, "%s rule %d: %.0f vs %.0f", layouts[li], si, f,
+                      pairs * 4 * 72 * 6);
+            pf_layout_free(L);
+        }
 }
 
 int main(void)
 {
+    test_useful_flops();
     pf_device *dev = NULL;
     if (pf_emu_open("sm_90", &dev)) {
         fprintf(stderr, "emu: %s\n", pf_error_get());
