@@ -3,7 +3,8 @@
  * (every pair of axis values that occurs among valid variants occurs) plus
  * the default; PFTUNE_ATTN_COMPILE_ALL=1 compiles every valid variant of
  * HEAD_DIM 64 and 128 too (about 800 compiles, ~12 minutes cold on a 2-core
- * machine; the JIT cache makes reruns fast). Prints registers / spills / shared
+ * machine; the JIT cache makes reruns fast), =2 every valid variant of every
+ * head dim (the ctest label "sweep", run by .ci/run after the test command). Prints registers / spills / shared
  * memory per variant; fails when a default variant spills, or when the
  * dynamic + static shared memory of a variant exceeds the arch's limit. */
 #include <stdlib.h>
@@ -130,7 +131,7 @@ int main(void)
     for (int a = 0; a < 2; a++)
         for (int d = 0; d < 5; d++) {
             int spills = 0;
-            int every = all && d < 2;
+            int every = (all == 1 && d < 2) || all >= 2;
             int n = compile_set(dims[d], archs[a], every, &spills);
             printf("== HEAD_DIM=%d %s: %d variants compiled (%s), %d with spills\n", dims[d],
                    archs[a], n, every ? "all valid" : "pairwise covering subset + default", spills);
