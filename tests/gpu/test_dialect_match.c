@@ -18,6 +18,7 @@
 #include "jit.h"
 #include "pf_error.h"
 #include "pf_test.h"
+#include "pf_test_kernel.h"
 
 typedef struct backend {
     const char *name;
@@ -37,21 +38,7 @@ static uint32_t rng(void)
 
 static pf_module *load(backend *be, const char *file)
 {
-    pf_variant v;
-    pf_jit_result r;
-    memset(&v, 0, sizeof v);
-    snprintf(v.source, sizeof v.source, "%s/test/%s", pf_kernel_dir(), file);
-    snprintf(v.target, sizeof v.target, "%s", be->target);
-    if (pf_jit_compile(&v, &r) != 0) {
-        CHECK_MSG(0, "%s %s: %s", be->name, file, pf_error_get());
-        return NULL;
-    }
-    CHECK_MSG(r.valid, "%s %s: %s", be->name, file, r.log ? r.log : "");
-    pf_module *m = NULL;
-    if (r.valid)
-        CHECK_MSG(be->ops->module_load(be->dev, &r.bin, &m) == 0, "%s: %s", be->name, pf_error_get());
-    pf_jit_result_free(&r);
-    return m;
+    return pf_test_load_kernel(be->dev, be->target, file);
 }
 
 /* Device buffers described once, filled and read back per backend. */

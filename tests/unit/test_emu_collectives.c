@@ -14,6 +14,7 @@
 #include "jit.h"
 #include "pf_error.h"
 #include "pf_test.h"
+#include "pf_test_kernel.h"
 
 #define VARIANTS 4
 
@@ -22,21 +23,7 @@ static const pf_backend_ops *ops;
 
 static pf_module *load(const char *file)
 {
-    pf_variant v;
-    pf_jit_result r;
-    memset(&v, 0, sizeof v);
-    snprintf(v.source, sizeof v.source, "%s/test/%s", pf_kernel_dir(), file);
-    snprintf(v.target, sizeof v.target, "emu");
-    if (pf_jit_compile(&v, &r) != 0) {
-        fprintf(stderr, "jit: %s\n", pf_error_get());
-        return NULL;
-    }
-    CHECK_MSG(r.valid, "%s: %s", file, r.log ? r.log : "");
-    pf_module *m = NULL;
-    if (r.valid)
-        CHECK_MSG(ops->module_load(dev, &r.bin, &m) == 0, "%s", pf_error_get());
-    pf_jit_result_free(&r);
-    return m;
+    return pf_test_load_kernel(dev, "emu", file);
 }
 
 /* CUDA programming guide, warp shuffle functions; the lane operand is used
