@@ -14,17 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define PF_EMU_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PF_EMU_ASAN 1
-#endif
-#endif
-#ifdef PF_EMU_ASAN
-#include <sanitizer/asan_interface.h>
-#include <sanitizer/common_interface_defs.h>
-#endif
+#include "emu_asan.h"
 
 /* initial-exec: see pf_dialect.h */
 __thread pf_emu_thread *pf_emu_self __attribute__((tls_model("initial-exec")));

@@ -9,16 +9,7 @@
 
 #include "pf_error.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define PF_EMU_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PF_EMU_ASAN 1
-#endif
-#endif
-#ifdef PF_EMU_ASAN
-#include <sanitizer/common_interface_defs.h>
-#endif
+#include "emu_asan.h"
 
 static const int handled[] = {SIGSEGV, SIGBUS, SIGFPE};
 #define N_HANDLED 3
