@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "pf_error.h"
+#include "pf_numeric.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "pftune's .npy I/O assumes a little-endian host"
@@ -362,24 +363,11 @@ int pf_npy_read(const char *path, pf_npy *out)
 
 /* ---- conversion */
 
-static float f16_to_f32(uint16_t h)
-{
-    int sign = h >> 15, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
-    float v;
-    if (exp == 0)
-        v = ldexpf((float)mant, -24);
-    else if (exp == 31)
-        v = mant ? NAN : INFINITY;
-    else
-        v = ldexpf((float)(mant | 0x400), exp - 25);
-    return sign ? -v : v;
-}
-
 static double element_f64(const pf_npy *a, size_t i)
 {
     const unsigned char *p = (const unsigned char *)a->data + i * a->item_size;
     switch (a->dtype) {
-    case PF_NPY_F16: { uint16_t v; memcpy(&v, p, 2); return f16_to_f32(v); }
+    case PF_NPY_F16: { uint16_t v; memcpy(&v, p, 2); return pf_f16_to_f32(v); }
     case PF_NPY_F32: { float v; memcpy(&v, p, 4); return v; }
     case PF_NPY_F64: { double v; memcpy(&v, p, 8); return v; }
     case PF_NPY_I32: { int32_t v; memcpy(&v, p, 4); return v; }
