@@ -201,8 +201,10 @@ int pf_cmd_masks(int argc, char **argv)
         rc = pf_layout_load(a.layout_file, &l);
     else
         rc = pf_layout_gen_periodic(1, a.seq, SEQ_IMAGE_TOKENS, SEQ_IMAGE_EVERY, &l);
+    /* A bad layout string is a usage error; a bad layout file is bad input
+     * data (exit 1), as in `pftune attention`. */
     if (rc < 0)
-        return pf_cli_usage_error(CMD, "%s", pf_error_get());
+        return a.layout_file ? pf_cli_fail_error(CMD) : pf_cli_usage_error(CMD, "%s", pf_error_get());
     masks_row rows[8];
     int n = 0;
     for (int storage = PF_MASK_DENSE; storage <= PF_MASK_SPANS; storage++)

@@ -1,5 +1,6 @@
 #!/bin/bash
-# `pftune masks` bad input: one-line "pftune: masks: ..." errors, exit 2;
+# `pftune masks` bad input: one-line "pftune: masks: ..." errors, exit 2 for
+# a bad command line, 1 for a bad layout file;
 # layouts from strings, JSON and .npy agree.
 set -u
 PFTUNE=$1
@@ -7,17 +8,19 @@ fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# expect_usage NEEDLE ARGS...: exit 2, one stderr line with the prefix and needle
-expect_usage() {
-    local needle=$1; shift
+# expect_exit CODE NEEDLE ARGS...: exit CODE, one stderr line with the prefix and needle
+expect_exit() {
+    local want=$1 needle=$2; shift 2
     "$PFTUNE" masks "$@" >"$tmp/out" 2>"$tmp/err"
     local rc=$?
-    if [ $rc -ne 2 ]; then echo "FAIL: masks $* exited $rc, want 2"; fail=1; return; fi
+    if [ $rc -ne "$want" ]; then echo "FAIL: masks $* exited $rc, want $want"; fail=1; return; fi
     if [ "$(wc -l <"$tmp/err")" -ne 1 ]; then echo "FAIL: masks $*: not one line:"; cat "$tmp/err"; fail=1; return; fi
     if ! grep -q '^pftune: masks: ' "$tmp/err" || ! grep -qF -- "$needle" "$tmp/err"; then
         echo "FAIL: masks $*: got '$(cat "$tmp/err")', want '$needle'"; fail=1
     fi
 }
+expect_usage() { expect_exit 2 "$@"; }
+expect_bad_file() { expect_exit 1 "$@"; }
 
 expect_usage "span 'x5' at offset 7: unknown span kind 'x'" --layout 't20,i3;x5'
 expect_usage "request 1: cached prefix ends at position 40 inside image group 0 (positions 30..69)" --layout 't5;t30,i10|i30'
@@ -30,10 +33,10 @@ expect_usage "--seq" --seq abc
 expect_usage "--window" --seq 100 --window 0
 expect_usage "unknown rule 'gemma9'" --seq 100 --rule gemma9
 expect_usage "--indptr must be int32 or int64" --seq 100 --indptr int16
-expect_usage "unknown file type" --layout-file "$tmp/layout.txt"
+expect_bad_file "unknown file type" --layout-file "$tmp/layout.txt"
 echo '{"requests": [{"spans": [["q", 3]]}]}' >"$tmp/bad.json"
-expect_usage "unknown span kind 'q'" --layout-file "$tmp/bad.json"
-expect_usage "cannot open" --layout-file "$tmp/missing.json"
+expect_bad_file "unknown span kind 'q'" --layout-file "$tmp/bad.json"
+expect_bad_file "cannot open" --layout-file "$tmp/missing.json"
 
 # The same layout three ways gives identical byte counts.
 echo '{"requests": [{"prefix": 3, "spans": [["t",3],["i",4],["t",2]]}, {"token_types": [1,1,0,2,3]}]}' >"$tmp/l.json"
