@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "attention_params.h"
+#include "mask_device.h"
 #include "mask_encode.h"
 #include "pf_error.h"
 #include "pf_numeric.h"
@@ -24,6 +25,7 @@ struct pf_attn_prepared {
     size_t o_bytes, lse_bytes;
     int64_t total_q;
     int hq, head_dim;
+    int encode_on_device;
 };
 
 int pf_attn_problem_check(const pf_attn_problem *pb)
@@ -189,8 +191,35 @@ static int compile_variant(pf_device *dev, const pf_device_props *pr, const pf_a
     return rc;
 }
 
-/* Mask, group ids and tile classes for the variant, uploaded. */
-static int upload_mask(pf_attn_prepared *ap, const pf_attn_problem *pb, const pf_attn_variant *v)
+/* The mask built on the device from the qo/kv indptr already there. */
+static int build_mask_on_device(pf_attn_prepared *ap, const pf_attn_problem *pb,
+                                const pf_attn_variant *v)
+{
+    pf_attn_params *P = &ap->params;
+    pf_mask_device_opts o;
+    pf_mask_device_opts_init(&o);
+    o.qo_indptr = ap->d_qo;
+    o.kv_indptr = ap->d_kv;
+    pf_mask_dev dm;
+    if (pf_mask_encode_device(ap->dev, pb->layout, v->mask_storage, &pb->mask,
+                              v->indptr64 ? 8 : 4, &o, &dm))
+        return pf_error_prefix("attention");
+    ap->d_mask = dm.mask; /* freed by pf_attn_release */
+    ap->d_mask_indptr = dm.indptr;
+    P->use_causal = dm.use_causal;
+    P->use_same = dm.use_same;
+    P->window = dm.window;
+    P->band_left = dm.band.left;
+    P->band_right = dm.band.right;
+    P->band_stride = dm.band.stride;
+    P->band_past = dm.band.past;
+    ap->info.mask_on_device = 1;
+    return 0;
+}
+
+/* The mask (or group ids) encoded on the host and uploaded. */
+static int upload_mask_host(pf_attn_prepared *ap, const pf_attn_problem *pb,
+                            const pf_attn_variant *v)
 {
     pf_device *dev = ap->dev;
     pf_attn_params *P = &ap->params;
@@ -216,6 +245,17 @@ static int upload_mask(pf_attn_prepared *ap, const pf_attn_problem *pb, const pf
     P->band_stride = enc.band.stride;
     P->band_past = enc.band.past;
     pf_mask_enc_free(&enc);
+    return rc ? -1 : 0;
+}
+
+/* Mask, group ids and tile classes for the variant, on the device. */
+static int upload_mask(pf_attn_prepared *ap, const pf_attn_problem *pb, const pf_attn_variant *v)
+{
+    pf_device *dev = ap->dev;
+    int ib = v->indptr64 ? 8 : 4;
+    int rc = ap->encode_on_device && v->mask_storage != PF_MASK_SPANS
+                 ? build_mask_on_device(ap, pb, v)
+                 : upload_mask_host(ap, pb, v);
     if (rc)
         return -1;
     int64_t mb = pf_mask_bytes(pb->layout, v->mask_storage, pb->mask.rule, pb->mask.layer,
@@ -247,6 +287,14 @@ static int upload_mask(pf_attn_prepared *ap, const pf_attn_problem *pb, const pf
 int pf_attn_prepare(pf_device *dev, const char *arch, const pf_attn_problem *pb,
                     const pf_attn_variant *v, const float *q, const float *k, const float *v_in,
                     uint64_t seed, int want_lse, pf_attn_prepared **out, pf_attn_run_info *info)
+{
+    return pf_attn_prepare_opts(dev, arch, pb, v, NULL, q, k, v_in, seed, want_lse, out, info);
+}
+
+int pf_attn_prepare_opts(pf_device *dev, const char *arch, const pf_attn_problem *pb,
+                         const pf_attn_variant *v, const pf_attn_opts *opts, const float *q,
+                         const float *k, const float *v_in, uint64_t seed, int want_lse,
+                         pf_attn_prepared **out, pf_attn_run_info *info)
 {
     *out = NULL;
     if (pf_attn_problem_check(pb))
@@ -280,6 +328,7 @@ int pf_attn_prepare(pf_device *dev, const char *arch, const pf_attn_problem *pb,
     if (!ap)
         return pf_error_set("attention: out of memory");
     ap->dev = dev;
+    ap->encode_on_device = opts && opts->encode_on_device;
     snprintf(ap->info.arch, sizeof ap->info.arch, "%s", arch);
     snprintf(ap->info.timer, sizeof ap->info.timer, "%s",
              strcmp(pr.backend, "emu") == 0 ? "emu-host" : "cuda-event");
@@ -477,10 +526,18 @@ int pf_attn_run(pf_device *dev, const char *arch, const pf_attn_problem *pb,
                 const pf_attn_variant *v, const float *q, const float *k, const float *v_in,
                 float *o, float *lse, pf_attn_run_info *info)
 {
+    return pf_attn_run_opts(dev, arch, pb, v, NULL, q, k, v_in, o, lse, info);
+}
+
+int pf_attn_run_opts(pf_device *dev, const char *arch, const pf_attn_problem *pb,
+                     const pf_attn_variant *v, const pf_attn_opts *opts, const float *q,
+                     const float *k, const float *v_in, float *o, float *lse,
+                     pf_attn_run_info *info)
+{
     if (!q || !k || !v_in || !o)
         return pf_error_set("attention: q, k, v and o are required");
     pf_attn_prepared *ap;
-    if (pf_attn_prepare(dev, arch, pb, v, q, k, v_in, 0, lse != NULL, &ap, info))
+    if (pf_attn_prepare_opts(dev, arch, pb, v, opts, q, k, v_in, 0, lse != NULL, &ap, info))
         return -1;
     int rc = pf_attn_time(ap, 0, 1, NULL);
     if (!rc)

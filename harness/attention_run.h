@@ -23,6 +23,12 @@ typedef struct pf_attn_problem {
     int hq, hkv, head_dim;
 } pf_attn_problem;
 
+/* How to run a problem (the _opts entry points; NULL = all zero). */
+typedef struct pf_attn_opts {
+    int encode_on_device; /* dense/bitmap/window: build the mask on the device
+                             (mask_device.h; same bytes as the host encoder) */
+} pf_attn_opts;
+
 typedef struct pf_attn_run_info {
     /* compile */
     int from_cache;
@@ -40,6 +46,7 @@ typedef struct pf_attn_run_info {
     int num_work;
     double kernel_ms;          /* last timed launch */
     char timer[32];            /* "emu-host" or "cuda-event": emu times are host times */
+    int mask_on_device;        /* the mask was built by kernels/mask_build.cu */
 } pf_attn_run_info;
 
 /* Byte size of one tensor element on the device (bf16). */
@@ -55,6 +62,11 @@ int pf_attn_problem_check(const pf_attn_problem *pb);
 int pf_attn_run(pf_device *dev, const char *arch, const pf_attn_problem *pb,
                 const pf_attn_variant *v, const float *q, const float *k, const float *v_in,
                 float *o, float *lse, pf_attn_run_info *info);
+/* The same with options (opts may be NULL). */
+int pf_attn_run_opts(pf_device *dev, const char *arch, const pf_attn_problem *pb,
+                     const pf_attn_variant *v, const pf_attn_opts *opts, const float *q,
+                     const float *k, const float *v_in, float *o, float *lse,
+                     pf_attn_run_info *info);
 
 typedef struct pf_attn_prepared pf_attn_prepared;
 
@@ -65,6 +77,11 @@ typedef struct pf_attn_prepared pf_attn_prepared;
 int pf_attn_prepare(pf_device *dev, const char *arch, const pf_attn_problem *pb,
                     const pf_attn_variant *v, const float *q, const float *k, const float *v_in,
                     uint64_t seed, int want_lse, pf_attn_prepared **out, pf_attn_run_info *info);
+/* The same with options (opts may be NULL). */
+int pf_attn_prepare_opts(pf_device *dev, const char *arch, const pf_attn_problem *pb,
+                         const pf_attn_variant *v, const pf_attn_opts *opts, const float *q,
+                         const float *k, const float *v_in, uint64_t seed, int want_lse,
+                         pf_attn_prepared **out, pf_attn_run_info *info);
 /* Fill O (and LSE) with NaN bytes, so a row the kernel forgets shows up. */
 int pf_attn_poison(pf_attn_prepared *ap);
 /* One launch on stream s (NULL: default). */

@@ -32,7 +32,7 @@
 enum {
     OPT_LAYOUT, OPT_HEADS, OPT_HEAD_DIM, OPT_RULE, OPT_LAYER, OPT_WINDOW, OPT_SCALE, OPT_Q, OPT_K,
     OPT_V, OPT_SEED, OPT_VARIANT, OPT_REFERENCE, OPT_COMPARE, OPT_DEVICE, OPT_LSE, OPT_OUT,
-    OPT_DUMP,
+    OPT_DUMP, OPT_ENCODE_DEVICE,
 };
 
 static const pf_cli_opt opts[] = {
@@ -54,6 +54,8 @@ static const pf_cli_opt opts[] = {
     [OPT_LSE] = {"lse", 0, "FILE", "write LSE (natural log) float [total_q, HQ]"},
     [OPT_OUT] = {"out", 'o', "FILE", "write O float [total_q, HQ, D] (atomically)"},
     [OPT_DUMP] = {"dump-inputs", 0, "DIR", "write the bf16-rounded q/k/v as DIR/{q,k,v}.npy"},
+    [OPT_ENCODE_DEVICE] = {"encode-on-device", 0, NULL,
+                           "build dense/bitmap/window masks on the device (same bytes)"},
     {0},
 };
 
@@ -62,7 +64,7 @@ typedef struct attn_args {
     const char *qkv[3];
     long head_dim, window, seed;
     double scale;
-    int has_window, has_seed, has_scale, reference, compare;
+    int has_window, has_seed, has_scale, reference, compare, encode_on_device;
 } attn_args;
 
 /* Everything the run needs, owned here. */
@@ -149,6 +151,7 @@ static int parse_args(int argc, char **argv, attn_args *a)
         case OPT_LSE: a->lse = val; break;
         case OPT_OUT: a->out = val; break;
         case OPT_DUMP: a->dump = val; break;
+        case OPT_ENCODE_DEVICE: a->encode_on_device = 1; break;
         }
     }
     if (!a->layout)
@@ -174,6 +177,8 @@ static int parse_args(int argc, char **argv, attn_args *a)
         return pf_cli_usage_error(CMD, "--compare-reference compares a kernel; drop --reference");
     if (a->reference && a->variant)
         return pf_cli_usage_error(CMD, "--variant selects a kernel; drop --reference");
+    if (a->reference && a->encode_on_device)
+        return pf_cli_usage_error(CMD, "--encode-on-device feeds a kernel; drop --reference");
     return -1; /* go on */
 }
 
@@ -358,13 +363,17 @@ static int run_kernel(const attn_args *a, attn_job *j)
     printf("device %s [%s backend, checked for %s]\n", props.name, props.backend, arch);
     pf_attn_run_info info;
     memset(&info, 0, sizeof info);
-    if (pf_attn_run(dev, arch, &j->pb, &v, j->qkv[0], j->qkv[1], j->qkv[2], j->o,
-                    a->lse ? j->lse : NULL, &info) < 0) {
+    pf_attn_opts ro;
+    memset(&ro, 0, sizeof ro);
+    ro.encode_on_device = a->encode_on_device;
+    if (pf_attn_run_opts(dev, arch, &j->pb, &v, &ro, j->qkv[0], j->qkv[1], j->qkv[2], j->o,
+                         a->lse ? j->lse : NULL, &info) < 0) {
         rc = pf_cli_fail_error(CMD); /* the message names the variant */
         goto done;
     }
-    printf("mask metadata %lld bytes (%s, %s indptr)", (long long)info.mask_bytes,
-           pf_storage_name(v.mask_storage), v.indptr64 ? "int64" : "int32");
+    printf("mask metadata %lld bytes (%s, %s indptr%s)", (long long)info.mask_bytes,
+           pf_storage_name(v.mask_storage), v.indptr64 ? "int64" : "int32",
+           info.mask_on_device ? ", encoded on the device" : "");
     if (info.tile_class_bytes)
         printf(" + tile classes %lld bytes (%lld empty, %lld full, %lld partial tiles)",
                (long long)info.tile_class_bytes, (long long)info.tiles_empty,
