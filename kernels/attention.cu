@@ -100,6 +100,39 @@ PF_DEVICE int attn_next_tile(const unsigned char *classes, int kt, int n_kt)
 }
 #endif
 
+#if WSN > 1
+/* The WSN warps that share a set of rows each hold a partial per-row value
+ * (running max, or softmax denominator); combine them through shared memory
+ * (max when take_max, else sum) so every warp holds the whole-row value. */
+PF_DEVICE void combine_across_warps(float v[MT_W][2], float *sRed, int wm, int wn, int g, int tig,
+                                    int take_max)
+{
+    if (tig == 0) {
+        PF_UNROLL
+        for (int mt = 0; mt < MT_W; mt++) {
+            PF_UNROLL
+            for (int h = 0; h < 2; h++)
+                sRed[wn * BLOCK_M + (wm * MT_W + mt) * 16 + g + h * 8] = v[mt][h];
+        }
+    }
+    __syncthreads();
+    PF_UNROLL
+    for (int mt = 0; mt < MT_W; mt++) {
+        PF_UNROLL
+        for (int h = 0; h < 2; h++) {
+            const int row = (wm * MT_W + mt) * 16 + g + h * 8;
+            float acc = take_max ? -INFINITY : 0.0f;
+            PF_UNROLL
+            for (int w = 0; w < WSN; w++) {
+                const float x = sRed[w * BLOCK_M + row];
+                acc = take_max ? fmaxf(acc, x) : acc + x;
+            }
+            v[mt][h] = acc;
+        }
+    }
+}
+#endif
+
 /* Launch bounds. Measured with CUDA 13 ptxas: for head dims up to 128,
  * without a minimum of resident blocks ptxas caps registers at 96-128 and
  * spills in the int64 / window variants, while minBlocks = 1 makes them
@@ -297,28 +330,7 @@ PF_KERNEL(attention, pf_attn_params, p)
             }
         }
 #if WSN > 1
-        /* combine the row maxima of the WSN warps sharing these rows */
-        if (tig == 0) {
-            PF_UNROLL
-            for (int mt = 0; mt < MT_W; mt++) {
-                PF_UNROLL
-                for (int h = 0; h < 2; h++)
-                    sRed[wn * BLOCK_M + (wm * MT_W + mt) * 16 + g + h * 8] = row_max[mt][h];
-            }
-        }
-        __syncthreads();
-        PF_UNROLL
-        for (int mt = 0; mt < MT_W; mt++) {
-            PF_UNROLL
-            for (int h = 0; h < 2; h++) {
-                const int row = (wm * MT_W + mt) * 16 + g + h * 8;
-                float mx = -INFINITY;
-                PF_UNROLL
-                for (int w = 0; w < WSN; w++)
-                    mx = fmaxf(mx, sRed[w * BLOCK_M + row]);
-                row_max[mt][h] = mx;
-            }
-        }
+        combine_across_warps(row_max, sRed, wm, wn, g, tig, 1);
 #endif
 
         /* ---- online softmax: P = exp2(S - m), rescale O and l by alpha */
@@ -429,27 +441,7 @@ PF_KERNEL(attention, pf_attn_params, p)
         }
     }
 #if WSN > 1
-    if (tig == 0) {
-        PF_UNROLL
-        for (int mt = 0; mt < MT_W; mt++) {
-            PF_UNROLL
-            for (int h = 0; h < 2; h++)
-                sRed[wn * BLOCK_M + (wm * MT_W + mt) * 16 + g + h * 8] = l_row[mt][h];
-        }
-    }
-    __syncthreads();
-    PF_UNROLL
-    for (int mt = 0; mt < MT_W; mt++) {
-        PF_UNROLL
-        for (int h = 0; h < 2; h++) {
-            const int row = (wm * MT_W + mt) * 16 + g + h * 8;
-            float l = 0.0f;
-            PF_UNROLL
-            for (int w = 0; w < WSN; w++)
-                l += sRed[w * BLOCK_M + row];
-            l_row[mt][h] = l;
-        }
-    }
+    combine_across_warps(l_row, sRed, wm, wn, g, tig, 0);
 #endif
 
     pf_bf16 *gO = (pf_bf16 *)p.o;
