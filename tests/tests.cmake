@@ -32,9 +32,3 @@ foreach(src ${PF_GPU_TESTS})
 endforeach()
 include(${CMAKE_SOURCE_DIR}/tests/check.cmake OPTIONAL)
 
-# The full NVRTC sweep: every valid attention variant of every head dim for
-# sm_80 and sm_90 (~1600 compiles, ~20-30 minutes cold on 2 cores). Label
-# "sweep": outside the README test command, run by .ci/run afterwards.
-add_test(NAME sweep.attention_compile_all COMMAND test_attention_compile)
-set_tests_properties(sweep.attention_compile_all PROPERTIES LABELS sweep TIMEOUT 3600
-  ENVIRONMENT "PFTUNE_ATTN_COMPILE_ALL=2;PFTUNE_CACHE_DIR=${CMAKE_BINARY_DIR}/test-cache;PFTUNE_SOURCE_DIR=${CMAKE_SOURCE_DIR}")

@@ -4,7 +4,7 @@
 #
 #   tools/setup.sh          install what is missing, build build/ (optimized, -Werror)
 #   tools/setup.sh --test   also build build-asan/ (ASan+UBSan) and run every
-#                           test but the GPU ones and benchmarks (ctest -LE 'gpu|bench|sweep')
+#                           test but the GPU ones and benchmarks (ctest -LE 'gpu|bench')
 #
 # Idempotent and quick when everything is present: packages are checked with
 # dpkg -s first, and cmake rebuilds only what changed.
@@ -59,4 +59,4 @@ say "building build-asan/ (ASan + UBSan)"
 cmake -S . -B build-asan -DPF_SANITIZE=ON -DPF_WERROR=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 say "running tests (every label but gpu and bench)"
-ctest --test-dir build-asan --output-on-failure -LE 'gpu|bench|sweep' -j"$jobs"
+ctest --test-dir build-asan --output-on-failure -LE 'gpu|bench' -j"$jobs"
