@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "pf_git_rev.h" /* generated at build time: PF_GIT_REV */
 
 typedef struct pf_command {
     const char *name;
