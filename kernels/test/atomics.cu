@@ -4,17 +4,7 @@
  * CAS loop. */
 #include "pf_dialect.h"
 
-typedef struct atomics_params {
-    const int *in;
-    int n;
-    int bins;
-    int *hist;          /* [bins] */
-    unsigned *hist_u;   /* [bins] */
-    float *sum;         /* 1 */
-    int *max_v, *min_v; /* 1 each */
-    unsigned *cas_count; /* 1 */
-    int *cas_count_i;    /* 1 */
-} atomics_params;
+#include "atomics_params.h"
 
 PF_KERNEL(atomics_mix, atomics_params, p)
 {

@@ -18,15 +18,7 @@
  * dtype: 0 = bf16, 1 = f16 (the mma variant used). */
 #include "pf_dialect.h"
 
-typedef struct pf_mma_probe_params {
-    const void *a;   /* 16-bit [m][k] row-major */
-    const void *b;   /* 16-bit [k][n] row-major */
-    const float *c;  /* tile probe: f32 [16][8] */
-    float *d;        /* f32 [m][n] */
-    int m, n, k;     /* gemm sizes (the tile probe is 16, 8, 16) */
-    int dtype;
-    int mode;        /* tile probe only */
-} pf_mma_probe_params;
+#include "mma_probe_params.h"
 
 PF_DEVICE void probe_mma(int dtype, float d[4], const uint32_t a[4], const uint32_t b[2], const float c[4])
 {
@@ -183,13 +175,6 @@ PF_KERNEL(pf_mma_probe_gemm, pf_mma_probe_params, p)
  * computes them (PTX cvt on a GPU), for comparison with the host versions.
  * Element i: to_bf16/to_f16 of x[i], pairs (x[i], x[i+1]) packed, and the
  * raw 16-bit pattern i decoded as bf16 and as f16. */
-typedef struct pf_numeric_probe_params {
-    const float *x;     /* [n] */
-    uint16_t *bf, *hf;  /* [n] */
-    uint32_t *pack_bf, *pack_hf; /* [n]: pack(x[i], x[(i+1) % n]) */
-    float *bf_back, *hf_back;    /* [65536]: pattern -> f32 */
-    int n;
-} pf_numeric_probe_params;
 
 PF_KERNEL(pf_numeric_probe, pf_numeric_probe_params, p)
 {

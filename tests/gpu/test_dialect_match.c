@@ -18,6 +18,8 @@
 #include "jit.h"
 #include "pf_error.h"
 #include "pf_test.h"
+#include "test/collectives_params.h"
+#include "test/atomics_params.h"
 #include "pf_test_kernel.h"
 
 typedef struct backend {
@@ -73,20 +75,6 @@ static int run(backend *be, pf_module *m, const char *kernel, pf_dim3 grid, pf_d
     }
     return rc;
 }
-
-typedef struct collectives_params {
-    const int *in_i;
-    const float *in_f;
-    const int *arg;
-    const int *pred;
-    int *out_i;
-    unsigned *out_u;
-    float *out_f;
-    double *out_d;
-    unsigned *out_vote;
-    int width;
-    int threads;
-} collectives_params;
 
 static void match_collectives(backend *be[2], pf_module *mods[2])
 {
@@ -216,18 +204,6 @@ static void match_gemm(backend *be[2], pf_module *mods[2])
     CHECK_MSG(bad == 0, "gemm_tiled %dx%dx%d: %d elements differ", M, N, K, bad);
     free(a), free(bm), free(c[0]), free(c[1]);
 }
-
-typedef struct atomics_params {
-    const int *in;
-    int n;
-    int bins;
-    int *hist;
-    unsigned *hist_u;
-    float *sum;
-    int *max_v, *min_v;
-    unsigned *cas_count;
-    int *cas_count_i;
-} atomics_params;
 
 static void match_atomics(backend *be[2], pf_module *mods[2])
 {

@@ -17,14 +17,7 @@
 #include "pf_error.h"
 #include "pf_numeric.h"
 #include "pf_test.h"
-
-/* Same layout as pf_mma_probe_params in kernels/test/mma_probe.cu. */
-typedef struct probe_params {
-    const void *a, *b;
-    const float *c;
-    float *d;
-    int m, n, k, dtype, mode;
-} probe_params;
+#include "test/mma_probe_params.h"
 
 typedef struct backend {
     const char *name;
@@ -99,7 +92,7 @@ static int run_probe(backend *be, const char *kernel, pf_dim3 grid, unsigned thr
     pf_dptr da = upload(be, a, a_n * 2), db = upload(be, b, b_n * 2);
     pf_dptr dc = c ? upload(be, c, c_n * 4) : 0, dd = upload(be, d, d_n * 4);
     int rc = (da && db && dd && (dc || !c)) ? 0 : -1;
-    probe_params p = {(const void *)(uintptr_t)da, (const void *)(uintptr_t)db,
+    pf_mma_probe_params p = {(const void *)(uintptr_t)da, (const void *)(uintptr_t)db,
                       (const float *)(uintptr_t)dc, (float *)(uintptr_t)dd, m, n, k, dtype, mode};
     pf_dim3 block = {threads, 1, 1};
     if (rc == 0)
@@ -203,15 +196,6 @@ static void test_gemm(backend *gpu, backend *emu, int m, int n, int k, int dtype
     free(mag);
 }
 
-/* Same layout as pf_numeric_probe_params in kernels/test/mma_probe.cu. */
-typedef struct numeric_params {
-    const float *x;
-    uint16_t *bf, *hf;
-    uint32_t *pack_bf, *pack_hf;
-    float *bf_back, *hf_back;
-    int n;
-} numeric_params;
-
 static int same16(uint16_t got, uint16_t want, unsigned inf_pattern)
 {
     if ((want & 0x7fff) > inf_pattern) /* NaN: any NaN will do */
@@ -239,7 +223,7 @@ static void test_numeric(backend *be)
     int rc = dx ? 0 : -1;
     for (int i = 0; i < 6 && rc == 0; i++)
         rc = be->ops->alloc(be->dev, sizes[i], "numeric_probe", &d[i]);
-    numeric_params p = {(const float *)(uintptr_t)dx, (uint16_t *)(uintptr_t)d[0], (uint16_t *)(uintptr_t)d[1],
+    pf_numeric_probe_params p = {(const float *)(uintptr_t)dx, (uint16_t *)(uintptr_t)d[0], (uint16_t *)(uintptr_t)d[1],
                         (uint32_t *)(uintptr_t)d[2], (uint32_t *)(uintptr_t)d[3], (float *)(uintptr_t)d[4],
                         (float *)(uintptr_t)d[5], N};
     pf_dim3 grid = {N / 256, 1, 1}, block = {256, 1, 1};

@@ -13,21 +13,10 @@
 #include "jit.h"
 #include "pf_error.h"
 #include "pf_test.h"
+#include "test/atomics_params.h"
 
 static pf_device *dev;
 static const pf_backend_ops *ops;
-
-typedef struct atomics_params {
-    const int *in;
-    int n;
-    int bins;
-    int *hist;
-    unsigned *hist_u;
-    float *sum;
-    int *max_v, *min_v;
-    unsigned *cas_count;
-    int *cas_count_i;
-} atomics_params;
 
 static pf_dptr dalloc(size_t bytes, const char *label)
 {

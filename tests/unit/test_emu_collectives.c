@@ -14,6 +14,7 @@
 #include "jit.h"
 #include "pf_error.h"
 #include "pf_test.h"
+#include "test/collectives_params.h"
 #include "pf_test_kernel.h"
 
 #define VARIANTS 4
@@ -44,20 +45,6 @@ static int ref_source(int variant, int lane, int arg, int width)
         return s / width > seg ? lane : s;
     }
 }
-
-typedef struct collectives_params {
-    const int *in_i;
-    const float *in_f;
-    const int *arg;
-    const int *pred;
-    int *out_i;
-    unsigned *out_u;
-    float *out_f;
-    double *out_d;
-    unsigned *out_vote;
-    int width;
-    int threads;
-} collectives_params;
 
 static pf_dptr dalloc(size_t bytes, const char *label)
 {

@@ -19,14 +19,7 @@
 #include "pf_error.h"
 #include "pf_numeric.h"
 #include "pf_test.h"
-
-/* Same layout as pf_mma_probe_params in kernels/test/mma_probe.cu. */
-typedef struct probe_params {
-    const void *a, *b;
-    const float *c;
-    float *d;
-    int m, n, k, dtype, mode;
-} probe_params;
+#include "test/mma_probe_params.h"
 
 static uint64_t rng_state;
 static uint64_t rng(void)
@@ -69,7 +62,7 @@ static int run_probe(const char *kernel, pf_dim3 grid, unsigned threads, const u
     pf_dptr dc = c ? upload(c, c_n * 4) : 0;
     pf_dptr dd = upload(d, d_n * 4); /* NaNs: every element must be written */
     int rc = (da && db && dd && (dc || !c)) ? 0 : -1;
-    probe_params p = {(const void *)(uintptr_t)da, (const void *)(uintptr_t)db,
+    pf_mma_probe_params p = {(const void *)(uintptr_t)da, (const void *)(uintptr_t)db,
                       (const float *)(uintptr_t)dc, (float *)(uintptr_t)dd, m, n, k, dtype, mode};
     pf_dim3 block = {threads, 1, 1};
     if (rc == 0)
