@@ -12,6 +12,7 @@
 
 #include "attention_params.h"
 #include "attention_run.h"
+#include "check_cases.h"
 #include "cuda_test_util.h"
 #include "layout.h"
 #include "mask_rule.h"
@@ -66,22 +67,16 @@ static void run(pf_device *dev, const gpu_case *c, const pf_attn_variant *v)
     int rc = pf_attn_run(dev, NULL, &pb, v, q, k, vv, o, lse, &info);
     CHECK_MSG(rc == 0, "%s %s: %s", vs, c->layout, pf_error_get());
     if (rc == 0) {
-        double num = 0, den = 0, lse_err = 0;
-        int nan = 0;
-        for (size_t i = 0; i < nq; i++) {
-            nan += isnan(o[i]);
-            num += ((double)o[i] - ref[i]) * ((double)o[i] - ref[i]);
-            den += (double)ref[i] * ref[i];
-        }
-        for (size_t i = 0; i < (size_t)L->total_q * hq; i++)
-            lse_err = fmax(lse_err, fabs((double)lse[i] - ref_lse[i]));
-        double rel = sqrt(num / (den > 0 ? den : 1));
+        pf_check_error oe, le;
+        pf_check_compare(o, ref, nq, &oe);
+        pf_check_compare(lse, ref_lse, (size_t)L->total_q * hq, &le);
         printf("%-32s %-13s %-7s %s: err %.2e lse %.2e %.3f ms (%s) regs %d\n", c->layout,
-               pf_rule_name(c->spec.rule), pf_layer_name(c->spec.layer), vs, rel, lse_err,
+               pf_rule_name(c->spec.rule), pf_layer_name(c->spec.layer), vs, oe.rel_frob, le.max_abs,
                info.kernel_ms, info.timer, info.res.registers);
-        CHECK_MSG(nan == 0 && rel < 1e-2 && lse_err < 2e-2, "%s on %s (%s %s): err %.3e, lse %.3e, %d NaN",
-                  vs, c->layout, pf_rule_name(c->spec.rule), pf_layer_name(c->spec.layer), rel,
-                  lse_err, nan);
+        CHECK_MSG(oe.nonfinite + le.nonfinite == 0 && oe.rel_frob < 1e-2 && le.max_abs < 2e-2,
+                  "%s on %s (%s %s): err %.3e, lse %.3e, %zu non-finite", vs, c->layout,
+                  pf_rule_name(c->spec.rule), pf_layer_name(c->spec.layer), oe.rel_frob, le.max_abs,
+                  oe.nonfinite + le.nonfinite);
         CHECK(strcmp(info.timer, "cuda-event") == 0);
     }
     free(q);

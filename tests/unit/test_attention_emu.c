@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "attention_run.h"
+#include "check_cases.h"
 #include "device.h"
 #include "layout.h"
 #include "mask_rule.h"
@@ -98,26 +99,16 @@ static void run_case(pf_device *dev, const attn_case *c, uint64_t seed)
     int rc = pf_attn_run(dev, NULL, &pb, &v, q, k, vv, o, lse, &info);
     CHECK_MSG(rc == 0, "%s on %s: %s", vs, c->layout, pf_error_get());
     if (rc == 0) {
-        double num = 0, den = 0, lse_err = 0;
-        int nan = 0;
-        for (size_t i = 0; i < nq; i++) {
-            nan += isnan(o[i]);
-            num += ((double)o[i] - ref[i]) * ((double)o[i] - ref[i]);
-            den += (double)ref[i] * ref[i];
-        }
-        for (size_t i = 0; i < nl; i++) {
-            nan += isnan(lse[i]);
-            double e = fabs((double)lse[i] - ref_lse[i]);
-            if (e > lse_err)
-                lse_err = e;
-        }
-        double rel = sqrt(num / (den > 0 ? den : 1));
+        pf_check_error oe, le;
+        pf_check_compare(o, ref, nq, &oe);
+        pf_check_compare(lse, ref_lse, nl, &le);
         printf("%-22s %-8s %-7s W=%-3d %d:%d D=%-3d %s: rel err %.2e, lse err %.2e, %.1f ms (%s)\n",
                c->layout, pf_rule_name(c->rule), pf_layer_name(c->layer), c->window, c->hq, c->hkv,
-               c->head_dim, vs, rel, lse_err, info.kernel_ms, info.timer);
-        CHECK_MSG(nan == 0, "%s on %s: %d NaN outputs", vs, c->layout, nan);
-        CHECK_MSG(rel < 1e-2, "%s on %s: relative error %.3e", vs, c->layout, rel);
-        CHECK_MSG(lse_err < 2e-2, "%s on %s: LSE error %.3e", vs, c->layout, lse_err);
+               c->head_dim, vs, oe.rel_frob, le.max_abs, info.kernel_ms, info.timer);
+        CHECK_MSG(oe.nonfinite + le.nonfinite == 0, "%s on %s: %zu non-finite outputs", vs, c->layout,
+                  oe.nonfinite + le.nonfinite);
+        CHECK_MSG(oe.rel_frob < 1e-2, "%s on %s: relative error %.3e", vs, c->layout, oe.rel_frob);
+        CHECK_MSG(le.max_abs < 2e-2, "%s on %s: LSE error %.3e", vs, c->layout, le.max_abs);
         CHECK(strcmp(info.timer, "emu-host") == 0);
         CHECK(info.grid.y == (unsigned)c->hq && info.block.x == 32u * (unsigned)v.warps);
         CHECK(info.mask_bytes > 0);
