@@ -3,8 +3,11 @@
 #ifndef PF_TEST_H
 #define PF_TEST_H
 
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int pf_test_passed, pf_test_failed;
 
@@ -33,5 +36,35 @@ static int pf_test_passed, pf_test_failed;
 #define PF_TEST_RESULT()                                                                \
     (printf("%d passed, %d failed\n", pf_test_passed, pf_test_failed),                 \
      pf_test_failed ? 1 : 0)
+
+/* Seeded xorshift64 for random test inputs. pf_test_seed() takes the seed
+ * from PF_TEST_SEED (to replay a failure) or the clock, and prints it. */
+static inline uint64_t *pf_test_rng_state(void)
+{
+    static uint64_t state = 88172645463325252ull;
+    return &state;
+}
+
+static inline uint64_t pf_test_rng(void)
+{
+    uint64_t *s = pf_test_rng_state();
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* Uniform in [-1, 1). */
+static inline float pf_test_frand(void)
+{
+    return (float)((double)(pf_test_rng() >> 11) / 9007199254740992.0 * 2 - 1);
+}
+
+static inline void pf_test_seed(void)
+{
+    const char *seed = getenv("PF_TEST_SEED");
+    *pf_test_rng_state() = seed ? strtoull(seed, NULL, 0) : (uint64_t)time(NULL) * 2654435761u + 1;
+    printf("seed %llu\n", (unsigned long long)*pf_test_rng_state());
+}
 
 #endif

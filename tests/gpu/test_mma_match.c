@@ -27,15 +27,6 @@ typedef struct backend {
     pf_module *mod;
 } backend;
 
-static uint64_t rng_state;
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-static float frand(void) { return (float)((double)(rng() >> 11) / 9007199254740992.0 * 2 - 1); }
 static uint16_t to16(int dtype, float f) { return dtype ? pf_f32_to_f16(f) : pf_f32_to_bf16(f); }
 static float from16(int dtype, uint16_t h) { return dtype ? pf_f16_to_f32(h) : pf_bf16_to_f32(h); }
 
@@ -133,10 +124,10 @@ static void test_tile(backend *gpu, backend *emu, int dtype, int mode)
     float C[128], Dg[128], De[128];
     double ref[128], mag[128];
     for (int i = 0; i < 256; i++)
-        A[i] = to16(dtype, frand() * 4);
+        A[i] = to16(dtype, pf_test_frand() * 4);
     for (int i = 0; i < 128; i++) {
-        B[i] = to16(dtype, frand());
-        C[i] = frand() * 8;
+        B[i] = to16(dtype, pf_test_frand());
+        C[i] = pf_test_frand() * 8;
         Dg[i] = De[i] = NAN;
     }
     for (int m = 0; m < 16; m++)
@@ -165,9 +156,9 @@ static void test_gemm(backend *gpu, backend *emu, int m, int n, int k, int dtype
     float *Dg = malloc(4 * mn), *De = malloc(4 * mn);
     double *ref = calloc(mn, sizeof *ref), *mag = calloc(mn, sizeof *mag);
     for (int i = 0; i < m * k; i++)
-        A[i] = to16(dtype, frand());
+        A[i] = to16(dtype, pf_test_frand());
     for (int i = 0; i < k * n; i++)
-        B[i] = to16(dtype, frand());
+        B[i] = to16(dtype, pf_test_frand());
     for (size_t i = 0; i < mn; i++)
         Dg[i] = De[i] = NAN;
     for (int i = 0; i < m; i++)
@@ -211,11 +202,11 @@ static void test_numeric(backend *be)
     uint16_t *bf = malloc(2 * N), *hf = malloc(2 * N);
     uint32_t *pbf = malloc(4 * N), *phf = malloc(4 * N);
     for (int i = 0; i < N; i++) {
-        uint32_t u = (uint32_t)rng();
+        uint32_t u = (uint32_t)pf_test_rng();
         if (i % 4 == 1) /* near the 16-bit grids: ties and neighbours */
-            u = (u & 0xffff0000u) | (0x8000u + (uint32_t)(int)(rng() % 3) - 1);
+            u = (u & 0xffff0000u) | (0x8000u + (uint32_t)(int)(pf_test_rng() % 3) - 1);
         if (i % 4 == 2)
-            u = (u & 0xffffe000u) | (0x1000u + (uint32_t)(int)(rng() % 3) - 1);
+            u = (u & 0xffffe000u) | (0x1000u + (uint32_t)(int)(pf_test_rng() % 3) - 1);
         memcpy(&x[i], &u, 4);
     }
     pf_dptr dx = upload(be, x, 4 * N), d[6] = {0};
@@ -273,9 +264,7 @@ int main(void)
         fprintf(stderr, "FAIL: GPU test run without a usable GPU: %s\n", why);
         return 1; /* the GPU suite's convention: a missing GPU fails */
     }
-    const char *seed = getenv("PF_TEST_SEED");
-    rng_state = seed ? strtoull(seed, NULL, 0) : (uint64_t)time(NULL) * 2654435761u + 1;
-    printf("seed %llu\n", (unsigned long long)rng_state);
+    pf_test_seed();
     char source[512];
     snprintf(source, sizeof source, "%s/test/mma_probe.cu", pf_kernel_dir());
 
@@ -295,7 +284,7 @@ int main(void)
         test_gemm(&gpu, &emu, 64, 64, 64, 0);
         test_gemm(&gpu, &emu, 64, 64, 64, 1);
         test_gemm(&gpu, &emu, 50, 40, 72, 0);
-        test_gemm(&gpu, &emu, 130 + (int)(rng() % 7), 136, 40, 1);
+        test_gemm(&gpu, &emu, 130 + (int)(pf_test_rng() % 7), 136, 40, 1);
         test_gemm(&gpu, &emu, 256, 192, 520, 0);
     }
     backend_close(&gpu);

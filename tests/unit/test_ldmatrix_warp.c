@@ -12,34 +12,26 @@
 #include "pf_numeric.h"
 #include "pf_test.h"
 
-static uint64_t rng_state;
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
 
 static uint16_t half_of(uint32_t reg, int which) { return (uint16_t)(which ? reg >> 16 : reg & 0xffff); }
 
 /* One case: num_mats matrices from a tile of 8*num_mats shuffled rows. */
 static void run_case(int num_mats, int trans, int *bad)
 {
-    int stride = 8 * (1 + (int)(rng() % 6)) + 8 * (int)(rng() % 2); /* elements, 16-byte rows */
-    int rows = 8 * num_mats + (int)(rng() % 5);
+    int stride = 8 * (1 + (int)(pf_test_rng() % 6)) + 8 * (int)(pf_test_rng() % 2); /* elements, 16-byte rows */
+    int rows = 8 * num_mats + (int)(pf_test_rng() % 5);
     uint16_t *tile = malloc(sizeof(uint16_t) * (size_t)(rows * stride));
     for (int i = 0; i < rows * stride; i++)
-        tile[i] = (uint16_t)rng();
+        tile[i] = (uint16_t)pf_test_rng();
     /* matrix j, row r comes from tile row src_row[j][r], column col0[j] */
     int src_row[4][8], col0[4];
     const void *addr[32];
     for (int i = 0; i < 32; i++)
         addr[i] = NULL; /* unused lanes must not be read */
     for (int j = 0; j < num_mats; j++) {
-        col0[j] = 8 * (int)(rng() % (unsigned)(stride / 8));
+        col0[j] = 8 * (int)(pf_test_rng() % (unsigned)(stride / 8));
         for (int r = 0; r < 8; r++) {
-            src_row[j][r] = (int)(rng() % (unsigned)rows);
+            src_row[j][r] = (int)(pf_test_rng() % (unsigned)rows);
             addr[8 * j + r] = tile + src_row[j][r] * stride + col0[j];
         }
     }
@@ -71,8 +63,8 @@ static void test_mma_fragments(void)
     int stride = 24; /* padded: 16 + 8 */
     uint16_t A[16 * 24], B[16 * 24];
     for (int i = 0; i < 16 * 24; i++) {
-        A[i] = pf_f32_to_bf16((float)(rng() % 1000));
-        B[i] = pf_f32_to_bf16((float)(rng() % 1000));
+        A[i] = pf_f32_to_bf16((float)(pf_test_rng() % 1000));
+        B[i] = pf_f32_to_bf16((float)(pf_test_rng() % 1000));
     }
     const void *addr_a[32], *addr_b[32];
     for (int lane = 0; lane < 32; lane++) {
@@ -100,7 +92,7 @@ static void test_adapter(void)
 {
     uint16_t tile[32 * 8];
     for (int i = 0; i < 32 * 8; i++)
-        tile[i] = (uint16_t)rng();
+        tile[i] = (uint16_t)pf_test_rng();
     pf_emu_ldmatrix_wire wires[32];
     const void *ins[32], *addr[32];
     void *outs[32];
@@ -121,9 +113,7 @@ static void test_adapter(void)
 
 int main(void)
 {
-    const char *seed = getenv("PF_TEST_SEED");
-    rng_state = seed ? strtoull(seed, NULL, 0) : (uint64_t)time(NULL) * 2654435761u + 1;
-    printf("seed %llu\n", (unsigned long long)rng_state);
+    pf_test_seed();
     int mats[] = {1, 2, 4};
     for (int mi = 0; mi < 3; mi++)
         for (int trans = 0; trans < 2; trans++) {

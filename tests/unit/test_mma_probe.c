@@ -21,15 +21,6 @@
 #include "pf_test.h"
 #include "test/mma_probe_params.h"
 
-static uint64_t rng_state;
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-static float frand(void) { return (float)((double)(rng() >> 11) / 9007199254740992.0 * 2 - 1); }
 
 static uint16_t to16(int dtype, float f) { return dtype ? pf_f32_to_f16(f) : pf_f32_to_bf16(f); }
 static float from16(int dtype, uint16_t h) { return dtype ? pf_f16_to_f32(h) : pf_bf16_to_f32(h); }
@@ -85,10 +76,10 @@ static void test_tile(int dtype)
     uint16_t A[16 * 16], B[16 * 8];
     float C[16 * 8], D[3][16 * 8];
     for (int i = 0; i < 256; i++)
-        A[i] = to16(dtype, frand() * 4);
+        A[i] = to16(dtype, pf_test_frand() * 4);
     for (int i = 0; i < 128; i++) {
-        B[i] = to16(dtype, frand());
-        C[i] = frand() * 8;
+        B[i] = to16(dtype, pf_test_frand());
+        C[i] = pf_test_frand() * 8;
     }
     pf_dim3 one = {1, 1, 1};
     for (int mode = 0; mode < 3; mode++) {
@@ -119,9 +110,9 @@ static void test_gemm(int m, int n, int k, int dtype)
     uint16_t *A = malloc(sizeof *A * (size_t)(m * k)), *B = malloc(sizeof *B * (size_t)(k * n));
     float *D = malloc(sizeof *D * (size_t)(m * n));
     for (int i = 0; i < m * k; i++)
-        A[i] = to16(dtype, frand());
+        A[i] = to16(dtype, pf_test_frand());
     for (int i = 0; i < k * n; i++)
-        B[i] = to16(dtype, frand());
+        B[i] = to16(dtype, pf_test_frand());
     for (int i = 0; i < m * n; i++)
         D[i] = NAN;
     pf_dim3 grid = {(unsigned)((n + 63) / 64), (unsigned)((m + 63) / 64), 1};
@@ -189,9 +180,7 @@ static void test_nvrtc(const char *source)
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0); /* keep progress if a launch aborts */
-    const char *seed = getenv("PF_TEST_SEED");
-    rng_state = seed ? strtoull(seed, NULL, 0) : (uint64_t)time(NULL) * 2654435761u + 1;
-    printf("seed %llu\n", (unsigned long long)rng_state);
+    pf_test_seed();
 
     char source[512];
     snprintf(source, sizeof source, "%s/test/mma_probe.cu", pf_kernel_dir());
@@ -219,8 +208,8 @@ int main(void)
         test_gemm(64, 64, 64, 0);
         test_gemm(64, 64, 64, 1);
         test_gemm(50, 40, 72, 0);                             /* edges in m, n and k */
-        test_gemm(130 + (int)(rng() % 7), 136, 40, 0);        /* several blocks, odd m */
-        test_gemm(17, 8 * (1 + (int)(rng() % 12)), 8 * (1 + (int)(rng() % 10)), 1);
+        test_gemm(130 + (int)(pf_test_rng() % 7), 136, 40, 0);        /* several blocks, odd m */
+        test_gemm(17, 8 * (1 + (int)(pf_test_rng() % 12)), 8 * (1 + (int)(pf_test_rng() % 10)), 1);
         /* Last: a failed block abandons its fibers, and in ASan builds the
          * emu runtime (as of this writing) leaves their stale stack poison
          * for the next launch to trip over. */

@@ -17,15 +17,7 @@
 #include "pf_numeric.h"
 #include "pf_test.h"
 
-static uint64_t rng_state;
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-static double uniform(void) { return (double)(rng() >> 11) / 9007199254740992.0; }
+static double uniform(void) { return (double)(pf_test_rng() >> 11) / 9007199254740992.0; }
 
 static uint16_t to16(pf_mma_type ty, float f) { return ty == PF_MMA_BF16 ? pf_f32_to_bf16(f) : pf_f32_to_f16(f); }
 static float from16(pf_mma_type ty, uint16_t h) { return ty == PF_MMA_BF16 ? pf_bf16_to_f32(h) : pf_f16_to_f32(h); }
@@ -65,18 +57,18 @@ static void run_case(pf_mma_type ty, int integer_valued, int alias, int *bad)
 {
     uint16_t A[16][16], B[16][8];
     float C[16][8];
-    double scale_a = ldexp(1.0, (int)(rng() % 9) - 4), scale_b = ldexp(1.0, (int)(rng() % 9) - 4);
+    double scale_a = ldexp(1.0, (int)(pf_test_rng() % 9) - 4), scale_b = ldexp(1.0, (int)(pf_test_rng() % 9) - 4);
     for (int m = 0; m < 16; m++)
         for (int k = 0; k < 16; k++)
-            A[m][k] = to16(ty, integer_valued ? (float)((int)(rng() % 17) - 8)
+            A[m][k] = to16(ty, integer_valued ? (float)((int)(pf_test_rng() % 17) - 8)
                                               : (float)((uniform() * 2 - 1) * scale_a));
     for (int k = 0; k < 16; k++)
         for (int n = 0; n < 8; n++)
-            B[k][n] = to16(ty, integer_valued ? (float)((int)(rng() % 17) - 8)
+            B[k][n] = to16(ty, integer_valued ? (float)((int)(pf_test_rng() % 17) - 8)
                                               : (float)((uniform() * 2 - 1) * scale_b));
     for (int m = 0; m < 16; m++)
         for (int n = 0; n < 8; n++)
-            C[m][n] = integer_valued ? (float)((int)(rng() % 201) - 100) : (float)(uniform() * 4 - 2);
+            C[m][n] = integer_valued ? (float)((int)(pf_test_rng() % 201) - 100) : (float)(uniform() * 4 - 2);
 
     uint32_t a[32][4], b[32][2];
     float c[32][4], dbuf[32][4], D[16][8];
@@ -137,9 +129,7 @@ static void test_adapter(void)
 
 int main(void)
 {
-    const char *seed = getenv("PF_TEST_SEED");
-    rng_state = seed ? strtoull(seed, NULL, 0) : (uint64_t)time(NULL) * 2654435761u + 1;
-    printf("seed %llu\n", (unsigned long long)rng_state);
+    pf_test_seed();
     pf_mma_type types[] = {PF_MMA_BF16, PF_MMA_F16};
     for (int ti = 0; ti < 2; ti++)
         for (int integer_valued = 0; integer_valued < 2; integer_valued++)

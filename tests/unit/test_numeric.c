@@ -22,14 +22,6 @@ typedef struct fmt16 {
 static fmt16 bf16_fmt = {"bf16", 8, 7, {0}, 0};
 static fmt16 f16_fmt = {"f16", 5, 10, {0}, 0};
 
-static uint64_t rng_state;
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
 
 static float f32_of(uint32_t u)
 {
@@ -186,13 +178,13 @@ static void test_random(const fmt16 *F, int n)
 {
     n_mismatch = 0;
     for (int i = 0; i < n; i++) {
-        uint32_t u = (uint32_t)rng();
+        uint32_t u = (uint32_t)pf_test_rng();
         check_one(F, f32_of(u));
         /* a random value near a random representable one */
-        unsigned h = (unsigned)(rng() % (F->inf_pattern + 1));
+        unsigned h = (unsigned)(pf_test_rng() % (F->inf_pattern + 1));
         float near = (float)F->table[h];
-        float v = near * (1.0f + (float)((double)(int32_t)(uint32_t)rng() / 4294967296.0) / 64.0f);
-        check_one(F, (rng() & 1) ? v : -v);
+        float v = near * (1.0f + (float)((double)(int32_t)(uint32_t)pf_test_rng() / 4294967296.0) / 64.0f);
+        check_one(F, (pf_test_rng() & 1) ? v : -v);
     }
     CHECK_MSG(n_mismatch == 0, "%s random: %d mismatches", F->name, n_mismatch);
 }
@@ -201,7 +193,7 @@ static void test_pack(void)
 {
     int bad = 0;
     for (int i = 0; i < 100000; i++) {
-        float lo = f32_of((uint32_t)rng()), hi = f32_of((uint32_t)rng());
+        float lo = f32_of((uint32_t)pf_test_rng()), hi = f32_of((uint32_t)pf_test_rng());
         uint32_t pb = pf_pack_bf16x2(lo, hi), ph = pf_pack_f16x2(lo, hi);
         if (!same_result(&bf16_fmt, pb & 0xffff, ref_round(&bf16_fmt, lo)) ||
             !same_result(&bf16_fmt, pb >> 16, ref_round(&bf16_fmt, hi)) ||
@@ -217,7 +209,7 @@ static void test_round_helpers(void)
 {
     int bad = 0;
     for (int i = 0; i < 100000; i++) {
-        float x = f32_of((uint32_t)rng());
+        float x = f32_of((uint32_t)pf_test_rng());
         float rb = pf_round_bf16(x), rh = pf_round_f16(x);
         if (isnan(x)) {
             bad += !isnan(rb) + !isnan(rh);
@@ -233,9 +225,7 @@ static void test_round_helpers(void)
 
 int main(void)
 {
-    const char *seed = getenv("PF_TEST_SEED");
-    rng_state = seed ? strtoull(seed, NULL, 0) : (uint64_t)time(NULL) * 2654435761u + 1;
-    printf("seed %llu\n", (unsigned long long)rng_state);
+    pf_test_seed();
     build_table(&bf16_fmt);
     build_table(&f16_fmt);
     /* the reference itself: table endpoints are the known format limits */
