@@ -19,14 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attention_params.h"
-#include "attention_run.h"
-#include "attn_variant.h"
-#include "device.h"
-#include "layout.h"
-#include "mask_encode.h"
-#include "mask_rule.h"
-#include "pf_error.h"
+#include "kernels/attention_params.h"
+#include "attention/attention_run.h"
+#include "attention/attn_variant.h"
+#include "device/device.h"
+#include "attention/layout.h"
+#include "attention/mask_encode.h"
+#include "attention/mask_rule.h"
+#include "core/pf_error.h"
 
 typedef struct bench_model {
     const char *name;

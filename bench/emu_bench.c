@@ -7,11 +7,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "device.h"
-#include "emu_fiber.h"
-#include "emu_launch.h"
-#include "jit.h"
-#include "pf_error.h"
+#include "device/device.h"
+#include "device/emu/emu_fiber.h"
+#include "device/emu/emu_launch.h"
+#include "jit/jit.h"
+#include "core/pf_error.h"
 
 static double now_s(void)
 {

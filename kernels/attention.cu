@@ -1,7 +1,7 @@
 /* Masked prefill attention (FlashAttention-2 style online softmax) on
  * tensor cores: Q, K, V, O bf16; scores, softmax and accumulation fp32.
  *
- * Variant defines (harness/attn_variant.h documents and validates them):
+ * Variant defines (harness/attention/attn_variant.h documents and validates them):
  *   HEAD_DIM      64, 72, 128, 256, 512 (72 is padded to 80 with zeros)
  *   BLOCK_M       query rows per block (multiple of 16)
  *   BLOCK_N       keys per k tile
@@ -27,7 +27,7 @@
  *
  * Dynamic shared memory (bf16 rows of ROW_STRIDE elements; the 16-byte pad
  * staggers rows across banks for ldmatrix), in this order — keep
- * pf_attn_variant_smem_bytes in harness/attn_variant.c in sync:
+ * pf_attn_variant_smem_bytes in harness/attention/attn_variant.c in sync:
  *   Q  [BLOCK_M][ROW_STRIDE]
  *   K  [STAGES][BLOCK_N][ROW_STRIDE]
  *   V  [STAGES][BLOCK_N][ROW_STRIDE]

@@ -1,5 +1,5 @@
 /* Mask readers of the attention kernel, one per MASK_STORAGE (the encodings
- * are fixed by attention_params.h; harness/mask_encode.h writes them).
+ * are fixed by attention_params.h; harness/attention/mask_encode.h writes them).
  * Included by attention.cu after the variant defines. */
 #ifndef PF_ATTENTION_MASK_H
 #define PF_ATTENTION_MASK_H

@@ -1,6 +1,6 @@
 /* Device mask encoders: the dense / bitmap / window bytes of
- * harness/mask_encode.c (byte for byte, padding bits included) and the tile
- * classes of harness/tile_class.c, built from per-kv-token group ids.
+ * harness/attention/mask_encode.c (byte for byte, padding bits included) and the tile
+ * classes of harness/attention/tile_class.c, built from per-kv-token group ids.
  *
  * Defines:
  *   INDPTR_T      int or long long (all indptrs)

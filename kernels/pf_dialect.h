@@ -58,7 +58,7 @@ typedef unsigned long long uint64_t;
 #include <string.h>
 
 /* The part of the emulator's state a kernel reads, shared with the runtime
- * (harness/emu_block.h includes this header with PF_EMU_ABI_ONLY). */
+ * (harness/device/emu/emu_block.h includes this header with PF_EMU_ABI_ONLY). */
 typedef struct pf_emu_uint3 {
     unsigned x, y, z;
 } pf_emu_uint3;
@@ -88,7 +88,7 @@ void *pf_emu_shared_static(const pf_emu_smem_site *site, size_t bytes);
 uint32_t pf_emu_shfl32(int op, unsigned mask, uint32_t value, int arg, int width);
 uint32_t pf_emu_vote(int op, unsigned mask, int pred);
 void pf_emu_syncwarp(unsigned mask);
-/* See harness/emu_runtime.h: all 32 lanes pass in/out; one lane runs fn. */
+/* See harness/device/emu/emu_runtime.h: all 32 lanes pass in/out; one lane runs fn. */
 void pf_emu_warp_collective(const void *in, size_t in_size, void *out, size_t out_size,
                             void (*fn)(void *ctx, const void *const ins[32], void *const outs[32]),
                             void *ctx);

@@ -4,10 +4,10 @@
  *
  * Under NVRTC (__CUDACC_RTC__) each is one inline PTX instruction (sm_80+).
  * Under PF_EMU each warp-wide instruction is a pf_emu_warp_collective whose
- * callback (harness/emu_warp_math.c, resolved from libpftune_core when the
+ * callback (harness/device/emu/emu_warp_math.c, resolved from libpftune_core when the
  * kernel .so is loaded) computes all 32 lanes at once; cp.async is a
  * synchronous copy. Fragment layouts and emulated numerics: see
- * harness/emu_warp_math.h (they follow the PTX ISA exactly; the emulated mma
+ * harness/device/emu/emu_warp_math.h (they follow the PTX ISA exactly; the emulated mma
  * sums exact fp32 products in k order, so the last bits may differ from
  * tensor-core hardware).
  *
@@ -98,7 +98,7 @@ PF_DEVICE void pf_cp_async_commit(void)
 #else /* emu (PF_EMU), like pf_dialect.h: anything but NVRTC */
 
 /* Wire formats handed to pf_emu_warp_collective; identical copies live in
- * harness/emu_warp_math.h under the same guard. */
+ * harness/device/emu/emu_warp_math.h under the same guard. */
 #ifndef PF_EMU_WIRE_TYPES
 #define PF_EMU_WIRE_TYPES
 typedef struct pf_emu_mma_wire {
@@ -113,7 +113,7 @@ typedef struct pf_emu_ldmatrix_wire {
 } pf_emu_ldmatrix_wire;
 #endif
 
-/* In libpftune_core (harness/emu_warp_math.c). */
+/* In libpftune_core (harness/device/emu/emu_warp_math.c). */
 void pf_emu_mma_bf16_collective(void *ctx, const void *const ins[32], void *const outs[32]);
 void pf_emu_mma_f16_collective(void *ctx, const void *const ins[32], void *const outs[32]);
 void pf_emu_ldmatrix_collective(void *ctx, const void *const ins[32], void *const outs[32]);

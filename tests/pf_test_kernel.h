@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "device.h"
-#include "jit.h"
-#include "pf_error.h"
+#include "device/device.h"
+#include "jit/jit.h"
+#include "core/pf_error.h"
 
 static pf_module *pf_test_load_kernel(pf_device *dev, const char *target, const char *file)
 {

@@ -8,5 +8,5 @@ command -v clang >/dev/null || { echo "clang not found: the fuzz targets need cl
 mkdir -p "$out"
 clang -std=gnu11 -g -O1 -Wall -Wextra -fsanitize=fuzzer,address,undefined \
     -I"$root/harness" -o "$out/fuzz_npy" \
-    "$root/tests/fuzz/fuzz_npy.c" "$root/harness/npy.c" "$root/harness/pf_error.c" -lm
+    "$root/tests/fuzz/fuzz_npy.c" "$root/harness/core/npy.c" "$root/harness/core/pf_error.c" -lm
 echo "built $out/fuzz_npy"

@@ -7,7 +7,7 @@ if(PF_FUZZ)
     message(FATAL_ERROR "PF_FUZZ needs clang (configure with -DCMAKE_C_COMPILER=clang)")
   endif()
   add_executable(fuzz_npy ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_npy.c
-                          ${CMAKE_SOURCE_DIR}/harness/npy.c ${CMAKE_SOURCE_DIR}/harness/pf_error.c)
+                          ${CMAKE_SOURCE_DIR}/harness/core/npy.c ${CMAKE_SOURCE_DIR}/harness/core/pf_error.c)
   target_include_directories(fuzz_npy PRIVATE ${CMAKE_SOURCE_DIR}/harness)
   target_compile_options(fuzz_npy PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_options(fuzz_npy PRIVATE -fsanitize=fuzzer,address,undefined)

@@ -1,7 +1,7 @@
 /* libFuzzer target for the layout parsers (string grammar and JSON).
  * Not part of the default build; with clang:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iharness -Ikernels \
- *     tests/fuzz/fuzz_layout.c harness/layout*.c harness/npy.c harness/pf_error.c \
+ *     tests/fuzz/fuzz_layout.c harness/layout*.c harness/core/npy.c harness/core/pf_error.c \
  *     -ljansson -o fuzz_layout && ./fuzz_layout -max_len=512
  * The first input byte picks the parser (string, JSON, .npy image). Accepted layouts must round-trip
  * through pf_layout_to_string. Inputs with counts of 7+ digits are skipped:
@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "layout.h"
-#include "npy.h"
+#include "attention/layout.h"
+#include "core/npy.h"
 
 static int has_long_number(const char *s)
 {

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "device.h"
-#include "pf_error.h"
+#include "device/device.h"
+#include "core/pf_error.h"
 
 static inline pf_device *cuda_test_open(void)
 {

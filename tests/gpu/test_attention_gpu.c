@@ -10,14 +10,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "attention_params.h"
-#include "attention_run.h"
-#include "check_cases.h"
+#include "kernels/attention_params.h"
+#include "attention/attention_run.h"
+#include "attention/check_cases.h"
 #include "cuda_test_util.h"
-#include "layout.h"
-#include "mask_rule.h"
+#include "attention/layout.h"
+#include "attention/mask_rule.h"
 #include "pf_test.h"
-#include "reference.h"
+#include "attention/reference.h"
 
 typedef struct gpu_case {
     const char *layout;

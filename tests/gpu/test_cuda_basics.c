@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "cuda_test_util.h"
-#include "measure.h"
+#include "measure/measure.h"
 #include "pf_test.h"
 
 static void test_props(pf_device *d)

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "cuda_test_util.h"
-#include "jit.h"
-#include "measure.h"
+#include "jit/jit.h"
+#include "measure/measure.h"
 #include "pf_test.h"
 
 static const char *kernel_source =

@@ -14,12 +14,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "device.h"
-#include "jit.h"
-#include "pf_error.h"
+#include "device/device.h"
+#include "jit/jit.h"
+#include "core/pf_error.h"
 #include "pf_test.h"
-#include "test/collectives_params.h"
-#include "test/atomics_params.h"
+#include "kernels/test/collectives_params.h"
+#include "kernels/test/atomics_params.h"
 #include "pf_test_kernel.h"
 
 typedef struct backend {

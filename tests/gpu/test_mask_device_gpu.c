@@ -9,11 +9,11 @@
 #include <time.h>
 
 #include "cuda_test_util.h"
-#include "layout.h"
-#include "mask_device.h"
-#include "mask_encode.h"
+#include "attention/layout.h"
+#include "attention/mask_device.h"
+#include "attention/mask_encode.h"
 #include "pf_test.h"
-#include "tile_class.h"
+#include "attention/tile_class.h"
 
 static pf_device *dev;
 

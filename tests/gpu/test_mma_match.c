@@ -1,7 +1,7 @@
 /* On a real GPU: kernels/test/mma_probe.cu gives the same results on the
  * cuda backend as on emu (within the accumulation-order tolerance), and
  * both match a double-precision reference. This is what pins the emulated
- * tensor-core layouts (harness/emu_warp_math.c) to the hardware. Also: the
+ * tensor-core layouts (harness/device/emu/emu_warp_math.c) to the hardware. Also: the
  * GPU's bf16/f16 conversions (PTX cvt) equal the host ones (kernels/
  * pf_numeric.h) bit for bit, NaN for NaN. Without a GPU it fails (label
  * gpu: it only runs in the GPU suite). */
@@ -12,12 +12,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "device.h"
-#include "jit.h"
-#include "pf_error.h"
-#include "pf_numeric.h"
+#include "device/device.h"
+#include "jit/jit.h"
+#include "core/pf_error.h"
+#include "kernels/pf_numeric.h"
 #include "pf_test.h"
-#include "test/mma_probe_params.h"
+#include "kernels/test/mma_probe_params.h"
 
 typedef struct backend {
     const char *name;

@@ -10,10 +10,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "attn_variant.h"
-#include "covering.h"
-#include "jit.h"
-#include "pf_error.h"
+#include "attention/attn_variant.h"
+#include "attention/covering.h"
+#include "jit/jit.h"
+#include "core/pf_error.h"
 #include "pf_test.h"
 
 #define N_FACTORS 7

@@ -9,14 +9,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "attention_run.h"
-#include "check_cases.h"
-#include "device.h"
-#include "layout.h"
-#include "mask_rule.h"
-#include "pf_error.h"
+#include "attention/attention_run.h"
+#include "attention/check_cases.h"
+#include "device/device.h"
+#include "attention/layout.h"
+#include "attention/mask_rule.h"
+#include "core/pf_error.h"
 #include "pf_test.h"
-#include "reference.h"
+#include "attention/reference.h"
 
 typedef struct attn_case {
     const char *layout;

@@ -4,9 +4,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "attention_params.h"
-#include "attn_variant.h"
-#include "pf_error.h"
+#include "kernels/attention_params.h"
+#include "attention/attn_variant.h"
+#include "core/pf_error.h"
 #include "pf_test.h"
 
 static const int head_dims[] = {64, 72, 128, 256, 512};

@@ -9,10 +9,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "check_cases.h"
+#include "attention/check_cases.h"
 #include "pf_test.h"
-#include "pf_error.h"
-#include "reference.h"
+#include "core/pf_error.h"
+#include "attention/reference.h"
 
 typedef struct features {
     int image_at_start, image_at_end, one_text_between, long_image_in_window;

@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "pf_test.h"
 
 /* Independent reference: the textbook recursion (exponential, short inputs). */

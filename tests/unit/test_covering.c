@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "covering.h"
+#include "attention/covering.h"
 #include "pf_test.h"
 
 typedef struct constraint_ctx {

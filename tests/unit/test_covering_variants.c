@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "attn_variant.h"
-#include "covering.h"
-#include "pf_error.h"
+#include "attention/attn_variant.h"
+#include "attention/covering.h"
+#include "core/pf_error.h"
 #include "pf_test.h"
 
 /* The axis values of a variant, in a fixed order. */

@@ -7,8 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "device.h"
-#include "pf_error.h"
+#include "device/device.h"
+#include "core/pf_error.h"
 #include "pf_test.h"
 
 static void expect_open_fails(const char *which, const char *needle)

@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "device.h"
-#include "measure.h"
-#include "pf_error.h"
+#include "device/device.h"
+#include "measure/measure.h"
+#include "core/pf_error.h"
 #include "pf_test.h"
 
 typedef struct mock_state_t {

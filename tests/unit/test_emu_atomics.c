@@ -9,11 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "device.h"
-#include "jit.h"
-#include "pf_error.h"
+#include "device/device.h"
+#include "jit/jit.h"
+#include "core/pf_error.h"
 #include "pf_test.h"
-#include "test/atomics_params.h"
+#include "kernels/test/atomics_params.h"
 
 static pf_device *dev;
 static const pf_backend_ops *ops;

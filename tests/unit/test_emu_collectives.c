@@ -10,11 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "device.h"
-#include "jit.h"
-#include "pf_error.h"
+#include "device/device.h"
+#include "jit/jit.h"
+#include "core/pf_error.h"
 #include "pf_test.h"
-#include "test/collectives_params.h"
+#include "kernels/test/collectives_params.h"
 #include "pf_test_kernel.h"
 
 #define VARIANTS 4

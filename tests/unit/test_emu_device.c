@@ -11,10 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "device.h"
-#include "jit.h"
-#include "pf_error.h"
-#include "pf_numeric.h"
+#include "device/device.h"
+#include "jit/jit.h"
+#include "core/pf_error.h"
+#include "kernels/pf_numeric.h"
 #include "pf_test.h"
 
 static pf_device *dev;

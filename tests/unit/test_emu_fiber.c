@@ -1,4 +1,4 @@
-/* Fiber contexts (harness/emu_fiber.c): many fibers switched round-robin
+/* Fiber contexts (harness/device/emu/emu_fiber.c): many fibers switched round-robin
  * keep their own stacks and callee-saved state (each runs a random-length
  * recurrence checked against a plain loop), and each keeps its own FP
  * rounding mode (mxcsr is part of the context). */
@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "emu_fiber.h"
+#include "device/emu/emu_fiber.h"
 #include "pf_test.h"
 
 #define FIBERS 37

@@ -9,9 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "device.h"
-#include "jit.h"
-#include "pf_error.h"
+#include "device/device.h"
+#include "jit/jit.h"
+#include "core/pf_error.h"
 #include "pf_test.h"
 #include "pf_test_kernel.h"
 

@@ -9,9 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "jit.h"
-#include "jit_internal.h"
-#include "pf_error.h"
+#include "jit/jit.h"
+#include "jit/jit_internal.h"
+#include "core/pf_error.h"
 #include "pf_test.h"
 
 static char *random_text(size_t n)

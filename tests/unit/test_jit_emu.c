@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "jit.h"
-#include "pf_error.h"
+#include "jit/jit.h"
+#include "core/pf_error.h"
 #include "pf_test.h"
 
 static char tmpdir[256], cachedir[300], srcpath[300];

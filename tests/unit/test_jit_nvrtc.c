@@ -10,9 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "jit.h"
-#include "jit_internal.h"
-#include "pf_error.h"
+#include "jit/jit.h"
+#include "jit/jit_internal.h"
+#include "core/pf_error.h"
 #include "pf_test.h"
 
 static char tmpdir[256];

@@ -4,9 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "layout.h"
-#include "npy.h"
-#include "pf_error.h"
+#include "attention/layout.h"
+#include "core/npy.h"
+#include "core/pf_error.h"
 #include "pf_test.h"
 
 static int parse_ok(const char *spec, pf_layout **l)

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "layout.h"
-#include "npy.h"
-#include "pf_error.h"
+#include "attention/layout.h"
+#include "core/npy.h"
+#include "core/pf_error.h"
 #include "pf_test.h"
 
 static uint64_t rng = 0x1234567;

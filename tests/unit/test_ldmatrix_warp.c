@@ -1,4 +1,4 @@
-/* The emulated ldmatrix (harness/emu_warp_math.c): x1/x2/x4, with and
+/* The emulated ldmatrix (harness/device/emu/emu_warp_math.c): x1/x2/x4, with and
  * without .trans, from random tiles with padded row strides and shuffled
  * row addresses. Expected values are derived element-first from the PTX ISA
  * figure: element (r, c) of an 8x8 fragment sits in lane 4r + c/2, half c%2;
@@ -8,8 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "emu_warp_math.h"
-#include "pf_numeric.h"
+#include "device/emu/emu_warp_math.h"
+#include "kernels/pf_numeric.h"
 #include "pf_test.h"
 
 

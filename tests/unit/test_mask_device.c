@@ -1,4 +1,4 @@
-/* Device mask encoders (kernels/mask_build.cu via harness/mask_device.c) on
+/* Device mask encoders (kernels/mask_build.cu via harness/attention/mask_device.c) on
  * the emu backend: for random layouts (prefixes, odd sizes, one-token
  * requests), every rule x layer, int32/int64 indptr and storage dense /
  * bitmap / window, the bytes copied back equal pf_mask_encode's exactly,
@@ -9,14 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "device.h"
-#include "jit.h"
-#include "layout.h"
-#include "mask_device.h"
-#include "mask_encode.h"
-#include "pf_error.h"
+#include "device/device.h"
+#include "jit/jit.h"
+#include "attention/layout.h"
+#include "attention/mask_device.h"
+#include "attention/mask_encode.h"
+#include "core/pf_error.h"
 #include "pf_test.h"
-#include "tile_class.h"
+#include "attention/tile_class.h"
 
 static pf_device *dev;
 static const pf_backend_ops *ops;

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "layout.h"
-#include "mask_encode.h"
-#include "mask_rule.h"
-#include "pf_error.h"
+#include "attention/layout.h"
+#include "attention/mask_encode.h"
+#include "attention/mask_rule.h"
+#include "core/pf_error.h"
 #include "pf_test.h"
 
 static const pf_rule rules[] = {PF_RULE_CAUSAL, PF_RULE_GEMMA3, PF_RULE_GEMMA4,

@@ -8,9 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "device.h"
-#include "measure.h"
-#include "pf_error.h"
+#include "device/device.h"
+#include "measure/measure.h"
+#include "core/pf_error.h"
 #include "pf_test.h"
 
 /* ---- fake backend ---- */

@@ -8,10 +8,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "device.h"
-#include "jit.h"
-#include "measure.h"
-#include "pf_error.h"
+#include "device/device.h"
+#include "jit/jit.h"
+#include "measure/measure.h"
+#include "core/pf_error.h"
 #include "pf_test.h"
 
 static const char *kernel_source =

@@ -12,11 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "emu_runtime.h"
+#include "device/emu/emu_runtime.h"
 #include "pf_test.h"
 
 #define PF_DEVICE static inline
-#include "pf_tensorcore.h"
+#include "kernels/pf_tensorcore.h"
 
 int main(void)
 {

@@ -14,12 +14,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "device.h"
-#include "jit.h"
-#include "pf_error.h"
-#include "pf_numeric.h"
+#include "device/device.h"
+#include "jit/jit.h"
+#include "core/pf_error.h"
+#include "kernels/pf_numeric.h"
 #include "pf_test.h"
-#include "test/mma_probe_params.h"
+#include "kernels/test/mma_probe_params.h"
 
 
 static uint16_t to16(int dtype, float f) { return dtype ? pf_f32_to_f16(f) : pf_f32_to_bf16(f); }

@@ -1,4 +1,4 @@
-/* The emulated mma.m16n8k16 (harness/emu_warp_math.c) against a plain
+/* The emulated mma.m16n8k16 (harness/device/emu/emu_warp_math.c) against a plain
  * matrix product. Fragments are distributed to lanes by this file's own
  * reading of the PTX ISA tables ("Matrix Fragments for mma.m16n8k16 with
  * floating point type"), element index i -> (row, col):
@@ -13,8 +13,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "emu_warp_math.h"
-#include "pf_numeric.h"
+#include "device/emu/emu_warp_math.h"
+#include "kernels/pf_numeric.h"
 #include "pf_test.h"
 
 static double uniform(void) { return (double)(pf_test_rng() >> 11) / 9007199254740992.0; }

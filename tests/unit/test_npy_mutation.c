@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "npy.h"
-#include "pf_error.h"
+#include "core/npy.h"
+#include "core/pf_error.h"
 #include "pf_test.h"
 
 #define ITERATIONS 20000

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "pf_numeric.h"
+#include "kernels/pf_numeric.h"
 #include "pf_test.h"
 
 typedef struct fmt16 {

@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "layout.h"
-#include "mask_rule.h"
-#include "pf_error.h"
-#include "pf_numeric.h"
+#include "attention/layout.h"
+#include "attention/mask_rule.h"
+#include "core/pf_error.h"
+#include "kernels/pf_numeric.h"
 #include "pf_test.h"
-#include "reference.h"
+#include "attention/reference.h"
 
 static int near(double a, double b, double tol)
 {

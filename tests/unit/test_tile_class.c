@@ -3,11 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "layout.h"
-#include "mask_rule.h"
-#include "pf_error.h"
+#include "attention/layout.h"
+#include "attention/mask_rule.h"
+#include "core/pf_error.h"
 #include "pf_test.h"
-#include "tile_class.h"
+#include "attention/tile_class.h"
 
 static int brute_class(const pf_layout *l, int r, const pf_mask_spec *s, int bm, int bn,
                        int64_t t, int64_t u)

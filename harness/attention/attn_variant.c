@@ -1,0 +1,389 @@
+/* Variant axes of the attention kernel: parsing, text form, defaults, the
+ * validity rules (which mirror the work split and shared memory layout of
+ * kernels/attention.cu) and enumeration. */
+#define _GNU_SOURCE /* strcasestr */
+#include "attention/attn_variant.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "kernels/attention_params.h"
+#include "core/pf_error.h"
+
+static const char *const storage_names[] = {"dense", "bitmap", "window", "spans"};
+
+int pf_attn_head_dim_supported(int head_dim)
+{
+    return head_dim == 64 || head_dim == 72 || head_dim == 128 || head_dim == 256 ||
+           head_dim == 512;
+}
+
+int pf_attn_head_dim_pad(int head_dim)
+{
+    return (head_dim + 15) / 16 * 16;
+}
+
+size_t pf_attn_arch_smem_limit(const char *arch)
+{
+    if (!arch)
+        return 0;
+    if (strcmp(arch, "sm_80") == 0)
+        return 163 * 1024;
+    if (strcmp(arch, "sm_90") == 0)
+        return 227 * 1024;
+    return 0;
+}
+
+static int arch_known(const char *arch)
+{
+    return pf_attn_arch_smem_limit(arch) != 0;
+}
+
+int pf_attn_variant_default(int head_dim, const char *arch, pf_attn_variant *out)
+{
+    if (!pf_attn_head_dim_supported(head_dim))
+        return pf_error_set("attention: unsupported head dim %d (supported: 64, 72, 128, 256, 512)",
+                            head_dim);
+    if (arch && !arch_known(arch))
+        return pf_error_set("attention: unknown arch '%s' (expected sm_80 or sm_90)", arch);
+    int sm90 = arch && strcmp(arch, "sm_90") == 0;
+    pf_attn_variant v;
+    memset(&v, 0, sizeof v);
+    v.head_dim = head_dim;
+    v.mask_storage = PF_MASK_SPANS;
+    v.indptr64 = 0;
+    v.tile_skip = 1;
+    v.stages = 2;
+    if (head_dim <= 128) {
+        v.block_m = 64;
+        v.block_n = 64;
+        v.warps = 4;
+    } else if (head_dim == 256) {
+        v.block_m = 64;
+        v.block_n = 32;
+        v.warps = 8;
+    } else { /* 512: 32 rows keep the O accumulator at 64 floats per thread */
+        v.block_m = 32;
+        v.block_n = 32;
+        v.warps = 8;
+        v.stages = sm90 ? 2 : 1; /* double-buffered K/V of 512 columns exceeds sm_80's 163 KiB */
+    }
+    *out = v;
+    return 0;
+}
+
+void pf_attn_variant_warp_grid(const pf_attn_variant *v, int *wsm, int *wsn)
+{
+    int m_tiles = v->block_m / 16;
+    int m = m_tiles < v->warps ? m_tiles : v->warps;
+    if (m < 1)
+        m = 1;
+    *wsm = m;
+    *wsn = v->warps / m;
+}
+
+int pf_attn_variant_threads(const pf_attn_variant *v)
+{
+    return 32 * v->warps;
+}
+
+/* Must match the layout at the top of kernels/attention.cu. */
+size_t pf_attn_variant_smem_bytes(const pf_attn_variant *v)
+{
+    int wsm, wsn;
+    pf_attn_variant_warp_grid(v, &wsm, &wsn);
+    size_t row = (size_t)pf_attn_head_dim_pad(v->head_dim) + 8; /* bf16 elements */
+    size_t q = (size_t)v->block_m * row * 2;
+    size_t kv = 2 * (size_t)v->stages * v->block_n * row * 2;
+    /* P staging and the row reductions exist only when warps share rows */
+    size_t p = wsn > 1 ? (size_t)v->block_m * ((size_t)v->block_n + 8) * 2 : 0;
+    size_t red = wsn > 1 ? (size_t)wsn * v->block_m * 4 : 0;
+    return q + kv + p + red;
+}
+
+static int is_pow2_in(int x, int lo, int hi)
+{
+    return x >= lo && x <= hi && (x & (x - 1)) == 0;
+}
+
+int pf_attn_variant_valid(const pf_attn_variant *v, const char *arch, char *why, size_t why_size)
+{
+    char dummy[8];
+    if (!why || why_size == 0) {
+        why = dummy;
+        why_size = sizeof dummy;
+    }
+    why[0] = 0;
+#define INVALID(...)                               \
+    do {                                           \
+        snprintf(why, why_size, __VA_ARGS__);      \
+        return 0;                                  \
+    } while (0)
+    if (!pf_attn_head_dim_supported(v->head_dim))
+        INVALID("HEAD_DIM=%d is not supported (64, 72, 128, 256, 512)", v->head_dim);
+    if (!is_pow2_in(v->block_m, 16, 128))
+        INVALID("BLOCK_M=%d must be 16, 32, 64 or 128", v->block_m);
+    if (!is_pow2_in(v->block_n, 16, 128))
+        INVALID("BLOCK_N=%d must be 16, 32, 64 or 128", v->block_n);
+    if (!is_pow2_in(v->warps, 1, 8))
+        INVALID("WARPS=%d must be 1, 2, 4 or 8", v->warps);
+    if (v->stages != 1 && v->stages != 2)
+        INVALID("STAGES=%d must be 1 (no prefetch) or 2 (double buffer)", v->stages);
+    if (v->mask_storage < PF_MASK_DENSE || v->mask_storage > PF_MASK_SPANS)
+        INVALID("MASK_STORAGE=%d is not a storage (dense, bitmap, window, spans)",
+                v->mask_storage);
+    if (v->indptr64 != 0 && v->indptr64 != 1)
+        INVALID("INDPTR_T must be int32 or int64");
+    if (v->tile_skip != 0 && v->tile_skip != 1)
+        INVALID("TILE_SKIP=%d must be 0 or 1", v->tile_skip);
+
+    int wsm, wsn;
+    pf_attn_variant_warp_grid(v, &wsm, &wsn);
+    int keys_per_warp = v->block_n / wsn;
+    if (keys_per_warp < 8)
+        INVALID("BLOCK_N=%d split over %d warps (BLOCK_M=%d gives %d row groups of 16 for WARPS=%d) "
+                "leaves %d keys per warp; mma needs 8",
+                v->block_n, wsn, v->block_m, wsm, v->warps, keys_per_warp);
+    int dpad = pf_attn_head_dim_pad(v->head_dim);
+    if ((dpad / wsn) % 8 != 0)
+        INVALID("HEAD_DIM=%d (padded to %d) split over %d warps leaves %d output columns per warp; "
+                "mma needs a multiple of 8",
+                v->head_dim, dpad, wsn, dpad / wsn);
+    int m_tiles_per_warp = v->block_m / 16 / wsm;
+    int acc = m_tiles_per_warp * (keys_per_warp / 8 + dpad / wsn / 8) * 4;
+    if (acc > PF_ATTN_MAX_ACC_FLOATS)
+        INVALID("BLOCK_M=%d, BLOCK_N=%d, WARPS=%d at HEAD_DIM=%d needs %d accumulator floats per "
+                "thread (limit %d): registers would spill",
+                v->block_m, v->block_n, v->warps, v->head_dim, acc, PF_ATTN_MAX_ACC_FLOATS);
+    if (arch) {
+        size_t limit = pf_attn_arch_smem_limit(arch);
+        if (!limit)
+            INVALID("unknown arch '%s' (expected sm_80 or sm_90)", arch);
+        size_t smem = pf_attn_variant_smem_bytes(v);
+        if (smem > limit)
+            INVALID("shared memory %.1f KiB exceeds %s opt-in limit %zu KiB", smem / 1024.0, arch,
+                    limit / 1024);
+    }
+#undef INVALID
+    return 1;
+}
+
+static int parse_int(const char *s, int *out)
+{
+    char *end;
+    long x = strtol(s, &end, 10);
+    if (end == s || *end || x < -1000000 || x > 1000000)
+        return -1;
+    *out = (int)x;
+    return 0;
+}
+
+static int parse_storage(const char *s, int *out)
+{
+    for (int i = 0; i < 4; i++)
+        if (strcasecmp(s, storage_names[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    if (parse_int(s, out) == 0 && *out >= 0 && *out <= 3)
+        return 0;
+    return -1;
+}
+
+static int parse_indptr(const char *s, int *out)
+{
+    if (!strcasecmp(s, "int32") || !strcasecmp(s, "int") || !strcmp(s, "32")) {
+        *out = 0;
+        return 0;
+    }
+    if (!strcasecmp(s, "int64") || !strcasecmp(s, "long long") || !strcmp(s, "64")) {
+        *out = 1;
+        return 0;
+    }
+    return -1;
+}
+
+/* Apply one KEY=VAL. */
+static int apply_key(pf_attn_variant *v, const char *key, const char *val)
+{
+    int x;
+    if (!strcasecmp(key, "MASK_STORAGE")) {
+        if (parse_storage(val, &v->mask_storage))
+            return pf_error_set("variant: MASK_STORAGE='%s' (expected dense, bitmap, window, spans)",
+                                val);
+        return 0;
+    }
+    if (!strcasecmp(key, "INDPTR_T")) {
+        if (parse_indptr(val, &v->indptr64))
+            return pf_error_set("variant: INDPTR_T='%s' (expected int32 or int64)", val);
+        return 0;
+    }
+    struct {
+        const char *name;
+        int *field;
+    } ints[] = {{"BLOCK_M", &v->block_m}, {"BLOCK_N", &v->block_n}, {"WARPS", &v->warps},
+                {"STAGES", &v->stages},   {"TILE_SKIP", &v->tile_skip}, {"HEAD_DIM", &v->head_dim}};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        if (strcasecmp(key, ints[i].name) == 0) {
+            if (parse_int(val, &x))
+                return pf_error_set("variant: %s='%s' is not an integer", ints[i].name, val);
+            *ints[i].field = x;
+            return 0;
+        }
+    }
+    return pf_error_set("variant: unknown key '%s' (valid keys: %s)", key, PF_ATTN_VARIANT_KEYS);
+}
+
+static void trim(char *s)
+{
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = 0;
+    size_t i = 0;
+    while (s[i] && isspace((unsigned char)s[i]))
+        i++;
+    memmove(s, s + i, n - i + 1);
+}
+
+/* Find HEAD_DIM=... in text first so that the defaults are the right ones. */
+static int find_head_dim(const char *text, int *head_dim)
+{
+    const char *p = text;
+    while ((p = strcasestr(p, "HEAD_DIM")) != NULL) {
+        int at_start = p == text || p[-1] == ',' || isspace((unsigned char)p[-1]);
+        const char *q = p + 8;
+        while (isspace((unsigned char)*q))
+            q++;
+        if (at_start && *q == '=') {
+            char *end;
+            long x = strtol(q + 1, &end, 10);
+            if (end != q + 1 && x > 0 && x < 100000)
+                *head_dim = (int)x;
+            return 0;
+        }
+        p += 8;
+    }
+    return 0;
+}
+
+int pf_attn_variant_parse(const char *text, int head_dim, const char *arch, pf_attn_variant *out)
+{
+    if (!text)
+        text = "";
+    find_head_dim(text, &head_dim);
+    pf_attn_variant v;
+    if (pf_attn_variant_default(head_dim, arch, &v))
+        return -1;
+    char *copy = strdup(text);
+    if (!copy)
+        return pf_error_set("variant: out of memory");
+    int rc = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        trim(tok);
+        if (!*tok)
+            continue;
+        char *eq = strchr(tok, '=');
+        if (!eq) {
+            rc = pf_error_set("variant: '%s' is not KEY=VALUE (valid keys: %s)", tok,
+                              PF_ATTN_VARIANT_KEYS);
+            break;
+        }
+        *eq = 0;
+        char *key = tok, *val = eq + 1;
+        trim(key);
+        trim(val);
+        if (apply_key(&v, key, val)) {
+            rc = -1;
+            break;
+        }
+    }
+    free(copy);
+    if (rc == 0)
+        *out = v;
+    return rc;
+}
+
+int pf_attn_variant_to_string(const pf_attn_variant *v, char *buf, size_t size)
+{
+    const char *st = v->mask_storage >= 0 && v->mask_storage < 4 ? storage_names[v->mask_storage]
+                                                                   : "?";
+    return snprintf(buf, size,
+                    "BLOCK_M=%d,BLOCK_N=%d,WARPS=%d,STAGES=%d,MASK_STORAGE=%s,INDPTR_T=%s,"
+                    "TILE_SKIP=%d,HEAD_DIM=%d",
+                    v->block_m, v->block_n, v->warps, v->stages, st,
+                    v->indptr64 ? "int64" : "int32", v->tile_skip, v->head_dim);
+}
+
+int pf_attn_variant_defines(const pf_attn_variant *v, pf_variant *jv)
+{
+    char buf[32];
+    struct {
+        const char *name;
+        int value;
+    } ints[] = {{"BLOCK_M", v->block_m},         {"BLOCK_N", v->block_n},
+                {"WARPS", v->warps},             {"STAGES", v->stages},
+                {"MASK_STORAGE", v->mask_storage}, {"TILE_SKIP", v->tile_skip},
+                {"HEAD_DIM", v->head_dim}};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        snprintf(buf, sizeof buf, "%d", ints[i].value);
+        if (pf_variant_add_define(jv, ints[i].name, buf))
+            return -1;
+    }
+    return pf_variant_add_define(jv, "INDPTR_T", v->indptr64 ? "long long" : "int");
+}
+
+int pf_attn_variant_equal(const pf_attn_variant *a, const pf_attn_variant *b)
+{
+    return a->block_m == b->block_m && a->block_n == b->block_n && a->warps == b->warps &&
+           a->stages == b->stages && a->mask_storage == b->mask_storage &&
+           a->indptr64 == b->indptr64 && a->tile_skip == b->tile_skip &&
+           a->head_dim == b->head_dim;
+}
+
+/* Enumerated space (kept small enough that `pftune check --all` runs every
+ * variant of a head dim on emu within the CI budget):
+ *   HEAD_DIM <= 128: BLOCK_M {64, 128}, WARPS {BLOCK_M/16, BLOCK_M/8} (one or
+ *     two warps per 16-row group, i.e. WSN 1 and 2), BLOCK_N {32, 64};
+ *   HEAD_DIM >= 256: BLOCK_M {32, 64}, WARPS {4, 8}, BLOCK_N {32, 64} (fewer
+ *     rows per block keep the large O accumulator in registers);
+ * all: STAGES {1, 2}, every MASK_STORAGE, INDPTR_T and TILE_SKIP value;
+ * invalid combinations (pf_attn_variant_valid) dropped. BLOCK_M/BLOCK_N 16
+ * and 128 keys, 1 warp and other warp counts are legal (parse them) but left
+ * out of the sweep: 16-row tiles reload K/V for too few rows, 128-key tiles
+ * double the S registers, a lone warp cannot overlap loads with math. */
+int pf_attn_variant_enumerate(int head_dim, const char *arch, pf_attn_variant *out, int max)
+{
+    if (!pf_attn_head_dim_supported(head_dim))
+        return pf_error_set("attention: unsupported head dim %d (supported: 64, 72, 128, 256, 512)",
+                            head_dim);
+    if (arch && !arch_known(arch))
+        return pf_error_set("attention: unknown arch '%s' (expected sm_80 or sm_90)", arch);
+    int small = head_dim <= 128;
+    const int bms[2] = {small ? 64 : 32, small ? 128 : 64};
+    static const int bns[2] = {32, 64};
+    int n = 0;
+    for (int a = 0; a < 2; a++)
+        for (int c = 0; c < 2; c++) {
+            int warps = small ? bms[a] / 16 * (c + 1) : 4 << c;
+            if (warps > 8)
+                continue;
+            for (int b = 0; b < 2; b++)
+                for (int stages = 1; stages <= 2; stages++)
+                    for (int st = 0; st < 4; st++)
+                        for (int ip = 0; ip < 2; ip++)
+                            for (int ts = 0; ts < 2; ts++) {
+                                pf_attn_variant v = {bms[a], bns[b], warps, stages, st, ip, ts,
+                                                     head_dim};
+                                if (!pf_attn_variant_valid(&v, arch, NULL, 0))
+                                    continue;
+                                if (out && n < max)
+                                    out[n] = v;
+                                n++;
+                            }
+        }
+    return n;
+}

@@ -1,0 +1,121 @@
+/* One thread block on the emu backend: its fibers (one per CUDA thread),
+ * the run queue that switches between them, barrier and warp-collective
+ * bookkeeping, and the block's shared-memory arena. A pf_emu_block belongs
+ * to one host worker thread and is reused for every block that worker runs. */
+#ifndef PF_EMU_BLOCK_H
+#define PF_EMU_BLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PF_EMU_ABI_ONLY
+#include "kernels/pf_dialect.h"
+#undef PF_EMU_ABI_ONLY
+
+#include "device/emu/emu_fiber.h"
+#include "device/emu/emu_launch.h"
+#include "core/pf_error.h"
+
+#define PF_EMU_MAX_THREADS 1024
+#define PF_EMU_MAX_WARPS (PF_EMU_MAX_THREADS / 32)
+#define PF_EMU_MAX_SMEM_SITES 64
+
+enum { PF_FIBER_RUNNABLE, PF_FIBER_BARRIER, PF_FIBER_COLLECTIVE, PF_FIBER_DONE };
+
+typedef struct pf_emu_block pf_emu_block;
+
+typedef struct pf_emu_fiber {
+    pf_emu_thread pub;        /* what the kernel reads through pf_emu_self */
+    pf_emu_ctx ctx;
+    int state;
+    unsigned tid;             /* linear thread index in the block */
+    const char *wait_file;    /* __syncthreads call site while waiting */
+    int wait_line;
+    pf_emu_block *block;
+    void *asan_fake_stack;
+} pf_emu_fiber;
+
+typedef void (*pf_emu_collective_fn)(void *ctx, const void *const ins[32], void *const outs[32]);
+
+/* A warp collective in progress: lanes arrive one at a time. */
+typedef struct pf_emu_warp {
+    int arrived;
+    uint32_t arrived_mask, mask, done_mask;
+    pf_emu_collective_fn fn;
+    void *ctx;
+    size_t in_size, out_size;
+    const char *what;
+    const void *ins[32];
+    void *outs[32];
+} pf_emu_warp;
+
+typedef struct pf_emu_smem_entry {
+    const pf_emu_smem_site *site;
+    size_t offset, bytes;
+} pf_emu_smem_entry;
+
+struct pf_emu_block {
+    /* persistent (per worker) */
+    pf_emu_fiber *fibers;
+    pf_emu_stack *stacks;
+    int cap;                  /* fibers with a stack */
+    size_t stack_size;
+    int *queue;               /* ring of runnable fiber indices */
+    unsigned q_head, q_count;
+    pf_emu_ctx sched;         /* the worker's own context */
+    const void *sched_stack_bottom;
+    size_t sched_stack_size;
+    void *sched_fake_stack;
+    pf_emu_warp warps[PF_EMU_MAX_WARPS];
+
+    /* shared-memory arena: [static cap][guard][dynamic cap][guard] */
+    unsigned char *smem_map;
+    size_t smem_map_size;
+    unsigned char *static_base, *static_guard, *dyn_guard;
+    size_t static_cap, dyn_cap;
+    pf_emu_smem_entry sites[PF_EMU_MAX_SMEM_SITES];
+    int n_sites;
+    size_t static_used;       /* incl. alignment and redzones */
+    size_t static_declared;   /* what the kernel asked for */
+    unsigned char *dyn;       /* this launch's dynamic region */
+
+    /* the block being run */
+    const pf_emu_launch *launch;
+    pf_emu_uint3 block_idx;
+    int n;                    /* threads */
+    int done;                 /* fibers that returned */
+    int failed;
+    pf_emu_fiber *cur;
+    char msg[PF_ERROR_MAX];
+};
+
+int pf_emu_block_init(pf_emu_block *b);
+void pf_emu_block_destroy(pf_emu_block *b);
+/* Run block `bidx` of the launch to completion. -1 with b->msg set when the
+ * kernel misbehaved (divergence, deadlock, overrun, ...). */
+int pf_emu_block_run(pf_emu_block *b, const pf_emu_launch *L, pf_emu_uint3 bidx);
+/* After a fault jumped out of pf_emu_block_run: tell ASan we are back on the
+ * worker's stack. */
+void pf_emu_block_after_fault(pf_emu_block *b);
+
+/* ---- for the runtime's kernel-facing functions (called on a fiber) */
+pf_emu_fiber *pf_emu_current_fiber(void);
+/* Park the current fiber in `state` and run others until it is released. */
+void pf_emu_block_wait(pf_emu_fiber *f, int state);
+void pf_emu_block_release(pf_emu_block *b, pf_emu_fiber *f);
+/* Record "kernel K, block (x,y,z): <message>" and abandon the block. When
+ * called on a fiber it does not return. */
+void pf_emu_block_fail(pf_emu_block *b, const char *fmt, ...) PF_PRINTF(2, 3);
+/* "0-31,40,64-95": the fibers for which pick(f) holds. */
+void pf_emu_format_threads(const pf_emu_block *b, int (*pick)(const pf_emu_fiber *f, const void *arg),
+                           const void *arg, char *out, size_t out_size);
+
+/* ---- shared memory (emu_shared.c) */
+int pf_emu_smem_init(pf_emu_block *b);
+void pf_emu_smem_destroy(pf_emu_block *b);
+void pf_emu_smem_begin(pf_emu_block *b);      /* fill, place the dynamic region */
+int pf_emu_smem_check(pf_emu_block *b);       /* redzones at block end */
+/* Describe a faulting address inside the arena ("" when outside). */
+int pf_emu_smem_describe(const pf_emu_block *b, uintptr_t addr, char *out, size_t out_size);
+
+#endif

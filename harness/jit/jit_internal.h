@@ -1,0 +1,68 @@
+/* Internal pieces of the JIT (harness/jit*.c); not for other modules.
+ *
+ * jit.c        public API, orchestration (key -> cache -> build -> store)
+ * jit_key.c    cache key: XXH3-128 over source + "..." includes + defines + target + compiler
+ * jit_cache.c  cache directory, entry file format (checksummed), atomic writes
+ * jit_emu.c    target "emu": host C compiler -> shared object
+ * jit_nvrtc.c  GPU archs: NVRTC -> cubin + PTX + ptxas resource log
+ * jit_resources.c  parse the ptxas log / cubin into pf_resources
+ * jit_pool.c   pf_jit_compile_many (pthread pool) */
+#ifndef PF_JIT_INTERNAL_H
+#define PF_JIT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jit/jit.h"
+
+/* What a build (or a cache hit) produced, before it becomes a pf_jit_result. */
+typedef struct pf_jit_artifact {
+    int valid;
+    pf_resources res;
+    char *log;          /* malloc'd or NULL */
+    void *cubin;        /* archs: malloc'd */
+    size_t cubin_size;
+    char *ptx;          /* archs: malloc'd, NUL-terminated */
+    size_t ptx_size;    /* without the NUL */
+    char so_name[128];  /* emu: file name of the .so inside the cache dir */
+    uint64_t so_size, so_hash;
+} pf_jit_artifact;
+
+void pf_jit_artifact_free(pf_jit_artifact *a);
+
+/* Whole-file read; the buffer gets a trailing NUL (not counted in *size). */
+int pf_jit_read_file(const char *path, char **data, size_t *size);
+/* xxh3-64 of a file's bytes. */
+int pf_jit_hash_file(const char *path, uint64_t *hash, uint64_t *size);
+
+/* Cache key (32 hex digits + NUL) of a variant whose source text is `src`. */
+int pf_jit_key(const pf_variant *v, const char *src, const char *kernel_dir, char key[33]);
+/* Identity of the compiler used for `target` ("emu" or an arch). */
+const char *pf_jit_compiler_id(const char *target);
+
+/* Cache. `dir` must exist and be writable (pf_jit_cache_dir ensures it). */
+int pf_jit_cache_load(const char *dir, const char *key, const char *target, pf_jit_artifact *out);
+int pf_jit_cache_store(const char *dir, const char *key, const pf_jit_artifact *a);
+/* mkdir -p plus a writability check, with a one-line error. */
+int pf_jit_ensure_dir(const char *dir);
+/* Write `n` bytes to a fresh temp file in `dir` and rename it to dir/name,
+ * after fsync: readers never see a partial file. */
+int pf_jit_write_atomic(const char *dir, const char *name, const void *data, size_t n);
+
+/* Host C compiler build of an emu variant into dir/<key>-<hash>.so; fills
+ * so_name/so_size/so_hash on success, the log always; valid = 0 on a compile
+ * error (still returns 0). */
+int pf_jit_emu_build(const pf_variant *v, const char *key, const char *kernel_dir,
+                     const char *dir, pf_jit_artifact *out);
+/* NVRTC build of `src` for an arch target. */
+int pf_jit_nvrtc_build(const pf_variant *v, const char *src, const char *kernel_dir,
+                       pf_jit_artifact *out);
+
+/* Fill `res` from a ptxas -v log, for the entry function named first in
+ * `src` (or the first entry in the log). Returns the number of entries seen. */
+int pf_jit_parse_ptxas_log(const char *log, const char *src, pf_resources *res,
+                           char *entry, size_t entry_size);
+/* Size of the .nv.constant0.<entry> section of a cubin (ELF64), or -1. */
+long pf_jit_cubin_cmem(const void *cubin, size_t size, const char *entry);
+
+#endif
