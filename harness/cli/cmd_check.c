@@ -28,6 +28,7 @@
 #include "cli/commands.h"
 #include "attention/covering.h"
 #include "device/device.h"
+#include "core/json_doc.h"
 #include "core/pf_error.h"
 #include "attention/reference.h"
 
@@ -362,24 +363,22 @@ static int write_json(const char *path, const check_work *w, const check_result 
                                               w->n_chosen[i]));
     char seed[32];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)w->seed);
-    json_t *root = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:f, s:i, s:i, s:f, s:s, s:o, s:o, s:o}", "schema",
-        "pftune.check/1", "device", w->device, "backend", w->backend, "arch", w->arch, "mode",
-        w->mode, "seed", seed, "tolerance_rel_frob", PF_CHECK_TOLERANCE, "tolerance_lse",
-        PF_CHECK_LSE_TOLERANCE, "passed", w->n_items - failed, "failed", failed, "wall_seconds",
-        wall, "timing", strcmp(w->backend, "emu") == 0 ? "emu-host (not GPU numbers)" : "device",
-        "head_dims", dims, "cases", cases, "variants", variants);
-    if (!root)
+    json_t *root = pf_json_doc_new("pftune.check", 1);
+    if (!root || json_object_update_new(
+                     root, json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:f, s:i, s:i, s:f, s:s, s:o, "
+                                     "s:o, s:o}",
+                                     "device", w->device, "backend", w->backend, "arch", w->arch,
+                                     "mode", w->mode, "seed", seed, "tolerance_rel_frob",
+                                     PF_CHECK_TOLERANCE, "tolerance_lse", PF_CHECK_LSE_TOLERANCE,
+                                     "passed", w->n_items - failed, "failed", failed,
+                                     "wall_seconds", wall, "timing",
+                                     strcmp(w->backend, "emu") == 0 ? "emu-host (not GPU numbers)"
+                                                                    : "device",
+                                     "head_dims", dims, "cases", cases, "variants", variants)) != 0) {
+        json_decref(root);
         return pf_error_set("cannot build the JSON document");
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    int rc = 0;
-    if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_ENSURE_ASCII) < 0)
-        rc = pf_error_set("cannot write %s", tmp);
-    else if (rename(tmp, path) < 0)
-        rc = pf_error_set("cannot rename %s to %s: %s", tmp, path, strerror(errno));
-    if (rc)
-        unlink(tmp);
+    }
+    int rc = pf_json_doc_write(root, path);
     json_decref(root);
     return rc;
 }

@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "jit/jit.h"
+#include "core/json_doc.h"
 #include "core/pf_error.h"
 
 #define CMD "compile"
@@ -258,7 +259,9 @@ int cmd_compile(int argc, char **argv)
     int all_valid = 1;
     json_t *root = NULL, *arr = NULL;
     if (json) {
-        root = json_pack("{s:s, s:s?}", "source", base.source, "cache_dir", no_cache ? NULL : dir);
+        root = pf_json_doc_new("pftune.compile", 1);
+        json_object_update_new(root, json_pack("{s:s, s:s?}", "source", base.source, "cache_dir",
+                                               no_cache ? NULL : dir));
         arr = json_array();
         json_object_set_new(root, "results", arr);
     } else {
@@ -274,11 +277,10 @@ int cmd_compile(int argc, char **argv)
     }
     if (json) {
         json_object_set_new(root, "valid", json_boolean(all_valid));
-        char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        if (s)
-            printf("%s\n", s);
-        free(s);
+        int failed = pf_json_doc_print(root);
         json_decref(root);
+        if (failed)
+            return pf_cli_fail_error("compile");
     }
     if (!all_valid) {
         fprintf(stderr, "pftune: compile: invalid variant (see the compiler log%s)\n",

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "device/device.h"
+#include "core/json_doc.h"
 #include "core/pf_error.h"
 
 #define EMU_ARCH "sm_90"
@@ -98,7 +99,7 @@ int cmd_devices(int argc, char **argv)
 
     char why[PF_ERROR_MAX];
     int n_gpus = pf_cuda_device_count(why, sizeof why);
-    json_t *root = json_object(), *cuda = json_object(), *gpus = json_array();
+    json_t *root = pf_json_doc_new("pftune.devices", 1), *cuda = json_object(), *gpus = json_array();
     json_object_set_new(cuda, "available", json_boolean(n_gpus > 0));
     if (n_gpus == 0)
         json_object_set_new(cuda, "reason", json_string(why));
@@ -156,14 +157,10 @@ int cmd_devices(int argc, char **argv)
 
     int rc = 0;
     if (as_json) {
-        char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        if (text)
-            printf("%s\n", text);
-        else {
-            fprintf(stderr, "pftune: devices: cannot format JSON\n");
+        if (pf_json_doc_print(root)) {
+            fprintf(stderr, "pftune: devices: %s\n", pf_error_get());
             rc = 1;
         }
-        free(text);
     } else {
         printf("backend used by --device auto: %s\n", auto_text);
     }

@@ -12,6 +12,7 @@
 #include "attention/layout.h"
 #include "attention/mask_encode.h"
 #include "attention/mask_rule.h"
+#include "core/json_doc.h"
 #include "core/pf_error.h"
 
 #define CMD "masks"
@@ -171,21 +172,21 @@ static int print_json(const pf_layout *l, const masks_args *a, const masks_row *
                            "layer", pf_layer_name(rows[i].layer), "bytes", (json_int_t)rows[i].bytes,
                            "int32_fits", rows[i].int32_fits, "int32_error",
                            rows[i].int32_fits ? NULL : rows[i].why));
-    json_t *root = json_pack("{s:i, s:I, s:I, s:I, s:s, s:i, s:s, s:o}", "requests", l->n_req,
+    json_t *root = pf_json_doc_new("pftune.masks", 1);
+    if (root && json_object_update_new(root, json_pack("{s:i, s:I, s:I, s:I, s:s, s:i, s:s, s:o}", "requests", l->n_req,
                              "total_q", (json_int_t)l->total_q, "total_kv",
                              (json_int_t)l->total_kv, "max_group_len",
                              (json_int_t)l->max_group_len, "rule", pf_rule_name(a->rule),
                              "window", (int)a->window, "indptr",
-                             a->indptr_bytes == 4 ? "int32" : "int64", "rows", arr);
+                             a->indptr_bytes == 4 ? "int32" : "int64", "rows", arr)) != 0) {
+        json_decref(root);
+        root = NULL;
+    }
     if (!root)
         return pf_cli_fail(CMD, "cannot build JSON output");
-    char *s = json_dumps(root, JSON_INDENT(2));
+    int rc = pf_json_doc_print(root);
     json_decref(root);
-    if (!s)
-        return pf_cli_fail(CMD, "cannot build JSON output");
-    puts(s);
-    free(s);
-    return 0;
+    return rc ? pf_cli_fail_error(CMD) : 0;
 }
 
 int pf_cmd_masks(int argc, char **argv)

@@ -1,6 +1,8 @@
 /* .npy reading and writing (see npy.h). */
 #include "core/npy.h"
 
+#include "core/atomic_file.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -475,39 +477,14 @@ int pf_npy_write(const char *path, pf_npy_dtype dtype, const void *data, int ndi
     if (format_header(dtype, ndim, shape, &header, &header_len))
         return -1;
 
-    size_t tmp_len = strlen(path) + 16;
-    char *tmp = malloc(tmp_len);
-    if (!tmp) {
-        free(header);
-        return pf_error_set("out of memory");
+    pf_atomic_file f;
+    int rc = pf_atomic_open(&f, path, 0644);
+    if (rc == 0 && (pf_atomic_put(&f, header, header_len) || pf_atomic_put(&f, data, bytes))) {
+        pf_atomic_abort(&f);
+        rc = -1;
+    } else if (rc == 0) {
+        rc = pf_atomic_commit(&f);
     }
-    snprintf(tmp, tmp_len, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    int rc = 0;
-    if (fd < 0) {
-        rc = pf_error_set("%s: cannot create a temporary file beside it: %s", path, strerror(errno));
-    } else {
-        /* mkstemp creates 0600; give the result ordinary data-file permissions. */
-        (void)fchmod(fd, 0644);
-        FILE *f = fdopen(fd, "wb");
-        if (!f) {
-            close(fd);
-            rc = -1;
-        } else {
-            if (fwrite(header, 1, header_len, f) != header_len ||
-                (bytes && fwrite(data, 1, bytes, f) != bytes))
-                rc = -1;
-            if (fclose(f) != 0)
-                rc = -1;
-        }
-        if (rc)
-            pf_error_set("%s: write failed: %s", path, strerror(errno));
-        if (rc == 0 && rename(tmp, path) != 0)
-            rc = pf_error_set("%s: rename from temporary file failed: %s", path, strerror(errno));
-        if (rc)
-            unlink(tmp);
-    }
-    free(tmp);
     free(header);
     return rc;
 }

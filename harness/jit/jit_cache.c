@@ -18,6 +18,7 @@
 #include <xxhash.h>
 
 #include "jit/jit_internal.h"
+#include "core/atomic_file.h"
 #include "core/pf_error.h"
 
 static const char MAGIC[8] = {'P', 'F', 'J', 'I', 'T', 'E', '0', '1'};
@@ -107,38 +108,9 @@ int pf_jit_ensure_dir(const char *dir)
 
 int pf_jit_write_atomic(const char *dir, const char *name, const void *data, size_t n)
 {
-    char tmp[1200], dst[1200];
-    snprintf(tmp, sizeof tmp, "%s/.tmp-%s-XXXXXX", dir, name);
+    char dst[1200];
     snprintf(dst, sizeof dst, "%s/%s", dir, name);
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return pf_error_set("cannot write to cache directory '%s': %s", dir, strerror(errno));
-    const char *p = data;
-    size_t left = n;
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            return pf_error_set("cannot write '%s': %s", tmp, strerror(e));
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (fchmod(fd, 0644) != 0 || fsync(fd) != 0 || close(fd) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return pf_error_set("cannot write '%s': %s", tmp, strerror(e));
-    }
-    if (rename(tmp, dst) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return pf_error_set("cannot rename '%s' to '%s': %s", tmp, dst, strerror(e));
-    }
-    return 0;
+    return pf_atomic_write(dst, data, n, 0644);
 }
 
 /* --- record encoding --- */

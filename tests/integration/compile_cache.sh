@@ -92,6 +92,6 @@ before=$(ls "$cache" | wc -l)
 "$PFTUNE" compile --arch sm_90 --kernel "$K" --define SCALE=12345 --cache-dir "$cache" --no-cache --json >"$tmp/nc.json" || fail "no-cache exit $?"
 [ "$(json_field "$tmp/nc.json" from_cache)" = false ] || fail "--no-cache served from cache"
 [ "$(ls "$cache" | wc -l)" = "$before" ] || fail "--no-cache wrote to the cache"
-ls -a "$cache" | grep -q '^\.tmp-' && fail "temp files left in the cache"
+ls -a "$cache" | grep -q '^\.tmp-\|\.tmp\.' && fail "temp files left in the cache"
 
 [ "$fails" = 0 ] && echo "compile_cache: all passed" || { echo "compile_cache: $fails failed"; exit 1; }
