@@ -67,13 +67,6 @@ static int device_arch(const pf_device_props *pr, char *out, size_t n)
     return 0;
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static int dev_upload(pf_device *dev, const void *src, size_t bytes, const char *label, pf_dptr *out)
 {
     const pf_backend_ops *ops = pf_device_ops(dev);
@@ -330,8 +323,6 @@ int pf_attn_prepare_opts(pf_device *dev, const char *arch, const pf_attn_problem
     ap->dev = dev;
     ap->encode_on_device = opts && opts->encode_on_device;
     snprintf(ap->info.arch, sizeof ap->info.arch, "%s", arch);
-    snprintf(ap->info.timer, sizeof ap->info.timer, "%s",
-             strcmp(pr.backend, "emu") == 0 ? "emu-host" : "cuda-event");
     const pf_layout *L = pb->layout;
     ap->total_q = L->total_q;
     ap->hq = pb->hq;
@@ -430,51 +421,18 @@ int pf_attn_launch(pf_attn_prepared *ap, pf_stream *s)
                                           sizeof ap->params);
 }
 
-int pf_attn_time(pf_attn_prepared *ap, int warmup, int iters, double *ms)
+static int launch_for_measure(void *ctx, pf_stream *s)
 {
-    const pf_backend_ops *ops = pf_device_ops(ap->dev);
-    if (iters < 1)
-        iters = 1;
-    for (int i = 0; i < warmup; i++)
-        if (pf_attn_launch(ap, NULL))
-            return -1;
-    if (ops->stream_sync(ap->dev, NULL))
+    return pf_attn_launch((pf_attn_prepared *)ctx, s);
+}
+
+int pf_attn_measure(pf_attn_prepared *ap, const pf_measure_opts *o, pf_measure_summary *out,
+                    double *samples_ms)
+{
+    if (pf_measure_run(ap->dev, NULL, launch_for_measure, ap, o, out, samples_ms))
         return -1;
-    double total = 0;
-    pf_event *e0 = NULL, *e1 = NULL;
-    int use_events = strcmp(ap->info.timer, "cuda-event") == 0;
-    if (use_events && (ops->event_create(ap->dev, &e0) || ops->event_create(ap->dev, &e1)))
-        use_events = 0, pf_error_clear();
-    int rc = 0;
-    if (use_events) {
-        float f = 0;
-        rc = ops->event_record(ap->dev, e0, NULL);
-        for (int i = 0; !rc && i < iters; i++)
-            rc = pf_attn_launch(ap, NULL);
-        if (!rc)
-            rc = ops->event_record(ap->dev, e1, NULL);
-        if (!rc)
-            rc = ops->stream_sync(ap->dev, NULL);
-        if (!rc)
-            rc = ops->event_elapsed_ms(ap->dev, e0, e1, &f);
-        total = f;
-    } else {
-        double t0 = now_ms();
-        for (int i = 0; !rc && i < iters; i++)
-            rc = pf_attn_launch(ap, NULL);
-        if (!rc)
-            rc = ops->stream_sync(ap->dev, NULL);
-        total = now_ms() - t0;
-    }
-    if (e0)
-        ops->event_destroy(ap->dev, e0);
-    if (e1)
-        ops->event_destroy(ap->dev, e1);
-    if (rc)
-        return -1;
-    ap->info.kernel_ms = total / iters;
-    if (ms)
-        *ms = ap->info.kernel_ms;
+    ap->info.kernel_ms = out->median_ms;
+    snprintf(ap->info.timer, sizeof ap->info.timer, "%s", out->timer);
     return 0;
 }
 
@@ -539,7 +497,15 @@ int pf_attn_run_opts(pf_device *dev, const char *arch, const pf_attn_problem *pb
     pf_attn_prepared *ap;
     if (pf_attn_prepare_opts(dev, arch, pb, v, opts, q, k, v_in, 0, lse != NULL, &ap, info))
         return -1;
-    int rc = pf_attn_time(ap, 0, 1, NULL);
+    /* One launch, timed through the measure layer; its output is checked,
+     * so no warm-up run and no L2 flush. */
+    pf_measure_opts once;
+    pf_measure_defaults(&once);
+    once.warmup = 0;
+    once.min_samples = once.max_samples = 1;
+    once.flush_l2 = 0;
+    pf_measure_summary sum;
+    int rc = pf_attn_measure(ap, &once, &sum, NULL);
     if (!rc)
         rc = pf_attn_download(ap, o, lse);
     if (info)

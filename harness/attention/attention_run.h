@@ -3,7 +3,7 @@
  * encoding, upload, poisoned output, launch, download.
  *
  * One-shot: pf_attn_run. Repeated launches (benchmarks): pf_attn_prepare
- * once, then pf_attn_launch / pf_attn_time as often as wanted, then
+ * once, then pf_attn_launch / pf_attn_measure as often as wanted, then
  * pf_attn_download and pf_attn_release. */
 #ifndef PF_ATTENTION_RUN_H
 #define PF_ATTENTION_RUN_H
@@ -13,6 +13,7 @@
 #include "attention/attn_variant.h"
 #include "device/device.h"
 #include "jit/jit.h"
+#include "measure/measure.h"
 #include "attention/layout.h"
 #include "attention/mask_rule.h"
 
@@ -44,8 +45,9 @@ typedef struct pf_attn_run_info {
     pf_dim3 grid, block;
     size_t smem;               /* dynamic shared memory bytes */
     int num_work;
-    double kernel_ms;          /* last timed launch */
-    char timer[32];            /* "emu-host" or "cuda-event": emu times are host times */
+    double kernel_ms;          /* median of the last measurement */
+    char timer[32];            /* the timer that produced it (measure.h): "cupti",
+                                  "cuda-events", "emu-host" or "host" */
     int mask_on_device;        /* the mask was built by kernels/mask_build.cu */
 } pf_attn_run_info;
 
@@ -86,10 +88,12 @@ int pf_attn_prepare_opts(pf_device *dev, const char *arch, const pf_attn_problem
 int pf_attn_poison(pf_attn_prepared *ap);
 /* One launch on stream s (NULL: default). */
 int pf_attn_launch(pf_attn_prepared *ap, pf_stream *s);
-/* `iters` launches between two events (after `warmup` untimed ones); *ms is
- * the mean per launch, also stored in info->kernel_ms. Timer label in
- * info->timer. */
-int pf_attn_time(pf_attn_prepared *ap, int warmup, int iters, double *ms);
+/* Time launches through the measure layer (measure/measure.h: warm-up, L2
+ * flush, stdrel stop; o NULL = defaults). The median goes to
+ * info->kernel_ms and the timer that produced it to info->timer.
+ * samples_ms: NULL or room for o->max_samples values. */
+int pf_attn_measure(pf_attn_prepared *ap, const pf_measure_opts *o, pf_measure_summary *out,
+                    double *samples_ms);
 /* Copy O (bf16 -> float) and LSE (if allocated and lse != NULL) back. */
 int pf_attn_download(pf_attn_prepared *ap, float *o, float *lse);
 const pf_attn_run_info *pf_attn_prepared_info(const pf_attn_prepared *ap);

@@ -48,6 +48,8 @@ typedef struct pf_binary {
     const char *so_path; /* emu: path of the compiled shared object */
 } pf_binary;
 
+struct pf_measure_observer; /* measure/observer.h */
+
 typedef struct pf_backend_ops {
     const char *name;
     void (*close)(pf_device *dev);
@@ -82,6 +84,10 @@ typedef struct pf_backend_ops {
      * fp32 accumulation. cuda: cuBLASLt; emu: OpenBLAS sgemm on widened data. */
     int (*gemm_bf16)(pf_device *dev, int m, int n, int k, pf_dptr a, pf_dptr b, int b_trans,
                      pf_dptr c, pf_stream *s);
+
+    /* The backend's profiler as a measurement observer (measure/observer.h):
+     * cuda offers CUPTI; NULL where there is none. */
+    int (*profiler)(pf_device *dev, struct pf_measure_observer *out);
 } pf_backend_ops;
 
 struct pf_device_base {

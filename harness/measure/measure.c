@@ -7,7 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "device/cuda/cuda_cupti.h"
 #include "core/pf_error.h"
 
 #define PF_FLUSH_FALLBACK_BYTES ((size_t)32 << 20)
@@ -83,46 +82,105 @@ static double now_seconds(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* Which clock times the samples. */
+typedef enum { TIMER_OBSERVER, TIMER_EVENTS, TIMER_HOST } timer_kind;
+
+#define MAX_OBSERVERS 2
+
 typedef struct loop_state {
     pf_device *dev;
-    const pf_backend_ops *ops;
     pf_stream *s;
     pf_event *start, *end;
     pf_dptr flush;
     size_t flush_bytes;
-    int cupti;
+    timer_kind timer;
+    pf_measure_observer obs[MAX_OBSERVERS]; /* started observers */
+    int n_obs, timing_obs;                  /* timing_obs: index of the timer, or -1 */
 } loop_state;
 
-/* CUPTI timing: the span from the first kernel's start to the last kernel's
- * end, as the GPU recorded them. */
-static int take_sample_cupti(loop_state *L, pf_measure_fn fn, void *ctx, double *ms)
+/* Host timings of the emulator keep their own label everywhere. */
+static int host_is_the_device(const pf_device_props *p)
 {
-    pf_cupti_kernels k;
-    if (pf_cupti_flush())
-        return -1;
-    pf_cupti_take_kernels(&k); /* drop records of earlier work */
-    if (fn(ctx, L->s) || L->ops->stream_sync(L->dev, L->s) || pf_cupti_flush())
-        return -1;
-    pf_cupti_take_kernels(&k);
-    if (k.count == 0)
-        return pf_error_set("CUPTI recorded no kernel (does the measured work launch any?)");
-    *ms = (double)(k.last_end_ns - k.first_start_ns) * 1e-6;
-    return 0;
+    return strcmp(p->backend, "emu") == 0;
+}
+
+static void note(pf_measure_summary *out, const char *what)
+{
+    if (!out->timer_note[0])
+        snprintf(out->timer_note, sizeof out->timer_note, "%s: %.120s", what, pf_error_get());
+    pf_error_clear();
+}
+
+/* The one place the timer and its label are decided: a timing observer
+ * (the backend's profiler) if it starts, else the device's events, else
+ * the host clock. Each fallback says why in timer_note. */
+static void choose_timer(loop_state *L, const pf_measure_opts *o, const pf_device_props *props,
+                         pf_measure_summary *out)
+{
+    pf_measure_observer cand[MAX_OBSERVERS];
+    int n = 0;
+    const pf_backend_ops *ops = pf_device_ops(L->dev);
+    if (o->use_cupti && ops->profiler && ops->profiler(L->dev, &cand[n]) == 0)
+        n++;
+    if (o->observer)
+        cand[n++] = *o->observer;
+    L->timing_obs = -1;
+    for (int i = 0; i < n; i++) {
+        if (cand[i].start && cand[i].start(cand[i].self)) {
+            note(out, cand[i].times ? "profiler timer unavailable" : "observer unavailable");
+            continue;
+        }
+        if (cand[i].times && L->timing_obs < 0)
+            L->timing_obs = L->n_obs;
+        L->obs[L->n_obs++] = cand[i];
+    }
+    int host = host_is_the_device(props);
+    if (L->timing_obs >= 0) {
+        L->timer = TIMER_OBSERVER;
+        snprintf(out->timer, sizeof out->timer, "%s", L->obs[L->timing_obs].name);
+    } else if (ops->event_create(L->dev, &L->start) == 0 &&
+               ops->event_create(L->dev, &L->end) == 0) {
+        L->timer = TIMER_EVENTS;
+        snprintf(out->timer, sizeof out->timer, "%s", host ? "emu-host" : "cuda-events");
+    } else {
+        note(out, "device events unavailable");
+        L->timer = TIMER_HOST;
+        snprintf(out->timer, sizeof out->timer, "%s", host ? "emu-host" : "host");
+    }
 }
 
 static int take_sample(loop_state *L, pf_measure_fn fn, void *ctx, double *ms)
 {
+    const pf_backend_ops *ops = pf_device_ops(L->dev);
     /* Outside the timed region: evict the previous run's data from L2. */
-    if (L->flush && L->ops->memset8(L->dev, L->flush, 0, L->flush_bytes, L->s))
+    if (L->flush && ops->memset8(L->dev, L->flush, 0, L->flush_bytes, L->s))
         return -1;
-    if (L->cupti)
-        return take_sample_cupti(L, fn, ctx, ms);
-    float elapsed = 0;
-    if (L->ops->event_record(L->dev, L->start, L->s) || fn(ctx, L->s) ||
-        L->ops->event_record(L->dev, L->end, L->s) ||
-        L->ops->event_elapsed_ms(L->dev, L->start, L->end, &elapsed))
+    for (int i = 0; i < L->n_obs; i++)
+        if (L->obs[i].sample_begin && L->obs[i].sample_begin(L->obs[i].self))
+            return pf_error_prefix("%s", L->obs[i].name);
+    double t0 = now_seconds();
+    if (L->timer == TIMER_EVENTS && ops->event_record(L->dev, L->start, L->s))
         return -1;
-    *ms = elapsed;
+    if (fn(ctx, L->s))
+        return -1;
+    if (L->timer == TIMER_EVENTS && ops->event_record(L->dev, L->end, L->s))
+        return -1;
+    if (ops->stream_sync(L->dev, L->s))
+        return -1;
+    *ms = (now_seconds() - t0) * 1e3;
+    if (L->timer == TIMER_EVENTS) {
+        float elapsed = 0;
+        if (ops->event_elapsed_ms(L->dev, L->start, L->end, &elapsed))
+            return -1;
+        *ms = elapsed;
+    }
+    for (int i = 0; i < L->n_obs; i++) {
+        double obs_ms = 0;
+        if (L->obs[i].sample_end && L->obs[i].sample_end(L->obs[i].self, &obs_ms))
+            return pf_error_prefix("%s", L->obs[i].name);
+        if (i == L->timing_obs)
+            *ms = obs_ms;
+    }
     return 0;
 }
 
@@ -132,7 +190,7 @@ static int sample_loop(loop_state *L, pf_measure_fn fn, void *ctx, const pf_meas
     for (int i = 0; i < o->warmup; i++)
         if (fn(ctx, L->s))
             return pf_error_prefix("warm-up run %d", i + 1);
-    if (L->ops->stream_sync(L->dev, L->s))
+    if (pf_device_ops(L->dev)->stream_sync(L->dev, L->s))
         return -1;
     double t0 = now_seconds();
     int n = 0;
@@ -152,7 +210,16 @@ static int sample_loop(loop_state *L, pf_measure_fn fn, void *ctx, const pf_meas
         if (now_seconds() - t0 > o->max_seconds && n >= 1)
             break;
     }
-    return pf_measure_summarize(v, n, out);
+    if (pf_measure_summarize(v, n, out))
+        return -1;
+    for (int i = 0; i < L->n_obs; i++) {
+        size_t peak = 0;
+        if (L->obs[i].finish && L->obs[i].finish(L->obs[i].self, &peak))
+            return pf_error_prefix("%s", L->obs[i].name);
+        if (peak > out->mem_peak_bytes)
+            out->mem_peak_bytes = peak;
+    }
+    return 0;
 }
 
 int pf_measure_run(pf_device *dev, pf_stream *s, pf_measure_fn fn, void *ctx,
@@ -167,47 +234,31 @@ int pf_measure_run(pf_device *dev, pf_stream *s, pf_measure_fn fn, void *ctx,
         return pf_error_set("measure: bad options (samples %d..%d, warm-up %d)", o->min_samples,
                             o->max_samples, o->warmup);
     memset(out, 0, sizeof *out);
-    loop_state L = {.dev = dev, .ops = pf_device_ops(dev), .s = s};
-    snprintf(out->timer, sizeof out->timer, "%s", pf_measure_timer_label(L.ops->name));
-
+    const pf_backend_ops *ops = pf_device_ops(dev);
+    loop_state L = {.dev = dev, .s = s};
     pf_device_props props;
-    if (L.ops->props(dev, &props))
+    if (ops->props(dev, &props))
         return -1;
+    double *v = samples_ms ? samples_ms : malloc((size_t)o->max_samples * sizeof *v);
+    if (!v)
+        return pf_error_set("out of memory for %d samples", o->max_samples);
+    int rc = 0;
     if (o->flush_l2) {
         L.flush_bytes = o->flush_bytes    ? o->flush_bytes
                         : props.l2_bytes ? 2 * props.l2_bytes
                                          : PF_FLUSH_FALLBACK_BYTES;
-        if (L.ops->alloc(dev, L.flush_bytes, "L2 flush buffer", &L.flush))
-            return -1;
+        rc = ops->alloc(dev, L.flush_bytes, "L2 flush buffer", &L.flush);
     }
-    /* CUPTI stays enabled once used: toggling MEMORY2 would lose frees and
-     * skew the running sum of live bytes. */
-    L.cupti = o->use_cupti && strcmp(L.ops->name, "cuda") == 0;
-    size_t live_before = 0, peak = 0;
-    double *v = samples_ms ? samples_ms : malloc((size_t)o->max_samples * sizeof *v);
-    int rc = -1;
-    if (!v) {
-        pf_error_set("out of memory for %d samples", o->max_samples);
-    } else if (L.cupti && (pf_cupti_enable() || pf_cupti_flush())) {
-        /* error set */
-    } else if (L.ops->event_create(dev, &L.start) == 0 && L.ops->event_create(dev, &L.end) == 0) {
-        if (L.cupti) {
-            pf_cupti_reset_peak();
-            pf_cupti_memory(&live_before, NULL);
-            snprintf(out->timer, sizeof out->timer, "cupti");
-        }
+    if (rc == 0) {
+        choose_timer(&L, o, &props, out);
         rc = sample_loop(&L, fn, ctx, o, out, v);
-        if (rc == 0 && L.cupti && pf_cupti_flush() == 0) {
-            pf_cupti_memory(NULL, &peak);
-            out->mem_peak_bytes = peak - live_before;
-        }
     }
     if (L.end)
-        L.ops->event_destroy(dev, L.end);
+        ops->event_destroy(dev, L.end);
     if (L.start)
-        L.ops->event_destroy(dev, L.start);
+        ops->event_destroy(dev, L.start);
     if (L.flush)
-        L.ops->free(dev, L.flush);
+        ops->free(dev, L.flush);
     if (v != samples_ms)
         free(v);
     return rc;

@@ -6,15 +6,21 @@
  * the L2 size, outside the timed region), until the relative standard
  * deviation falls under a threshold or a sample/time cap is hit.
  *
- * Every summary carries the timer that produced it ("cuda-events", "cupti",
- * "emu-host"), so host timings from the emulator are never mistaken for GPU
- * numbers. */
+ * Every summary carries the timer that produced it, decided in one place
+ * (choose_timer in measure.c) from what actually timed the samples:
+ *   "cupti"        a profiler observer's kernel timestamps (cuda, use_cupti)
+ *   "cuda-events"  device events bracketing the work on the stream
+ *   "emu-host"     the emulator (its events are host timestamps)
+ *   "host"         the host clock around launch + sync: the fallback when a
+ *                  device timer cannot be created; never labelled as GPU time
+ * so host timings are never mistaken for GPU numbers. */
 #ifndef PF_MEASURE_H
 #define PF_MEASURE_H
 
 #include <stddef.h>
 
 #include "device/device.h"
+#include "measure/observer.h"
 
 /* Enqueue one run of the measured work on `s`. 0 / -1 (pf_error set). */
 typedef int (*pf_measure_fn)(void *ctx, pf_stream *s);
@@ -27,9 +33,11 @@ typedef struct pf_measure_opts {
     double max_seconds;  /* wall-clock cap on the sampling phase (default 5) */
     int flush_l2;        /* memset a 2x-L2 buffer before each sample (default 1) */
     size_t flush_bytes;  /* 0: 2 x the device's L2 size (32 MiB if unknown) */
-    int use_cupti;       /* cuda only: time samples from CUPTI kernel records (first
-                            kernel start to last kernel end) and track the peak of
-                            device allocations; ignored on other backends */
+    int use_cupti;       /* time samples with the backend's profiler (cuda: CUPTI
+                            kernel records, first kernel start to last kernel end)
+                            and track the peak of device allocations; ignored where
+                            the backend has none */
+    const pf_measure_observer *observer; /* an extra observer (may time), or NULL */
 } pf_measure_opts;
 
 typedef struct pf_measure_summary {
@@ -37,14 +45,15 @@ typedef struct pf_measure_summary {
     double stdrel;       /* stdev / mean (0 for fewer than 2 samples) */
     int samples;
     int converged;       /* 1: stopped because stdrel fell under the threshold */
-    char timer[16];      /* "cuda-events", "cupti", "emu-host" */
+    char timer[16];      /* "cupti", "cuda-events", "emu-host", "host" */
+    char timer_note[160]; /* why a preferred timer was not used ("" if it was) */
     size_t mem_peak_bytes; /* cupti: peak device bytes allocated during the run; else 0 */
 } pf_measure_summary;
 
 void pf_measure_defaults(pf_measure_opts *o);
 
-/* The timer label for a backend name ("cuda" -> "cuda-events", "emu" ->
- * "emu-host"). */
+/* The label of a backend's event timer by backend name ("cuda" ->
+ * "cuda-events", "emu" -> "emu-host"). */
 const char *pf_measure_timer_label(const char *backend);
 
 /* Run the loop. `samples_ms`, if not NULL, receives every sample in order

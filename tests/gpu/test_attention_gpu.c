@@ -77,7 +77,7 @@ static void run(pf_device *dev, const gpu_case *c, const pf_attn_variant *v)
                   "%s on %s (%s %s): err %.3e, lse %.3e, %zu non-finite", vs, c->layout,
                   pf_rule_name(c->spec.rule), pf_layer_name(c->spec.layer), oe.rel_frob, le.max_abs,
                   oe.nonfinite + le.nonfinite);
-        CHECK(strcmp(info.timer, "cuda-event") == 0);
+        CHECK(strcmp(info.timer, "cuda-events") == 0);
     }
     free(q);
     free(k);

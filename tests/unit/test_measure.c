@@ -250,6 +250,83 @@ static void test_loop_errors(void)
     CHECK(strcmp(pf_measure_timer_label("emu"), "emu-host") == 0);
 }
 
+/* ---- timer choice and fallbacks: the label names what produced the number ---- */
+
+static int failing_event_create(pf_device *d, pf_event **out)
+{
+    (void)d, (void)out;
+    return pf_error_set("no events on this device");
+}
+
+/* A profiler-like observer: times each sample as 7 ms, or cannot start. */
+typedef struct fake_obs {
+    int fail_start, begins, ends, finished;
+} fake_obs;
+static int obs_start(void *self)
+{
+    fake_obs *f = self;
+    return f->fail_start ? pf_error_set("profiler busy") : 0;
+}
+static int obs_begin(void *self)
+{
+    ((fake_obs *)self)->begins++;
+    return 0;
+}
+static int obs_end(void *self, double *ms)
+{
+    ((fake_obs *)self)->ends++;
+    *ms = 7.0;
+    return 0;
+}
+static int obs_finish(void *self, size_t *peak)
+{
+    ((fake_obs *)self)->finished++;
+    *peak = 4096;
+    return 0;
+}
+
+static void test_timer_fallbacks(void)
+{
+    double d[1] = {2.0};
+    pf_measure_opts o;
+    pf_measure_defaults(&o);
+    o.min_samples = o.max_samples = 5;
+    o.flush_l2 = 0;
+    pf_measure_summary s;
+
+    /* events cannot be created: host clock, labelled "host", with the reason */
+    pf_backend_ops no_events = fake_ops;
+    no_events.event_create = failing_event_create;
+    pf_device dev = {.base = {&no_events}};
+    work w = {&dev, d, 1, 0, 0};
+    CHECK_MSG(pf_measure_run(&dev, NULL, run_work, &w, &o, &s, NULL) == 0, "%s", pf_error_get());
+    CHECK_MSG(strcmp(s.timer, "host") == 0, "timer %s", s.timer);
+    CHECK(strstr(s.timer_note, "device events unavailable") && strstr(s.timer_note, "no events"));
+    /* the virtual clock advanced 2 ms per run; the host clock did not */
+    CHECK(s.samples == 5 && s.median_ms < 1.0);
+    CHECK(dev.events_live == 0);
+
+    /* a timing observer: its name is the label, its times are the samples */
+    pf_device dev2 = {.base = {&fake_ops}};
+    work w2 = {&dev2, d, 1, 0, 0};
+    fake_obs f = {0};
+    pf_measure_observer obs = {"fakeprof", 1, &f, obs_start, obs_begin, obs_end, obs_finish};
+    o.observer = &obs;
+    CHECK(pf_measure_run(&dev2, NULL, run_work, &w2, &o, &s, NULL) == 0);
+    CHECK(strcmp(s.timer, "fakeprof") == 0 && s.timer_note[0] == 0);
+    CHECK(s.min_ms == 7.0 && s.max_ms == 7.0 && s.mem_peak_bytes == 4096);
+    CHECK(f.begins == 5 && f.ends == 5 && f.finished == 1);
+
+    /* the observer cannot start: device events time it, and say so */
+    fake_obs g = {.fail_start = 1};
+    obs.self = &g;
+    pf_device dev3 = {.base = {&fake_ops}};
+    work w3 = {&dev3, d, 1, 0, 0};
+    CHECK(pf_measure_run(&dev3, NULL, run_work, &w3, &o, &s, NULL) == 0);
+    CHECK(strcmp(s.timer, "cuda-events") == 0 && strstr(s.timer_note, "profiler busy"));
+    CHECK(fabs(s.median_ms - 2.0) < 1e-6 && g.begins == 0 && s.mem_peak_bytes == 0);
+}
+
 int main(void)
 {
     /* fresh inputs each run; PF_TEST_SEED=N reproduces a failing one */
@@ -262,5 +339,6 @@ int main(void)
     test_loop_converges();
     test_loop_noisy_hits_cap();
     test_loop_errors();
+    test_timer_fallbacks();
     return PF_TEST_RESULT();
 }

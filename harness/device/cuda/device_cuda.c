@@ -13,6 +13,7 @@
 #include "device/cuda/cuda_gemm.h"
 #include "device/device.h"
 #include "core/pf_error.h"
+#include "device/cuda/cupti_observer.h"
 
 #define PF_FUNC_CACHE_MAX 32
 
@@ -389,6 +390,7 @@ static const pf_backend_ops cuda_ops = {
     .module_unload = cuda_module_unload,
     .launch = cuda_launch,
     .gemm_bf16 = cuda_gemm_bf16,
+    .profiler = pf_cupti_observer,
 };
 
 int pf_cuda_device_count(char *why, size_t why_size)
