@@ -23,12 +23,14 @@ void pf_measure_defaults(pf_measure_opts *o)
     o->flush_l2 = 1;
 }
 
-const char *pf_measure_timer_label(const char *backend)
+const char *pf_measure_timer_label(pf_backend_kind kind)
 {
-    if (strcmp(backend, "cuda") == 0)
+    switch (kind) {
+    case PF_BACKEND_CUDA:
         return "cuda-events";
-    if (strcmp(backend, "emu") == 0)
+    case PF_BACKEND_EMU:
         return "emu-host";
+    }
     return "unknown";
 }
 
@@ -85,7 +87,6 @@ static double now_seconds(void)
 
 typedef struct loop_state {
     pf_device *dev;
-    const pf_backend_ops *ops;
     pf_stream *s;
     pf_event *start, *end;
     pf_dptr flush;
@@ -101,7 +102,7 @@ static int take_sample_cupti(loop_state *L, pf_measure_fn fn, void *ctx, double 
     if (pf_cupti_flush())
         return -1;
     pf_cupti_take_kernels(&k); /* drop records of earlier work */
-    if (fn(ctx, L->s) || L->ops->stream_sync(L->dev, L->s) || pf_cupti_flush())
+    if (fn(ctx, L->s) || pf_dev_stream_sync(L->dev, L->s) || pf_cupti_flush())
         return -1;
     pf_cupti_take_kernels(&k);
     if (k.count == 0)
@@ -113,14 +114,14 @@ static int take_sample_cupti(loop_state *L, pf_measure_fn fn, void *ctx, double 
 static int take_sample(loop_state *L, pf_measure_fn fn, void *ctx, double *ms)
 {
     /* Outside the timed region: evict the previous run's data from L2. */
-    if (L->flush && L->ops->memset8(L->dev, L->flush, 0, L->flush_bytes, L->s))
+    if (L->flush && pf_dev_memset8(L->dev, L->flush, 0, L->flush_bytes, L->s))
         return -1;
     if (L->cupti)
         return take_sample_cupti(L, fn, ctx, ms);
     float elapsed = 0;
-    if (L->ops->event_record(L->dev, L->start, L->s) || fn(ctx, L->s) ||
-        L->ops->event_record(L->dev, L->end, L->s) ||
-        L->ops->event_elapsed_ms(L->dev, L->start, L->end, &elapsed))
+    if (pf_dev_event_record(L->dev, L->start, L->s) || fn(ctx, L->s) ||
+        pf_dev_event_record(L->dev, L->end, L->s) ||
+        pf_dev_event_elapsed_ms(L->dev, L->start, L->end, &elapsed))
         return -1;
     *ms = elapsed;
     return 0;
@@ -132,7 +133,7 @@ static int sample_loop(loop_state *L, pf_measure_fn fn, void *ctx, const pf_meas
     for (int i = 0; i < o->warmup; i++)
         if (fn(ctx, L->s))
             return pf_error_prefix("warm-up run %d", i + 1);
-    if (L->ops->stream_sync(L->dev, L->s))
+    if (pf_dev_stream_sync(L->dev, L->s))
         return -1;
     double t0 = now_seconds();
     int n = 0;
@@ -167,22 +168,21 @@ int pf_measure_run(pf_device *dev, pf_stream *s, pf_measure_fn fn, void *ctx,
         return pf_error_set("measure: bad options (samples %d..%d, warm-up %d)", o->min_samples,
                             o->max_samples, o->warmup);
     memset(out, 0, sizeof *out);
-    loop_state L = {.dev = dev, .ops = pf_device_ops(dev), .s = s};
-    snprintf(out->timer, sizeof out->timer, "%s", pf_measure_timer_label(L.ops->name));
-
+    loop_state L = {.dev = dev, .s = s};
     pf_device_props props;
-    if (L.ops->props(dev, &props))
+    if (pf_dev_props(dev, &props))
         return -1;
+    snprintf(out->timer, sizeof out->timer, "%s", pf_measure_timer_label(props.kind));
     if (o->flush_l2) {
         L.flush_bytes = o->flush_bytes    ? o->flush_bytes
                         : props.l2_bytes ? 2 * props.l2_bytes
                                          : PF_FLUSH_FALLBACK_BYTES;
-        if (L.ops->alloc(dev, L.flush_bytes, "L2 flush buffer", &L.flush))
+        if (pf_dev_alloc(dev, L.flush_bytes, "L2 flush buffer", &L.flush))
             return -1;
     }
     /* CUPTI stays enabled once used: toggling MEMORY2 would lose frees and
      * skew the running sum of live bytes. */
-    L.cupti = o->use_cupti && strcmp(L.ops->name, "cuda") == 0;
+    L.cupti = o->use_cupti && props.caps.cupti;
     size_t live_before = 0, peak = 0;
     double *v = samples_ms ? samples_ms : malloc((size_t)o->max_samples * sizeof *v);
     int rc = -1;
@@ -190,7 +190,7 @@ int pf_measure_run(pf_device *dev, pf_stream *s, pf_measure_fn fn, void *ctx,
         pf_error_set("out of memory for %d samples", o->max_samples);
     } else if (L.cupti && (pf_cupti_enable() || pf_cupti_flush())) {
         /* error set */
-    } else if (L.ops->event_create(dev, &L.start) == 0 && L.ops->event_create(dev, &L.end) == 0) {
+    } else if (pf_dev_event_create(dev, &L.start) == 0 && pf_dev_event_create(dev, &L.end) == 0) {
         if (L.cupti) {
             pf_cupti_reset_peak();
             pf_cupti_memory(&live_before, NULL);
@@ -203,11 +203,11 @@ int pf_measure_run(pf_device *dev, pf_stream *s, pf_measure_fn fn, void *ctx,
         }
     }
     if (L.end)
-        L.ops->event_destroy(dev, L.end);
+        pf_dev_event_destroy(dev, L.end);
     if (L.start)
-        L.ops->event_destroy(dev, L.start);
+        pf_dev_event_destroy(dev, L.start);
     if (L.flush)
-        L.ops->free(dev, L.flush);
+        pf_dev_free(dev, L.flush);
     if (v != samples_ms)
         free(v);
     return rc;
