@@ -351,8 +351,7 @@ static int run_kernel(const attn_args *a, attn_job *j)
     char arch[16];
     pf_device_props props;
     pf_attn_variant v;
-    if (pf_device_arch(dev, arch, sizeof arch) < 0 ||
-        pf_dev_props(dev, &props) < 0) {
+    if (pf_device_arch(dev, arch, sizeof arch) < 0 || pf_dev_props(dev, &props) < 0) {
         rc = pf_cli_fail_error(CMD);
         goto done;
     }

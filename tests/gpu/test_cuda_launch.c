@@ -56,7 +56,7 @@ static int enqueue_launch(void *ctx, pf_stream *s)
     }
     pf_dim3 grid = {w->blocks, 1, 1}, block = {256, 1, 1};
     return pf_dev_launch(w->d, w->m, "pf_test_reverse", grid, block, w->smem, s,
-                                       &w->params, sizeof w->params);
+                         &w->params, sizeof w->params);
 }
 
 int main(void)
@@ -146,7 +146,7 @@ int main(void)
     sscanf(props.driver, "CUDA %d.%d", &drv_major, &drv_minor);
     if (drv_major * 100 + drv_minor >= 1204) /* older drivers would really launch it */
         CHECK(pf_dev_launch(d, m, "pf_test_reverse", g, g, 0, NULL, &w.params,
-                          sizeof w.params - 4) == -1 &&
+                            sizeof w.params - 4) == -1 &&
               strstr(pf_error_get(), "struct layouts differ"));
     pf_binary empty = {0};
     pf_module *m2 = NULL;

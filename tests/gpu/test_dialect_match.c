@@ -249,7 +249,8 @@ int main(void)
         return 1;
     }
     pf_device_props props;
-    if (pf_dev_props(gpu.dev, &props) || pf_jit_device_target(gpu.dev, gpu.target, sizeof gpu.target)) {
+    if (pf_dev_props(gpu.dev, &props) ||
+        pf_jit_device_target(gpu.dev, gpu.target, sizeof gpu.target)) {
         fprintf(stderr, "FAIL: %s\n", pf_error_get());
         return 1;
     }

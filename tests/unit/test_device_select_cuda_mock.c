@@ -64,8 +64,7 @@ static int enqueue(void *ctx, pf_stream *s)
 {
     work *w = ctx;
     pf_dim3 grid = {(w->p.n + 255) / 256, 1, 1}, block = {256, 1, 1};
-    return pf_dev_launch(w->d, w->m, "mock_scale", grid, block, 0, s, &w->p,
-                                       sizeof w->p);
+    return pf_dev_launch(w->d, w->m, "mock_scale", grid, block, 0, s, &w->p, sizeof w->p);
 }
 
 static void *launch_in_thread(void *arg)
@@ -145,7 +144,7 @@ static void run_tests(mock_state_t *ms)
               pf_error_get());
     CHECK(ms->max_dyn_smem_attr == (int)smem);
     CHECK(pf_dev_launch(d, m, "mock_scale", g, g, p.smem_per_block_optin + 1, NULL, &w.p,
-                      sizeof w.p) == -1 &&
+                        sizeof w.p) == -1 &&
           strstr(pf_error_get(), "opt-in limit"));
     CHECK(pf_dev_launch(d, m, "mock_scale", g, g, 0, NULL, &w.p, sizeof w.p - 4) == -1 &&
           strstr(pf_error_get(), "struct layouts differ"));

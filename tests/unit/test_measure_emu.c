@@ -42,8 +42,7 @@ static int enqueue(void *ctx, pf_stream *s)
     work *w = ctx;
     pf_dim3 grid = {(unsigned)(w->p.n + 127) / 128, 1, 1}, block = {128, 1, 1};
     w->launches++;
-    return pf_dev_launch(w->d, w->m, "pf_test_scale", grid, block, 0, s, &w->p,
-                                       sizeof w->p);
+    return pf_dev_launch(w->d, w->m, "pf_test_scale", grid, block, 0, s, &w->p, sizeof w->p);
 }
 
 int main(void)
