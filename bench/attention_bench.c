@@ -25,6 +25,7 @@
 #include "kernels/attention_params.h"
 #include "attention/attention_run.h"
 #include "attention/attn_variant.h"
+#include "device/arch.h"
 #include "device/device.h"
 #include "attention/layout.h"
 #include "attention/mask_encode.h"
@@ -205,11 +206,16 @@ int main(int argc, char **argv)
     }
     pf_device_props pr;
     memset(&pr, 0, sizeof pr);
-    pf_device_ops(dev)->props(dev, &pr);
+    pf_dev_props(dev, &pr);
     printf("device: %s [%s] (sm_%d%d, %d SMs, driver %s); timer: %s, mean of %d launches\n",
            pr.name, pr.backend, pr.cc_major, pr.cc_minor, pr.sm_count, pr.driver,
            o.emu_smoke ? "emu-host clock (NOT a GPU number)" : "cuda events", o.iters);
-    const char *arch = pr.cc_major >= 9 ? "sm_90" : "sm_80";
+    char arch[16];
+    if (pf_device_arch(dev, arch, sizeof arch)) {
+        fprintf(stderr, "attention_bench: %s\n", pf_error_get());
+        pf_device_close(dev);
+        return 1;
+    }
     printf("useful TFLOP/s = 4*D*Hq per visible (q,k) pair / time; mask = metadata bytes "
            "(mask + indptr + group ids + tile classes)\n");
     int failures = 0;

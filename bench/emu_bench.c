@@ -62,7 +62,7 @@ static pf_module *load(pf_device *dev, const char *file)
     if (!r.valid)
         pf_error_set("%s does not compile: %s", file, r.log ? r.log : "");
     else
-        pf_device_ops(dev)->module_load(dev, &r.bin, &m);
+        pf_dev_module_load(dev, &r.bin, &m);
     pf_jit_result_free(&r);
     return m;
 }
@@ -70,17 +70,16 @@ static pf_module *load(pf_device *dev, const char *file)
 static double timed_launch(pf_device *dev, pf_module *m, const char *name, pf_dim3 g, pf_dim3 b, size_t dyn,
                            const void *p, size_t size)
 {
-    const pf_backend_ops *ops = pf_device_ops(dev);
     pf_event *e0, *e1;
     float ms = -1;
-    ops->event_create(dev, &e0);
-    ops->event_create(dev, &e1);
-    ops->event_record(dev, e0, NULL);
-    int rc = ops->launch(dev, m, name, g, b, dyn, NULL, p, size);
-    ops->event_record(dev, e1, NULL);
-    ops->event_elapsed_ms(dev, e0, e1, &ms);
-    ops->event_destroy(dev, e0);
-    ops->event_destroy(dev, e1);
+    pf_dev_event_create(dev, &e0);
+    pf_dev_event_create(dev, &e1);
+    pf_dev_event_record(dev, e0, NULL);
+    int rc = pf_dev_launch(dev, m, name, g, b, dyn, NULL, p, size);
+    pf_dev_event_record(dev, e1, NULL);
+    pf_dev_event_elapsed_ms(dev, e0, e1, &ms);
+    pf_dev_event_destroy(dev, e0);
+    pf_dev_event_destroy(dev, e1);
     return rc == 0 ? ms : -1.0;
 }
 
@@ -110,7 +109,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "emu_bench: %s\n", pf_error_get());
         return 1;
     }
-    const pf_backend_ops *ops = pf_device_ops(dev);
     int workers = pf_emu_worker_count();
 
     pf_module *sh = load(dev, "bench_shuffle.cu");
@@ -121,7 +119,7 @@ int main(int argc, char **argv)
     }
     pf_dptr out;
     unsigned blocks = 4u * (unsigned)workers;
-    ops->alloc(dev, blocks * 128 * sizeof(float), "bench.out", &out);
+    pf_dev_alloc(dev, blocks * 128 * sizeof(float), "bench.out", &out);
     shuffle_bench_params sp = {(float *)(uintptr_t)out, 2000};
     pf_dim3 g = {blocks, 1, 1}, b = {128, 1, 1};
     timed_launch(dev, sh, "bench_shuffle", g, b, 0, &sp, sizeof sp); /* warm-up */
@@ -136,11 +134,11 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n; i++)
         h[i] = (float)rand() / (float)RAND_MAX;
     pf_dptr da, db, dc;
-    ops->alloc(dev, n * 4, "bench.a", &da);
-    ops->alloc(dev, n * 4, "bench.b", &db);
-    ops->alloc(dev, n * 4, "bench.c", &dc);
-    ops->copy_htod(dev, da, h, n * 4, NULL);
-    ops->copy_htod(dev, db, h, n * 4, NULL);
+    pf_dev_alloc(dev, n * 4, "bench.a", &da);
+    pf_dev_alloc(dev, n * 4, "bench.b", &db);
+    pf_dev_alloc(dev, n * 4, "bench.c", &dc);
+    pf_dev_copy_htod(dev, da, h, n * 4, NULL);
+    pf_dev_copy_htod(dev, db, h, n * 4, NULL);
     gemm_params gp = {(const float *)(uintptr_t)da, (const float *)(uintptr_t)db, (float *)(uintptr_t)dc,
                       size, size, size};
     pf_dim3 gg = {(unsigned)(size + 31) / 32, (unsigned)(size + 31) / 32, 1};
@@ -157,12 +155,12 @@ int main(int argc, char **argv)
            "%d workers)\n",
            size, size, size, best, 2.0 * size * size * size / (best * 1e-3) / 1e9, workers);
     free(h);
-    ops->free(dev, out);
-    ops->free(dev, da);
-    ops->free(dev, db);
-    ops->free(dev, dc);
-    ops->module_unload(dev, sh);
-    ops->module_unload(dev, gm);
-    ops->close(dev);
+    pf_dev_free(dev, out);
+    pf_dev_free(dev, da);
+    pf_dev_free(dev, db);
+    pf_dev_free(dev, dc);
+    pf_dev_module_unload(dev, sh);
+    pf_dev_module_unload(dev, gm);
+    pf_device_close(dev);
     return 0;
 }

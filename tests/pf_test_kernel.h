@@ -26,7 +26,7 @@ static pf_module *pf_test_load_kernel(pf_device *dev, const char *target, const 
     CHECK_MSG(r.valid, "%s %s: %s", target, file, r.log ? r.log : "");
     pf_module *m = NULL;
     if (r.valid)
-        CHECK_MSG(pf_device_ops(dev)->module_load(dev, &r.bin, &m) == 0, "%s %s: %s", target, file,
+        CHECK_MSG(pf_dev_module_load(dev, &r.bin, &m) == 0, "%s %s: %s", target, file,
                   pf_error_get());
     pf_jit_result_free(&r);
     return m;

@@ -11,6 +11,8 @@
 #include "attention/mask_device.h"
 #include "attention/mask_encode.h"
 #include "core/pf_error.h"
+#include "device/arch.h"
+#include "jit/jit_load.h"
 #include "kernels/pf_numeric.h"
 #include "attention/tile_class.h"
 
@@ -54,28 +56,14 @@ int pf_attn_problem_check(const pf_attn_problem *pb)
     return 0;
 }
 
-/* The arch whose limits apply: the caller's, else the device's. */
-static int device_arch(const pf_device_props *pr, char *out, size_t n)
-{
-    if (pr->cc_major >= 9)
-        snprintf(out, n, "sm_90");
-    else if (pr->cc_major == 8)
-        snprintf(out, n, "sm_80");
-    else
-        return pf_error_set("attention: device %s (sm_%d%d) is older than sm_80 (no bf16 mma)",
-                            pr->name, pr->cc_major, pr->cc_minor);
-    return 0;
-}
-
 static int dev_upload(pf_device *dev, const void *src, size_t bytes, const char *label, pf_dptr *out)
 {
-    const pf_backend_ops *ops = pf_device_ops(dev);
     *out = 0;
     if (bytes == 0)
         return 0;
-    if (ops->alloc(dev, bytes, label, out))
+    if (pf_dev_alloc(dev, bytes, label, out))
         return -1;
-    if (src && ops->copy_htod(dev, *out, src, bytes, NULL))
+    if (src && pf_dev_copy_htod(dev, *out, src, bytes, NULL))
         return -1;
     return 0;
 }
@@ -149,39 +137,24 @@ static int build_work(const pf_layout *L, int block_m, int **req_out, int **qt_o
     return 0;
 }
 
-static int compile_variant(pf_device *dev, const pf_device_props *pr, const pf_attn_variant *v,
-                           pf_attn_prepared *ap)
+static int compile_variant(pf_device *dev, const pf_attn_variant *v, pf_attn_prepared *ap)
 {
     pf_variant jv;
     memset(&jv, 0, sizeof jv);
     snprintf(jv.source, sizeof jv.source, "%s/attention.cu", pf_kernel_dir());
-    if (strcmp(pr->backend, "emu") == 0)
-        snprintf(jv.target, sizeof jv.target, "emu");
-    else
-        snprintf(jv.target, sizeof jv.target, "sm_%d%d", pr->cc_major, pr->cc_minor);
     if (pf_attn_variant_defines(v, &jv))
         return -1;
-    pf_jit_result jr;
-    memset(&jr, 0, sizeof jr);
-    if (pf_jit_compile(&jv, &jr))
-        return pf_error_prefix("attention: compile");
-    if (!jr.valid) {
-        char vs[256];
-        pf_attn_variant_to_string(v, vs, sizeof vs);
-        const char *log = jr.log ? jr.log : "";
-        const char *nl = strchr(log, '\n');
-        pf_error_set("attention: variant %s failed to compile for %s: %.*s", vs, jv.target,
-                     nl ? (int)(nl - log) : (int)strlen(log), log);
-        pf_jit_result_free(&jr);
+    char vs[256], what[300];
+    pf_attn_variant_to_string(v, vs, sizeof vs);
+    snprintf(what, sizeof what, "attention: variant %s", vs);
+    pf_jit_loaded jl;
+    if (pf_jit_load(dev, &jv, what, &ap->module, &jl))
         return -1;
-    }
-    snprintf(ap->info.target, sizeof ap->info.target, "%s", jv.target);
-    ap->info.from_cache = jr.from_cache;
-    ap->info.compile_ms = jr.compile_ms;
-    ap->info.res = jr.res;
-    int rc = pf_device_ops(dev)->module_load(dev, &jr.bin, &ap->module);
-    pf_jit_result_free(&jr);
-    return rc;
+    snprintf(ap->info.target, sizeof ap->info.target, "%s", jl.target);
+    ap->info.from_cache = jl.from_cache;
+    ap->info.compile_ms = jl.compile_ms;
+    ap->info.res = jl.res;
+    return 0;
 }
 
 /* The mask built on the device from the qo/kv indptr already there. */
@@ -297,15 +270,14 @@ int pf_attn_prepare_opts(pf_device *dev, const char *arch, const pf_attn_problem
                             v->head_dim, pb->head_dim);
     if ((q == NULL) != (k == NULL) || (q == NULL) != (v_in == NULL))
         return pf_error_set("attention: give all of q, k, v or none (random inputs)");
-    const pf_backend_ops *ops = pf_device_ops(dev);
     pf_device_props pr;
     memset(&pr, 0, sizeof pr);
-    if (ops->props(dev, &pr))
+    if (pf_dev_props(dev, &pr))
         return -1;
     char arch_buf[16];
     if (!arch) {
-        if (device_arch(&pr, arch_buf, sizeof arch_buf))
-            return -1;
+        if (pf_device_arch(dev, arch_buf, sizeof arch_buf))
+            return pf_error_prefix("attention");
         arch = arch_buf;
     }
     char why[256];
@@ -332,7 +304,7 @@ int pf_attn_prepare_opts(pf_device *dev, const char *arch, const pf_attn_problem
     void *qo = NULL, *kv = NULL;
     size_t nq = (size_t)L->total_q * pb->hq * pb->head_dim;
     size_t nkv = (size_t)L->total_kv * pb->hkv * pb->head_dim;
-    int rc = compile_variant(dev, &pr, v, ap);
+    int rc = compile_variant(dev, v, ap);
     if (!rc && pf_layout_indptr_encode(L, ib, &qo, &kv))
         rc = pf_error_prefix("attention");
     if (!rc)
@@ -404,10 +376,9 @@ int pf_attn_prepare_opts(pf_device *dev, const char *arch, const pf_attn_problem
 
 int pf_attn_poison(pf_attn_prepared *ap)
 {
-    const pf_backend_ops *ops = pf_device_ops(ap->dev);
-    if (ap->d_o && ops->memset8(ap->dev, ap->d_o, 0xff, ap->o_bytes, NULL))
+    if (ap->d_o && pf_dev_memset8(ap->dev, ap->d_o, 0xff, ap->o_bytes, NULL))
         return -1;
-    if (ap->d_lse && ops->memset8(ap->dev, ap->d_lse, 0xff, ap->lse_bytes, NULL))
+    if (ap->d_lse && pf_dev_memset8(ap->dev, ap->d_lse, 0xff, ap->lse_bytes, NULL))
         return -1;
     return 0;
 }
@@ -416,9 +387,8 @@ int pf_attn_launch(pf_attn_prepared *ap, pf_stream *s)
 {
     if (ap->params.num_work == 0)
         return 0;
-    return pf_device_ops(ap->dev)->launch(ap->dev, ap->module, "attention", ap->info.grid,
-                                          ap->info.block, ap->info.smem, s, &ap->params,
-                                          sizeof ap->params);
+    return pf_dev_launch(ap->dev, ap->module, "attention", ap->info.grid, ap->info.block,
+                         ap->info.smem, s, &ap->params, sizeof ap->params);
 }
 
 static int launch_for_measure(void *ctx, pf_stream *s)
@@ -438,15 +408,14 @@ int pf_attn_measure(pf_attn_prepared *ap, const pf_measure_opts *o, pf_measure_s
 
 int pf_attn_download(pf_attn_prepared *ap, float *o, float *lse)
 {
-    const pf_backend_ops *ops = pf_device_ops(ap->dev);
-    if (ops->stream_sync(ap->dev, NULL))
+    if (pf_dev_stream_sync(ap->dev, NULL))
         return -1;
     if (o) {
         size_t n = ap->o_bytes / PF_ATTN_ELEM_BYTES;
         pf_bf16 *h = (pf_bf16 *)malloc(ap->o_bytes ? ap->o_bytes : 1);
         if (!h)
             return pf_error_set("attention: out of memory for the output");
-        if (ops->copy_dtoh(ap->dev, h, ap->d_o, ap->o_bytes, NULL)) {
+        if (pf_dev_copy_dtoh(ap->dev, h, ap->d_o, ap->o_bytes, NULL)) {
             free(h);
             return -1;
         }
@@ -454,7 +423,7 @@ int pf_attn_download(pf_attn_prepared *ap, float *o, float *lse)
             o[i] = pf_bf16_to_f32(h[i]);
         free(h);
     }
-    if (lse && ap->d_lse && ops->copy_dtoh(ap->dev, lse, ap->d_lse, ap->lse_bytes, NULL))
+    if (lse && ap->d_lse && pf_dev_copy_dtoh(ap->dev, lse, ap->d_lse, ap->lse_bytes, NULL))
         return -1;
     return 0;
 }
@@ -468,15 +437,14 @@ void pf_attn_release(pf_attn_prepared *ap)
 {
     if (!ap)
         return;
-    const pf_backend_ops *ops = pf_device_ops(ap->dev);
     pf_dptr bufs[] = {ap->d_q,    ap->d_k,        ap->d_v,        ap->d_o,         ap->d_lse,
                       ap->d_qo,   ap->d_kv,       ap->d_work_req, ap->d_work_qt,   ap->d_mask,
                       ap->d_mask_indptr, ap->d_groups, ap->d_tiles, ap->d_tile_indptr};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         if (bufs[i])
-            ops->free(ap->dev, bufs[i]);
+            pf_dev_free(ap->dev, bufs[i]);
     if (ap->module)
-        ops->module_unload(ap->dev, ap->module);
+        pf_dev_module_unload(ap->dev, ap->module);
     free(ap);
 }
 

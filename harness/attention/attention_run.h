@@ -60,7 +60,8 @@ int pf_attn_problem_check(const pf_attn_problem *pb);
 /* Run once: q [total_q, hq, D], k/v [total_kv, hkv, D] floats (rounded to
  * bf16 on upload), o [total_q, hq, D] floats out, lse [total_q, hq] (natural
  * log) out or NULL. arch: limits to check the variant against; NULL means the
- * device's ("sm_80"/"sm_90"; emu: the arch it mimics). info may be NULL. */
+ * device's (pf_device_arch: its entry of device/arch.h; emu: the arch it
+ * mimics). info may be NULL. */
 int pf_attn_run(pf_device *dev, const char *arch, const pf_attn_problem *pb,
                 const pf_attn_variant *v, const float *q, const float *k, const float *v_in,
                 float *o, float *lse, pf_attn_run_info *info);

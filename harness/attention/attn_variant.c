@@ -12,6 +12,7 @@
 
 #include "kernels/attention_params.h"
 #include "core/pf_error.h"
+#include "device/arch.h"
 
 static const char *const storage_names[] = {"dense", "bitmap", "window", "spans"};
 
@@ -28,19 +29,32 @@ int pf_attn_head_dim_pad(int head_dim)
 
 size_t pf_attn_arch_smem_limit(const char *arch)
 {
-    if (!arch)
-        return 0;
-    if (strcmp(arch, "sm_80") == 0)
-        return 163 * 1024;
-    if (strcmp(arch, "sm_90") == 0)
-        return 227 * 1024;
-    return 0;
+    const pf_arch *a = arch ? pf_arch_lookup(arch) : NULL;
+    return a ? a->smem_per_block_optin : 0;
 }
 
-static int arch_known(const char *arch)
+/* The table's entry for arch, or NULL with "attention: unknown arch ...". */
+static const pf_arch *arch_known(const char *arch)
 {
-    return pf_attn_arch_smem_limit(arch) != 0;
+    const pf_arch *a = pf_arch_lookup(arch);
+    if (!a)
+        pf_error_prefix("attention");
+    return a;
 }
+
+/* Defaults in order of preference (tile shape, warps, stages); the first
+ * whose shared memory fits the arch wins. Double-buffered K/V of 256 or 512
+ * columns exceed 99 KiB (sm_86/89/120), double-buffered 512 columns exceed
+ * sm_80's 163 KiB, and at 99 KiB no 32-row tile of D=512 fits at all. */
+static const struct {
+    int dims; /* head dims up to this one (and above the previous class) */
+    int block_m, block_n, warps, stages;
+} default_shapes[] = {
+    {128, 64, 64, 4, 2},
+    {256, 64, 32, 8, 2}, {256, 64, 32, 8, 1},
+    /* 512: 32 rows keep the O accumulator at 64 floats per thread */
+    {512, 32, 32, 8, 2}, {512, 32, 32, 8, 1}, {512, 16, 32, 4, 1},
+};
 
 int pf_attn_variant_default(int head_dim, const char *arch, pf_attn_variant *out)
 {
@@ -48,31 +62,29 @@ int pf_attn_variant_default(int head_dim, const char *arch, pf_attn_variant *out
         return pf_error_set("attention: unsupported head dim %d (supported: 64, 72, 128, 256, 512)",
                             head_dim);
     if (arch && !arch_known(arch))
-        return pf_error_set("attention: unknown arch '%s' (expected sm_80 or sm_90)", arch);
-    int sm90 = arch && strcmp(arch, "sm_90") == 0;
+        return -1;
+    int n_arch;
+    const char *fit = arch ? arch : pf_arch_table(&n_arch)[0].name; /* NULL: the oldest's */
     pf_attn_variant v;
     memset(&v, 0, sizeof v);
     v.head_dim = head_dim;
     v.mask_storage = PF_MASK_SPANS;
     v.indptr64 = 0;
     v.tile_skip = 1;
-    v.stages = 2;
-    if (head_dim <= 128) {
-        v.block_m = 64;
-        v.block_n = 64;
-        v.warps = 4;
-    } else if (head_dim == 256) {
-        v.block_m = 64;
-        v.block_n = 32;
-        v.warps = 8;
-    } else { /* 512: 32 rows keep the O accumulator at 64 floats per thread */
-        v.block_m = 32;
-        v.block_n = 32;
-        v.warps = 8;
-        v.stages = sm90 ? 2 : 1; /* double-buffered K/V of 512 columns exceeds sm_80's 163 KiB */
+    int dims = head_dim <= 128 ? 128 : head_dim;
+    for (size_t i = 0; i < sizeof default_shapes / sizeof default_shapes[0]; i++) {
+        if (default_shapes[i].dims != dims)
+            continue;
+        v.block_m = default_shapes[i].block_m;
+        v.block_n = default_shapes[i].block_n;
+        v.warps = default_shapes[i].warps;
+        v.stages = default_shapes[i].stages;
+        if (pf_attn_variant_valid(&v, fit, NULL, 0)) {
+            *out = v;
+            return 0;
+        }
     }
-    *out = v;
-    return 0;
+    return pf_error_set("attention: no default variant of head dim %d fits %s", head_dim, fit);
 }
 
 void pf_attn_variant_warp_grid(const pf_attn_variant *v, int *wsm, int *wsn)
@@ -161,7 +173,7 @@ int pf_attn_variant_valid(const pf_attn_variant *v, const char *arch, char *why,
     if (arch) {
         size_t limit = pf_attn_arch_smem_limit(arch);
         if (!limit)
-            INVALID("unknown arch '%s' (expected sm_80 or sm_90)", arch);
+            INVALID("%s", pf_error_get()); /* unknown arch, with the known ones */
         size_t smem = pf_attn_variant_smem_bytes(v);
         if (smem > limit)
             INVALID("shared memory %.1f KiB exceeds %s opt-in limit %zu KiB", smem / 1024.0, arch,
@@ -350,23 +362,20 @@ int pf_attn_variant_equal(const pf_attn_variant *a, const pf_attn_variant *b)
  *     two warps per 16-row group, i.e. WSN 1 and 2), BLOCK_N {32, 64};
  *   HEAD_DIM >= 256: BLOCK_M {32, 64}, WARPS {4, 8}, BLOCK_N {32, 64} (fewer
  *     rows per block keep the large O accumulator in registers);
+ *     where none of those fits the arch, BLOCK_M {16} instead;
  * all: STAGES {1, 2}, every MASK_STORAGE, INDPTR_T and TILE_SKIP value;
  * invalid combinations (pf_attn_variant_valid) dropped. BLOCK_M/BLOCK_N 16
  * and 128 keys, 1 warp and other warp counts are legal (parse them) but left
  * out of the sweep: 16-row tiles reload K/V for too few rows, 128-key tiles
- * double the S registers, a lone warp cannot overlap loads with math. */
-int pf_attn_variant_enumerate(int head_dim, const char *arch, pf_attn_variant *out, int max)
+ * double the S registers, a lone warp cannot overlap loads with math.
+ * enumerate_rows sweeps the given BLOCK_M values. */
+static int enumerate_rows(int head_dim, const char *arch, const int *bms, int n_bms,
+                          pf_attn_variant *out, int max)
 {
-    if (!pf_attn_head_dim_supported(head_dim))
-        return pf_error_set("attention: unsupported head dim %d (supported: 64, 72, 128, 256, 512)",
-                            head_dim);
-    if (arch && !arch_known(arch))
-        return pf_error_set("attention: unknown arch '%s' (expected sm_80 or sm_90)", arch);
-    int small = head_dim <= 128;
-    const int bms[2] = {small ? 64 : 32, small ? 128 : 64};
     static const int bns[2] = {32, 64};
+    int small = head_dim <= 128;
     int n = 0;
-    for (int a = 0; a < 2; a++)
+    for (int a = 0; a < n_bms; a++)
         for (int c = 0; c < 2; c++) {
             int warps = small ? bms[a] / 16 * (c + 1) : 4 << c;
             if (warps > 8)
@@ -386,4 +395,19 @@ int pf_attn_variant_enumerate(int head_dim, const char *arch, pf_attn_variant *o
                             }
         }
     return n;
+}
+
+int pf_attn_variant_enumerate(int head_dim, const char *arch, pf_attn_variant *out, int max)
+{
+    if (!pf_attn_head_dim_supported(head_dim))
+        return pf_error_set("attention: unsupported head dim %d (supported: 64, 72, 128, 256, 512)",
+                            head_dim);
+    if (arch && !arch_known(arch))
+        return -1;
+    static const int small_rows[2] = {64, 128}, big_rows[2] = {32, 64}, narrow_rows[1] = {16};
+    if (head_dim <= 128)
+        return enumerate_rows(head_dim, arch, small_rows, 2, out, max);
+    int n = enumerate_rows(head_dim, arch, big_rows, 2, out, max);
+    /* no 32-row tile of D=512 fits 99 KiB (sm_86/89/120): sweep 16 rows */
+    return n ? n : enumerate_rows(head_dim, arch, narrow_rows, 1, out, max);
 }

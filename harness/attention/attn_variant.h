@@ -43,12 +43,13 @@ int pf_attn_head_dim_supported(int head_dim);
 /* HEAD_DIM rounded up to the MMA K step (16). */
 int pf_attn_head_dim_pad(int head_dim);
 
-/* Opt-in shared memory limit per block for "sm_80" / "sm_90" (bytes);
- * 0 for an unknown arch. */
+/* Opt-in shared memory limit per block of an arch of device/arch.h
+ * ("sm_86"), in bytes; 0 (and a message) for an unknown arch. */
 size_t pf_attn_arch_smem_limit(const char *arch);
 
-/* Default variant for a head dim and arch (always valid). -1 if the head dim
- * or arch is unsupported. */
+/* Default variant for a head dim and arch (always valid on arch; arch NULL
+ * means the oldest arch's default). -1 if the head dim or arch is
+ * unsupported. */
 int pf_attn_variant_default(int head_dim, const char *arch, pf_attn_variant *out);
 
 /* Parse "KEY=VAL,..." starting from the default for `head_dim` on `arch`

@@ -192,19 +192,6 @@ int pf_check_error_ok(const pf_check_error *e)
     return e->nonfinite == 0 && e->rel_frob < PF_CHECK_TOLERANCE;
 }
 
-int pf_check_device_arch(pf_device *dev, char *arch, size_t arch_size)
-{
-    pf_device_props props;
-    if (pf_device_ops(dev)->props(dev, &props) < 0)
-        return -1;
-    int major = props.cc_major;
-    if (major < 8)
-        return pf_error_set("%s has compute capability %d.%d; the attention kernels need sm_80+",
-                            props.name, props.cc_major, props.cc_minor);
-    snprintf(arch, arch_size, "%s", major >= 9 ? "sm_90" : "sm_80");
-    return 0;
-}
-
 static pf_check_prepared *prepare_case(int case_index, int head_dim, uint64_t seed)
 {
     pf_check_prepared *pc = calloc(1, sizeof *pc);

@@ -68,10 +68,6 @@ void pf_check_compare(const float *got, const float *want, size_t n, pf_check_er
 #define PF_CHECK_TOLERANCE 1e-2
 int pf_check_error_ok(const pf_check_error *e);
 
-/* The arch a device's variants are checked for: "sm_80" for compute
- * capability 8.x, "sm_90" for 9.0 and the emu backend's sm_90 limits. */
-int pf_check_device_arch(struct pf_device *dev, char *arch, size_t arch_size);
-
 /* A case made concrete with its reference output (computed once per case
  * and head dim, then shared by every variant). */
 typedef struct pf_check_prepared {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jit/jit.h"
+#include "jit/jit_load.h"
 #include "kernels/mask_build_params.h"
 #include "core/pf_error.h"
 #include "attention/tile_class.h"
@@ -26,7 +26,7 @@ void pf_mask_device_opts_init(pf_mask_device_opts *o)
 static int dev_alloc(pf_device *dev, size_t bytes, const char *label, pf_dptr *out)
 {
     *out = 0;
-    return pf_device_ops(dev)->alloc(dev, bytes ? bytes : 1, label, out);
+    return pf_dev_alloc(dev, bytes ? bytes : 1, label, out);
 }
 
 static int dev_upload(pf_device *dev, const void *src, size_t bytes, const char *label,
@@ -34,8 +34,8 @@ static int dev_upload(pf_device *dev, const void *src, size_t bytes, const char 
 {
     if (dev_alloc(dev, bytes, label, out))
         return -1;
-    if (pf_device_ops(dev)->copy_htod(dev, *out, src, bytes, NULL)) {
-        pf_device_ops(dev)->free(dev, *out);
+    if (pf_dev_copy_htod(dev, *out, src, bytes, NULL)) {
+        pf_dev_free(dev, *out);
         *out = 0;
         return -1;
     }
@@ -44,7 +44,7 @@ static int dev_upload(pf_device *dev, const void *src, size_t bytes, const char 
 
 static int dev_free(pf_device *dev, pf_dptr *p)
 {
-    int rc = *p ? pf_device_ops(dev)->free(dev, *p) : 0;
+    int rc = *p ? pf_dev_free(dev, *p) : 0;
     *p = 0;
     return rc;
 }
@@ -53,39 +53,16 @@ static int dev_free(pf_device *dev, pf_dptr *p)
  * TILE_BUILD=1 when storage < 0. */
 static int load_builder(pf_device *dev, int storage, int indptr_bytes, pf_module **out)
 {
-    *out = NULL;
-    pf_device_props pr;
-    memset(&pr, 0, sizeof pr);
-    if (pf_device_ops(dev)->props(dev, &pr))
-        return -1;
     pf_variant v;
     memset(&v, 0, sizeof v);
     snprintf(v.source, sizeof v.source, "%s/mask_build.cu", pf_kernel_dir());
-    if (strcmp(pr.backend, "emu") == 0)
-        snprintf(v.target, sizeof v.target, "emu");
-    else
-        snprintf(v.target, sizeof v.target, "sm_%d%d", pr.cc_major, pr.cc_minor);
     char num[16];
     snprintf(num, sizeof num, "%d", storage);
     if (pf_variant_add_define(&v, "INDPTR_T", indptr_bytes == 8 ? "long long" : "int") ||
         pf_variant_add_define(&v, storage < 0 ? "TILE_BUILD" : "MASK_STORAGE",
                               storage < 0 ? "1" : num))
         return -1;
-    pf_jit_result jr;
-    memset(&jr, 0, sizeof jr);
-    if (pf_jit_compile(&v, &jr))
-        return pf_error_prefix("mask builder: compile");
-    if (!jr.valid) {
-        const char *log = jr.log ? jr.log : "";
-        const char *nl = strchr(log, '\n');
-        pf_error_set("mask builder failed to compile for %s: %.*s", v.target,
-                     nl ? (int)(nl - log) : (int)strlen(log), log);
-        pf_jit_result_free(&jr);
-        return -1;
-    }
-    int rc = pf_device_ops(dev)->module_load(dev, &jr.bin, out);
-    pf_jit_result_free(&jr);
-    return rc;
+    return pf_jit_load(dev, &v, "mask builder", out, NULL);
 }
 
 /* One work item per (request, chunk of `rows` query rows); work_row holds
@@ -180,7 +157,6 @@ static int run_builder(pf_device *dev, const pf_layout *L, int storage, int ib,
                        int rows, pf_mask_build_params *P, pf_dptr *out_buf,
                        pf_dptr *out_indptr)
 {
-    const pf_backend_ops *ops = pf_device_ops(dev);
     *out_buf = *out_indptr = 0;
     void *hind = NULL;
     if (pf_indptr_encode(offsets, L->n_req, ib, what, &hind))
@@ -198,7 +174,7 @@ static int run_builder(pf_device *dev, const pf_layout *L, int storage, int ib,
     if (!rc)
         rc = dev_alloc(dev, bytes, storage < 0 ? "device tile classes" : "device mask", out_buf);
     if (!rc && o->poison >= 0)
-        rc = ops->memset8(dev, *out_buf, o->poison & 0xff, bytes, NULL);
+        rc = pf_dev_memset8(dev, *out_buf, o->poison & 0xff, bytes, NULL);
     if (!rc)
         rc = upload_inputs(dev, L, ib, o, &t, P);
     if (!rc)
@@ -217,16 +193,16 @@ static int run_builder(pf_device *dev, const pf_layout *L, int storage, int ib,
         P->rows_per_work = rows;
         pf_dim3 grid = {(unsigned)nw, 1, 1}, block = {(unsigned)threads, 1, 1};
         const char *name = storage < 0 ? "tile_build" : "mask_build";
-        rc = ops->launch(dev, mod, name, grid, block, 0, NULL, P, sizeof *P);
+        rc = pf_dev_launch(dev, mod, name, grid, block, 0, NULL, P, sizeof *P);
         if (rc)
             pf_error_prefix("%s builder", what);
     }
     /* temporaries are freed below: wait for the kernel even after an error */
-    if (ops->stream_sync(dev, NULL) && !rc)
+    if (pf_dev_stream_sync(dev, NULL) && !rc)
         rc = pf_error_prefix("%s builder", what);
     if (temps_free(dev, &t) && !rc)
         rc = -1;
-    if (mod && ops->module_unload(dev, mod) && !rc)
+    if (mod && pf_dev_module_unload(dev, mod) && !rc)
         rc = -1;
     free(wr);
     free(wq);

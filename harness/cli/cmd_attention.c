@@ -19,6 +19,7 @@
 #include "attention/check_cases.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "device/arch.h"
 #include "device/device.h"
 #include "attention/layout.h"
 #include "attention/mask_encode.h"
@@ -350,8 +351,7 @@ static int run_kernel(const attn_args *a, attn_job *j)
     char arch[16];
     pf_device_props props;
     pf_attn_variant v;
-    if (pf_check_device_arch(dev, arch, sizeof arch) < 0 ||
-        pf_device_ops(dev)->props(dev, &props) < 0) {
+    if (pf_device_arch(dev, arch, sizeof arch) < 0 || pf_dev_props(dev, &props) < 0) {
         rc = pf_cli_fail_error(CMD);
         goto done;
     }
@@ -379,9 +379,8 @@ static int run_kernel(const attn_args *a, attn_job *j)
                (long long)info.tile_class_bytes, (long long)info.tiles_empty,
                (long long)info.tiles_full, (long long)info.tiles_partial);
     printf("\n");
-    int is_emu = strcmp(props.backend, "emu") == 0;
     printf("time %.3f ms (%s timing%s)\n", info.kernel_ms, info.timer[0] ? info.timer : "host",
-           is_emu ? ", not a GPU number" : "");
+           props.caps.host_timers ? ", not a GPU number" : "");
     printf("compile %.0f ms%s, grid %ux%u, block %u, smem %zu bytes\n", info.compile_ms,
            info.from_cache ? " (cached)" : "", info.grid.x, info.grid.y, info.block.x, info.smem);
 done:

@@ -27,6 +27,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "attention/covering.h"
+#include "device/arch.h"
 #include "device/device.h"
 #include "core/json_doc.h"
 #include "core/pf_error.h"
@@ -49,6 +50,7 @@ typedef struct check_work {
     int n_items;
     int dims[MAX_DIMS], n_valid[MAX_DIMS], n_chosen[MAX_DIMS], n_dims;
     char arch[16], device[256], backend[16];
+    int host_timers; /* the backend's times are not GPU numbers */
     uint64_t seed;
     const char *mode; /* "covering", "all", "named" */
 } check_work;
@@ -171,6 +173,7 @@ static int parse_args(int argc, char **argv, check_args *a)
 typedef struct device_info {
     int rc;
     char arch[16], name[256], backend[16], msg[PF_ERROR_MAX];
+    int host_timers;
 } device_info;
 
 static void probe_device(const char *which, device_info *out)
@@ -178,13 +181,14 @@ static void probe_device(const char *which, device_info *out)
     memset(out, 0, sizeof *out);
     pf_device *dev = NULL;
     pf_device_props props;
-    if (pf_device_open(which, &dev) < 0 || pf_device_ops(dev)->props(dev, &props) < 0 ||
-        pf_check_device_arch(dev, out->arch, sizeof out->arch) < 0) {
+    if (pf_device_open(which, &dev) < 0 || pf_dev_props(dev, &props) < 0 ||
+        pf_device_arch(dev, out->arch, sizeof out->arch) < 0) {
         out->rc = -1;
         snprintf(out->msg, sizeof out->msg, "%s", pf_error_get());
     } else {
         snprintf(out->name, sizeof out->name, "%s", props.name);
         snprintf(out->backend, sizeof out->backend, "%s", props.backend);
+        out->host_timers = props.caps.host_timers;
     }
     if (dev)
         pf_device_close(dev);
@@ -372,8 +376,7 @@ static int write_json(const char *path, const check_work *w, const check_result 
                                      PF_CHECK_TOLERANCE, "tolerance_lse", PF_CHECK_LSE_TOLERANCE,
                                      "passed", w->n_items - failed, "failed", failed,
                                      "wall_seconds", wall, "timing",
-                                     strcmp(w->backend, "emu") == 0 ? "emu-host (not GPU numbers)"
-                                                                    : "device",
+                                     w->host_timers ? "emu-host (not GPU numbers)" : "device",
                                      "head_dims", dims, "cases", cases, "variants", variants)) != 0) {
         json_decref(root);
         return pf_error_set("cannot build the JSON document");
@@ -689,6 +692,7 @@ int cmd_check(int argc, char **argv)
     snprintf(w.arch, sizeof w.arch, "%s", dev.arch);
     snprintf(w.device, sizeof w.device, "%s", dev.name);
     snprintf(w.backend, sizeof w.backend, "%s", dev.backend);
+    w.host_timers = dev.host_timers;
     w.seed = seed;
     w.mode = a.n_named ? "named" : a.all ? "all" : "covering";
     print_header(stdout, &w, a.cases, a.case_name);

@@ -59,20 +59,21 @@ static int is_attention(const char *path)
     return strcmp(base ? base + 1 : path, "attention.cu") == 0;
 }
 
-/* The arch whose limits pick and check attention variants: the family knows
- * sm_80 (163 KiB smem) and sm_90 (227 KiB); others map to the closer one. */
-static const char *attention_limits_arch(const char *target)
+/* The arch whose limits pick and check attention variants: the target's
+ * own (sm_90a has sm_90's), emu's default (sm_90) for emu. */
+static void attention_limits_arch(const char *target, char *arch, size_t size)
 {
-    if (!strcmp(target, "sm_80") || !strcmp(target, "sm_86") || !strcmp(target, "sm_89") ||
-        !strcmp(target, "sm_120"))
-        return "sm_80";
-    return "sm_90";
+    snprintf(arch, size, "%.15s", strcmp(target, "emu") == 0 ? "sm_90" : target);
+    size_t n = strlen(arch);
+    if (n > 3 && arch[n - 1] == 'a')
+        arch[n - 1] = 0;
 }
 
 /* Defines of the attention variant `text` (over the default) for `target`. */
 static int attention_defines(const char *text, int head_dim, const char *target, pf_variant *v)
 {
-    const char *arch = attention_limits_arch(target);
+    char arch[16];
+    attention_limits_arch(target, arch, sizeof arch);
     pf_attn_variant av;
     char why[256];
     if (pf_attn_variant_parse(text, head_dim, arch, &av) != 0)

@@ -63,7 +63,7 @@ static int device_props(int is_cuda, int ordinal, pf_device_props *p)
     pf_device *d = NULL;
     if (is_cuda ? pf_cuda_open(ordinal, &d) : pf_emu_open(EMU_ARCH, &d))
         return -1;
-    int rc = pf_device_ops(d)->props(d, p);
+    int rc = pf_dev_props(d, p);
     pf_device_close(d);
     return rc;
 }

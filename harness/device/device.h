@@ -22,8 +22,21 @@ typedef struct pf_dim3 {
     unsigned x, y, z;
 } pf_dim3;
 
+typedef enum pf_backend_kind {
+    PF_BACKEND_CUDA, /* zero: a zeroed props (test doubles) reads as cuda */
+    PF_BACKEND_EMU,
+} pf_backend_kind;
+
+/* What callers may rely on, instead of testing the backend's name. */
+typedef struct pf_backend_caps {
+    int host_timers; /* events read the host clock: times are not GPU numbers */
+    int cupti;       /* CUPTI activity records (GPU kernel times, allocations) */
+} pf_backend_caps;
+
 typedef struct pf_device_props {
-    char backend[16];          /* "cuda" or "emu" */
+    char backend[16];          /* "cuda" or "emu", for people; decide on kind */
+    pf_backend_kind kind;
+    pf_backend_caps caps;
     char name[256];
     int cc_major, cc_minor;    /* emu: the arch it mimics */
     int sm_count;
@@ -94,10 +107,96 @@ struct pf_device_base {
     const pf_backend_ops *ops;
 };
 
-/* Every backend's pf_device starts with a struct pf_device_base. */
+/* Every backend's pf_device starts with a struct pf_device_base. Only the
+ * backends and device.c use the table; everyone else calls pf_dev_*. */
 static inline const pf_backend_ops *pf_device_ops(pf_device *d)
 {
     return ((struct pf_device_base *)d)->ops;
+}
+
+/* The device interface as functions (each forwards to the table). */
+static inline int pf_dev_props(pf_device *d, pf_device_props *out)
+{
+    return pf_device_ops(d)->props(d, out);
+}
+static inline int pf_dev_alloc(pf_device *d, size_t bytes, const char *label, pf_dptr *out)
+{
+    return pf_device_ops(d)->alloc(d, bytes, label, out);
+}
+static inline int pf_dev_free(pf_device *d, pf_dptr p)
+{
+    return pf_device_ops(d)->free(d, p);
+}
+static inline int pf_dev_copy_htod(pf_device *d, pf_dptr dst, const void *src, size_t n,
+                                   pf_stream *s)
+{
+    return pf_device_ops(d)->copy_htod(d, dst, src, n, s);
+}
+static inline int pf_dev_copy_dtoh(pf_device *d, void *dst, pf_dptr src, size_t n, pf_stream *s)
+{
+    return pf_device_ops(d)->copy_dtoh(d, dst, src, n, s);
+}
+static inline int pf_dev_copy_dtod(pf_device *d, pf_dptr dst, pf_dptr src, size_t n, pf_stream *s)
+{
+    return pf_device_ops(d)->copy_dtod(d, dst, src, n, s);
+}
+static inline int pf_dev_memset8(pf_device *d, pf_dptr dst, int value, size_t n, pf_stream *s)
+{
+    return pf_device_ops(d)->memset8(d, dst, value, n, s);
+}
+static inline int pf_dev_stream_create(pf_device *d, pf_stream **out)
+{
+    return pf_device_ops(d)->stream_create(d, out);
+}
+static inline int pf_dev_stream_destroy(pf_device *d, pf_stream *s)
+{
+    return pf_device_ops(d)->stream_destroy(d, s);
+}
+static inline int pf_dev_stream_sync(pf_device *d, pf_stream *s)
+{
+    return pf_device_ops(d)->stream_sync(d, s);
+}
+static inline int pf_dev_event_create(pf_device *d, pf_event **out)
+{
+    return pf_device_ops(d)->event_create(d, out);
+}
+static inline int pf_dev_event_destroy(pf_device *d, pf_event *e)
+{
+    return pf_device_ops(d)->event_destroy(d, e);
+}
+static inline int pf_dev_event_record(pf_device *d, pf_event *e, pf_stream *s)
+{
+    return pf_device_ops(d)->event_record(d, e, s);
+}
+static inline int pf_dev_event_elapsed_ms(pf_device *d, pf_event *start, pf_event *end, float *ms)
+{
+    return pf_device_ops(d)->event_elapsed_ms(d, start, end, ms);
+}
+static inline int pf_dev_module_load(pf_device *d, const pf_binary *bin, pf_module **out)
+{
+    return pf_device_ops(d)->module_load(d, bin, out);
+}
+static inline int pf_dev_module_unload(pf_device *d, pf_module *m)
+{
+    return pf_device_ops(d)->module_unload(d, m);
+}
+static inline int pf_dev_launch(pf_device *d, pf_module *m, const char *name, pf_dim3 grid,
+                                pf_dim3 block, size_t dyn_smem, pf_stream *s, const void *params,
+                                size_t params_size)
+{
+    return pf_device_ops(d)->launch(d, m, name, grid, block, dyn_smem, s, params, params_size);
+}
+static inline int pf_dev_gemm_bf16(pf_device *d, int m, int n, int k, pf_dptr a, pf_dptr b,
+                                   int b_trans, pf_dptr c, pf_stream *s)
+{
+    return pf_device_ops(d)->gemm_bf16(d, m, n, k, a, b, b_trans, c, s);
+}
+/* The backend's profiler as a measurement observer; -1 (no message) where
+ * the backend has none. */
+static inline int pf_dev_profiler(pf_device *d, struct pf_measure_observer *out)
+{
+    const pf_backend_ops *ops = pf_device_ops(d);
+    return ops->profiler ? ops->profiler(d, out) : -1;
 }
 
 /* Discovery. `pf_cuda_available` loads libcuda at run time (dlopen) and
@@ -105,10 +204,10 @@ static inline const pf_backend_ops *pf_device_ops(pf_device *d)
  * string describing why (never aborts). */
 int pf_cuda_device_count(char *why, size_t why_size);
 int pf_cuda_open(int ordinal, pf_device **out);
-/* emu mimics `arch` ("sm_80" or "sm_90") limits. */
+/* emu mimics the limits of `arch`, any arch of device/arch.h ("sm_86"). */
 int pf_emu_open(const char *arch, pf_device **out);
 
-/* `which` is "auto", "cuda", "cuda:N" or "emu". auto picks cuda:0 when a GPU
+/* `which` is "auto", "cuda", "cuda:N", "emu" or "emu:sm_XX". auto picks cuda:0 when a GPU
  * is present, else emu (sm_90 limits). */
 int pf_device_open(const char *which, pf_device **out);
 void pf_device_close(pf_device *dev);

@@ -22,12 +22,14 @@ void pf_measure_defaults(pf_measure_opts *o)
     o->flush_l2 = 1;
 }
 
-const char *pf_measure_timer_label(const char *backend)
+const char *pf_measure_timer_label(pf_backend_kind kind)
 {
-    if (strcmp(backend, "cuda") == 0)
+    switch (kind) {
+    case PF_BACKEND_CUDA:
         return "cuda-events";
-    if (strcmp(backend, "emu") == 0)
+    case PF_BACKEND_EMU:
         return "emu-host";
+    }
     return "unknown";
 }
 
@@ -101,7 +103,7 @@ typedef struct loop_state {
 /* Host timings of the emulator keep their own label everywhere. */
 static int host_is_the_device(const pf_device_props *p)
 {
-    return strcmp(p->backend, "emu") == 0;
+    return p->caps.host_timers;
 }
 
 static void note(pf_measure_summary *out, const char *what)
@@ -119,8 +121,7 @@ static void choose_timer(loop_state *L, const pf_measure_opts *o, const pf_devic
 {
     pf_measure_observer cand[MAX_OBSERVERS];
     int n = 0;
-    const pf_backend_ops *ops = pf_device_ops(L->dev);
-    if (o->use_cupti && ops->profiler && ops->profiler(L->dev, &cand[n]) == 0)
+    if (o->use_cupti && pf_dev_profiler(L->dev, &cand[n]) == 0)
         n++;
     if (o->observer)
         cand[n++] = *o->observer;
@@ -138,8 +139,8 @@ static void choose_timer(loop_state *L, const pf_measure_opts *o, const pf_devic
     if (L->timing_obs >= 0) {
         L->timer = TIMER_OBSERVER;
         snprintf(out->timer, sizeof out->timer, "%s", L->obs[L->timing_obs].name);
-    } else if (ops->event_create(L->dev, &L->start) == 0 &&
-               ops->event_create(L->dev, &L->end) == 0) {
+    } else if (pf_dev_event_create(L->dev, &L->start) == 0 &&
+               pf_dev_event_create(L->dev, &L->end) == 0) {
         L->timer = TIMER_EVENTS;
         snprintf(out->timer, sizeof out->timer, "%s", host ? "emu-host" : "cuda-events");
     } else {
@@ -151,26 +152,25 @@ static void choose_timer(loop_state *L, const pf_measure_opts *o, const pf_devic
 
 static int take_sample(loop_state *L, pf_measure_fn fn, void *ctx, double *ms)
 {
-    const pf_backend_ops *ops = pf_device_ops(L->dev);
     /* Outside the timed region: evict the previous run's data from L2. */
-    if (L->flush && ops->memset8(L->dev, L->flush, 0, L->flush_bytes, L->s))
+    if (L->flush && pf_dev_memset8(L->dev, L->flush, 0, L->flush_bytes, L->s))
         return -1;
     for (int i = 0; i < L->n_obs; i++)
         if (L->obs[i].sample_begin && L->obs[i].sample_begin(L->obs[i].self))
             return pf_error_prefix("%s", L->obs[i].name);
     double t0 = now_seconds();
-    if (L->timer == TIMER_EVENTS && ops->event_record(L->dev, L->start, L->s))
+    if (L->timer == TIMER_EVENTS && pf_dev_event_record(L->dev, L->start, L->s))
         return -1;
     if (fn(ctx, L->s))
         return -1;
-    if (L->timer == TIMER_EVENTS && ops->event_record(L->dev, L->end, L->s))
+    if (L->timer == TIMER_EVENTS && pf_dev_event_record(L->dev, L->end, L->s))
         return -1;
-    if (ops->stream_sync(L->dev, L->s))
+    if (pf_dev_stream_sync(L->dev, L->s))
         return -1;
     *ms = (now_seconds() - t0) * 1e3;
     if (L->timer == TIMER_EVENTS) {
         float elapsed = 0;
-        if (ops->event_elapsed_ms(L->dev, L->start, L->end, &elapsed))
+        if (pf_dev_event_elapsed_ms(L->dev, L->start, L->end, &elapsed))
             return -1;
         *ms = elapsed;
     }
@@ -190,7 +190,7 @@ static int sample_loop(loop_state *L, pf_measure_fn fn, void *ctx, const pf_meas
     for (int i = 0; i < o->warmup; i++)
         if (fn(ctx, L->s))
             return pf_error_prefix("warm-up run %d", i + 1);
-    if (pf_device_ops(L->dev)->stream_sync(L->dev, L->s))
+    if (pf_dev_stream_sync(L->dev, L->s))
         return -1;
     double t0 = now_seconds();
     int n = 0;
@@ -234,10 +234,9 @@ int pf_measure_run(pf_device *dev, pf_stream *s, pf_measure_fn fn, void *ctx,
         return pf_error_set("measure: bad options (samples %d..%d, warm-up %d)", o->min_samples,
                             o->max_samples, o->warmup);
     memset(out, 0, sizeof *out);
-    const pf_backend_ops *ops = pf_device_ops(dev);
     loop_state L = {.dev = dev, .s = s};
     pf_device_props props;
-    if (ops->props(dev, &props))
+    if (pf_dev_props(dev, &props))
         return -1;
     double *v = samples_ms ? samples_ms : malloc((size_t)o->max_samples * sizeof *v);
     if (!v)
@@ -247,18 +246,18 @@ int pf_measure_run(pf_device *dev, pf_stream *s, pf_measure_fn fn, void *ctx,
         L.flush_bytes = o->flush_bytes    ? o->flush_bytes
                         : props.l2_bytes ? 2 * props.l2_bytes
                                          : PF_FLUSH_FALLBACK_BYTES;
-        rc = ops->alloc(dev, L.flush_bytes, "L2 flush buffer", &L.flush);
+        rc = pf_dev_alloc(dev, L.flush_bytes, "L2 flush buffer", &L.flush);
     }
     if (rc == 0) {
         choose_timer(&L, o, &props, out);
         rc = sample_loop(&L, fn, ctx, o, out, v);
     }
     if (L.end)
-        ops->event_destroy(dev, L.end);
+        pf_dev_event_destroy(dev, L.end);
     if (L.start)
-        ops->event_destroy(dev, L.start);
+        pf_dev_event_destroy(dev, L.start);
     if (L.flush)
-        ops->free(dev, L.flush);
+        pf_dev_free(dev, L.flush);
     if (v != samples_ms)
         free(v);
     return rc;

@@ -52,9 +52,8 @@ typedef struct pf_measure_summary {
 
 void pf_measure_defaults(pf_measure_opts *o);
 
-/* The label of a backend's event timer by backend name ("cuda" ->
- * "cuda-events", "emu" -> "emu-host"). */
-const char *pf_measure_timer_label(const char *backend);
+/* The timer label of a backend (cuda -> "cuda-events", emu -> "emu-host"). */
+const char *pf_measure_timer_label(pf_backend_kind kind);
 
 /* Run the loop. `samples_ms`, if not NULL, receives every sample in order
  * (capacity o->max_samples). `o` NULL means defaults. */

@@ -14,6 +14,7 @@
 #include "attention/attention_run.h"
 #include "attention/check_cases.h"
 #include "cuda_test_util.h"
+#include "device/arch.h"
 #include "attention/layout.h"
 #include "attention/mask_rule.h"
 #include "pf_test.h"
@@ -93,8 +94,12 @@ int main(void)
 {
     pf_device *dev = cuda_test_open();
     pf_device_props pr;
-    pf_device_ops(dev)->props(dev, &pr);
-    const char *arch = pr.cc_major >= 9 ? "sm_90" : "sm_80";
+    pf_dev_props(dev, &pr);
+    char arch[16];
+    if (pf_device_arch(dev, arch, sizeof arch)) {
+        fprintf(stderr, "FAIL: %s\n", pf_error_get());
+        return 1;
+    }
     printf("device %s (%s)\n", pr.name, arch);
     rng_state = (uint64_t)time(NULL);
     printf("seed %llu\n", (unsigned long long)rng_state);

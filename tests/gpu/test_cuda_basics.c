@@ -14,7 +14,7 @@
 static void test_props(pf_device *d)
 {
     pf_device_props p;
-    CHECK(pf_device_ops(d)->props(d, &p) == 0);
+    CHECK(pf_dev_props(d, &p) == 0);
     printf("%s sm_%d%d, %d SMs, L2 %zu, mem %zu, %.0f GB/s, %s\n", p.name, p.cc_major, p.cc_minor,
            p.sm_count, p.l2_bytes, p.mem_bytes, p.mem_bandwidth_gbs, p.driver);
     CHECK(strcmp(p.backend, "cuda") == 0 && p.name[0]);
@@ -29,41 +29,40 @@ static void test_props(pf_device *d)
 
 static void test_memory(pf_device *d)
 {
-    const pf_backend_ops *ops = pf_device_ops(d);
     size_t n = 1 + (size_t)(rand() % 3000001); /* odd sizes, up to ~3 MB */
     unsigned char *src = malloc(n), *back = malloc(n);
     for (size_t i = 0; i < n; i++)
         src[i] = (unsigned char)rand();
     pf_dptr a = 0, b = 0;
-    CHECK(ops->alloc(d, n, "a", &a) == 0 && a != 0);
-    CHECK(ops->alloc(d, n, "b", &b) == 0 && b != 0 && b != a);
+    CHECK(pf_dev_alloc(d, n, "a", &a) == 0 && a != 0);
+    CHECK(pf_dev_alloc(d, n, "b", &b) == 0 && b != 0 && b != a);
     pf_stream *s = NULL;
-    CHECK(ops->stream_create(d, &s) == 0);
-    CHECK(ops->copy_htod(d, a, src, n, s) == 0);
-    CHECK(ops->copy_dtod(d, b, a, n, s) == 0);
+    CHECK(pf_dev_stream_create(d, &s) == 0);
+    CHECK(pf_dev_copy_htod(d, a, src, n, s) == 0);
+    CHECK(pf_dev_copy_dtod(d, b, a, n, s) == 0);
     memset(back, 0, n);
-    CHECK(ops->copy_dtoh(d, back, b, n, s) == 0);
+    CHECK(pf_dev_copy_dtoh(d, back, b, n, s) == 0);
     CHECK(memcmp(src, back, n) == 0);
 
     /* memset8 a random interior range */
     size_t off = (size_t)rand() % n, len = (size_t)rand() % (n - off + 1);
     int value = rand() & 0xff;
-    CHECK(ops->memset8(d, b + off, value, len, s) == 0);
-    CHECK(ops->copy_dtoh(d, back, b, n, s) == 0);
+    CHECK(pf_dev_memset8(d, b + off, value, len, s) == 0);
+    CHECK(pf_dev_copy_dtoh(d, back, b, n, s) == 0);
     int ok = 1;
     for (size_t i = 0; i < n; i++)
         ok &= back[i] == ((i >= off && i < off + len) ? value : src[i]);
     CHECK(ok);
-    CHECK(ops->stream_sync(d, s) == 0 && ops->stream_destroy(d, s) == 0);
+    CHECK(pf_dev_stream_sync(d, s) == 0 && pf_dev_stream_destroy(d, s) == 0);
 
     /* default stream too */
-    CHECK(ops->copy_htod(d, a, src, n, NULL) == 0);
-    CHECK(ops->copy_dtoh(d, back, a, n, NULL) == 0 && memcmp(src, back, n) == 0);
-    CHECK(ops->free(d, a) == 0 && ops->free(d, b) == 0);
+    CHECK(pf_dev_copy_htod(d, a, src, n, NULL) == 0);
+    CHECK(pf_dev_copy_dtoh(d, back, a, n, NULL) == 0 && memcmp(src, back, n) == 0);
+    CHECK(pf_dev_free(d, a) == 0 && pf_dev_free(d, b) == 0);
 
     /* an impossible allocation names the call and the error */
     pf_dptr huge;
-    CHECK(ops->alloc(d, (size_t)1 << 50, "huge", &huge) == -1);
+    CHECK(pf_dev_alloc(d, (size_t)1 << 50, "huge", &huge) == -1);
     CHECK(strstr(pf_error_get(), "cuMemAlloc") && strstr(pf_error_get(), "CUDA_ERROR_"));
     free(src);
     free(back);
@@ -78,24 +77,23 @@ typedef struct copy_work {
 static int enqueue_copy(void *ctx, pf_stream *s)
 {
     copy_work *w = ctx;
-    return pf_device_ops(w->d)->copy_dtod(w->d, w->dst, w->src, w->n, s);
+    return pf_dev_copy_dtod(w->d, w->dst, w->src, w->n, s);
 }
 
 static void test_events_and_measure(pf_device *d)
 {
-    const pf_backend_ops *ops = pf_device_ops(d);
     size_t n = (size_t)256 << 20;
     copy_work w = {d, 0, 0, n};
-    CHECK(ops->alloc(d, n, "src", &w.src) == 0 && ops->alloc(d, n, "dst", &w.dst) == 0);
+    CHECK(pf_dev_alloc(d, n, "src", &w.src) == 0 && pf_dev_alloc(d, n, "dst", &w.dst) == 0);
     pf_event *e0 = NULL, *e1 = NULL;
-    CHECK(ops->event_create(d, &e0) == 0 && ops->event_create(d, &e1) == 0);
-    CHECK(ops->event_record(d, e0, NULL) == 0 && enqueue_copy(&w, NULL) == 0 &&
-          ops->event_record(d, e1, NULL) == 0);
+    CHECK(pf_dev_event_create(d, &e0) == 0 && pf_dev_event_create(d, &e1) == 0);
+    CHECK(pf_dev_event_record(d, e0, NULL) == 0 && enqueue_copy(&w, NULL) == 0 &&
+          pf_dev_event_record(d, e1, NULL) == 0);
     float ms = -1;
-    CHECK(ops->event_elapsed_ms(d, e0, e1, &ms) == 0);
+    CHECK(pf_dev_event_elapsed_ms(d, e0, e1, &ms) == 0);
     /* 512 MB of traffic: well above 0.05 ms, below a second on any GPU */
     CHECK(ms > 0.05f && ms < 1000.0f);
-    CHECK(ops->event_destroy(d, e0) == 0 && ops->event_destroy(d, e1) == 0);
+    CHECK(pf_dev_event_destroy(d, e0) == 0 && pf_dev_event_destroy(d, e1) == 0);
 
     pf_measure_opts o;
     pf_measure_defaults(&o);
@@ -105,12 +103,12 @@ static void test_events_and_measure(pf_device *d)
     CHECK(strcmp(sum.timer, "cuda-events") == 0 && sum.samples >= o.min_samples);
     CHECK(sum.min_ms > 0 && sum.min_ms <= sum.median_ms && sum.median_ms <= sum.max_ms);
     pf_device_props p;
-    ops->props(d, &p);
+    pf_dev_props(d, &p);
     double gbs = 2.0 * n / (sum.median_ms * 1e-3) / 1e9;
     printf("dtod copy: median %.3f ms (%.0f GB/s, peak %.0f), stdrel %.4f, %d samples\n",
            sum.median_ms, gbs, p.mem_bandwidth_gbs, sum.stdrel, sum.samples);
     CHECK(p.mem_bandwidth_gbs == 0 || gbs < p.mem_bandwidth_gbs * 1.05);
-    CHECK(ops->free(d, w.src) == 0 && ops->free(d, w.dst) == 0);
+    CHECK(pf_dev_free(d, w.src) == 0 && pf_dev_free(d, w.dst) == 0);
 }
 
 int main(void)

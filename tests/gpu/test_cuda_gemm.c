@@ -11,7 +11,6 @@
 
 static void check_gemm(pf_device *d, int m, int n, int k, int b_trans)
 {
-    const pf_backend_ops *ops = pf_device_ops(d);
     uint16_t *a = malloc((size_t)m * k * 2), *b = malloc((size_t)k * n * 2);
     float *c = malloc((size_t)m * n * 4);
     for (size_t i = 0; i < (size_t)m * k; i++)
@@ -19,15 +18,15 @@ static void check_gemm(pf_device *d, int m, int n, int k, int b_trans)
     for (size_t i = 0; i < (size_t)k * n; i++)
         b[i] = cuda_test_f32_to_bf16(cuda_test_uniform(-1, 1));
     pf_dptr da = 0, db = 0, dc = 0;
-    CHECK(ops->alloc(d, (size_t)m * k * 2, "A", &da) == 0);
-    CHECK(ops->alloc(d, (size_t)k * n * 2, "B", &db) == 0);
-    CHECK(ops->alloc(d, (size_t)m * n * 4, "C", &dc) == 0);
-    CHECK(ops->copy_htod(d, da, a, (size_t)m * k * 2, NULL) == 0);
-    CHECK(ops->copy_htod(d, db, b, (size_t)k * n * 2, NULL) == 0);
-    CHECK(ops->memset8(d, dc, 0xff, (size_t)m * n * 4, NULL) == 0); /* NaN fill */
-    int rc = ops->gemm_bf16(d, m, n, k, da, db, b_trans, dc, NULL);
+    CHECK(pf_dev_alloc(d, (size_t)m * k * 2, "A", &da) == 0);
+    CHECK(pf_dev_alloc(d, (size_t)k * n * 2, "B", &db) == 0);
+    CHECK(pf_dev_alloc(d, (size_t)m * n * 4, "C", &dc) == 0);
+    CHECK(pf_dev_copy_htod(d, da, a, (size_t)m * k * 2, NULL) == 0);
+    CHECK(pf_dev_copy_htod(d, db, b, (size_t)k * n * 2, NULL) == 0);
+    CHECK(pf_dev_memset8(d, dc, 0xff, (size_t)m * n * 4, NULL) == 0); /* NaN fill */
+    int rc = pf_dev_gemm_bf16(d, m, n, k, da, db, b_trans, dc, NULL);
     CHECK_MSG(rc == 0, "gemm %dx%dx%d b_trans %d: %s", m, n, k, b_trans, pf_error_get());
-    CHECK(ops->copy_dtoh(d, c, dc, (size_t)m * n * 4, NULL) == 0);
+    CHECK(pf_dev_copy_dtoh(d, c, dc, (size_t)m * n * 4, NULL) == 0);
 
     double err2 = 0, ref2 = 0;
     for (int i = 0; i < m; i++)
@@ -45,9 +44,9 @@ static void check_gemm(pf_device *d, int m, int n, int k, int b_trans)
     double rel = sqrt(err2 / ref2);
     printf("gemm %dx%dx%d b_trans=%d: relative Frobenius error %.3g\n", m, n, k, b_trans, rel);
     CHECK(rel < 1e-2); /* NaN fails too */
-    ops->free(d, da);
-    ops->free(d, db);
-    ops->free(d, dc);
+    pf_dev_free(d, da);
+    pf_dev_free(d, db);
+    pf_dev_free(d, dc);
     free(a);
     free(b);
     free(c);
@@ -68,7 +67,7 @@ int main(void)
         check_gemm(d, 512, 256, 1024, b_trans);
     }
     pf_dptr x = 0;
-    CHECK(pf_device_ops(d)->gemm_bf16(d, 0, 4, 4, x, x, 0, x, NULL) == -1);
+    CHECK(pf_dev_gemm_bf16(d, 0, 4, 4, x, x, 0, x, NULL) == -1);
     pf_device_close(d);
     return PF_TEST_RESULT();
 }

@@ -50,13 +50,13 @@ static int enqueue_launch(void *ctx, pf_stream *s)
     launch_work *w = ctx;
     if (w->scratch_bytes) { /* an allocation for CUPTI's memory tracking to see */
         pf_dptr scratch;
-        if (pf_device_ops(w->d)->alloc(w->d, w->scratch_bytes, "scratch", &scratch) ||
-            pf_device_ops(w->d)->free(w->d, scratch))
+        if (pf_dev_alloc(w->d, w->scratch_bytes, "scratch", &scratch) ||
+            pf_dev_free(w->d, scratch))
             return -1;
     }
     pf_dim3 grid = {w->blocks, 1, 1}, block = {256, 1, 1};
-    return pf_device_ops(w->d)->launch(w->d, w->m, "pf_test_reverse", grid, block, w->smem, s,
-                                       &w->params, sizeof w->params);
+    return pf_dev_launch(w->d, w->m, "pf_test_reverse", grid, block, w->smem, s,
+                         &w->params, sizeof w->params);
 }
 
 int main(void)
@@ -67,9 +67,8 @@ int main(void)
     printf("seed %u\n", seed);
     srand(seed);
     pf_device *d = cuda_test_open();
-    const pf_backend_ops *ops = pf_device_ops(d);
     pf_device_props props;
-    CHECK(ops->props(d, &props) == 0);
+    CHECK(pf_dev_props(d, &props) == 0);
 
     char path[] = "/tmp/pf_test_launch_XXXXXX.cu";
     int fd = mkstemps(path, 3);
@@ -89,7 +88,7 @@ int main(void)
         return PF_TEST_RESULT();
 
     pf_module *m = NULL;
-    CHECK_MSG(ops->module_load(d, &r.bin, &m) == 0, "%s", pf_error_get());
+    CHECK_MSG(pf_dev_module_load(d, &r.bin, &m) == 0, "%s", pf_error_get());
 
     /* Over 48 KiB of floats per block, an odd count, within the opt-in limit. */
     int per_block = (int)(props.smem_per_block / 4) + 1 + rand() % 2001;
@@ -102,10 +101,10 @@ int main(void)
         in[i] = cuda_test_uniform(-10, 10);
     launch_work w = {d, m, blocks, (size_t)per_block * 4, 0,
                      {0, 0, cuda_test_uniform(0.5f, 2), per_block}};
-    CHECK(ops->alloc(d, n * 4, "in", &w.params.in) == 0 && ops->alloc(d, n * 4, "out", &w.params.out) == 0);
-    CHECK(ops->copy_htod(d, w.params.in, in, n * 4, NULL) == 0);
+    CHECK(pf_dev_alloc(d, n * 4, "in", &w.params.in) == 0 && pf_dev_alloc(d, n * 4, "out", &w.params.out) == 0);
+    CHECK(pf_dev_copy_htod(d, w.params.in, in, n * 4, NULL) == 0);
     CHECK_MSG(enqueue_launch(&w, NULL) == 0, "%s", pf_error_get());
-    CHECK(ops->copy_dtoh(d, out, w.params.out, n * 4, NULL) == 0);
+    CHECK(pf_dev_copy_dtoh(d, out, w.params.out, n * 4, NULL) == 0);
     int ok = 1;
     for (unsigned b = 0; b < blocks; b++)
         for (int i = 0; i < per_block; i++)
@@ -139,28 +138,28 @@ int main(void)
     w.smem = props.smem_per_block_optin + 16;
     CHECK(enqueue_launch(&w, NULL) == -1 && strstr(pf_error_get(), "opt-in limit"));
     pf_dim3 g = {1, 1, 1};
-    CHECK(ops->launch(d, m, "no_such_kernel", g, g, 0, NULL, &w.params, sizeof w.params) == -1 &&
+    CHECK(pf_dev_launch(d, m, "no_such_kernel", g, g, 0, NULL, &w.params, sizeof w.params) == -1 &&
           strstr(pf_error_get(), "cuModuleGetFunction(no_such_kernel)"));
     /* a parameter struct of the wrong size is caught where the driver can
      * report the kernel's (12.4+) */
     int drv_major = 0, drv_minor = 0;
     sscanf(props.driver, "CUDA %d.%d", &drv_major, &drv_minor);
     if (drv_major * 100 + drv_minor >= 1204) /* older drivers would really launch it */
-        CHECK(ops->launch(d, m, "pf_test_reverse", g, g, 0, NULL, &w.params,
-                          sizeof w.params - 4) == -1 &&
+        CHECK(pf_dev_launch(d, m, "pf_test_reverse", g, g, 0, NULL, &w.params,
+                            sizeof w.params - 4) == -1 &&
               strstr(pf_error_get(), "struct layouts differ"));
     pf_binary empty = {0};
     pf_module *m2 = NULL;
-    CHECK(ops->module_load(d, &empty, &m2) == -1);
+    CHECK(pf_dev_module_load(d, &empty, &m2) == -1);
     unsigned char junk[64];
     for (size_t i = 0; i < sizeof junk; i++)
         junk[i] = (unsigned char)rand();
     pf_binary bad = {junk, sizeof junk, NULL};
-    CHECK(ops->module_load(d, &bad, &m2) == -1 && strstr(pf_error_get(), "cuModuleLoadData"));
+    CHECK(pf_dev_module_load(d, &bad, &m2) == -1 && strstr(pf_error_get(), "cuModuleLoadData"));
 
-    CHECK(ops->stream_sync(d, NULL) == 0);
-    CHECK(ops->free(d, w.params.in) == 0 && ops->free(d, w.params.out) == 0);
-    CHECK(ops->module_unload(d, m) == 0);
+    CHECK(pf_dev_stream_sync(d, NULL) == 0);
+    CHECK(pf_dev_free(d, w.params.in) == 0 && pf_dev_free(d, w.params.out) == 0);
+    CHECK(pf_dev_module_unload(d, m) == 0);
     pf_jit_result_free(&r);
     free(in);
     free(out);

@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "device/device.h"
-#include "jit/jit.h"
+#include "jit/jit_load.h"
 #include "core/pf_error.h"
 #include "pf_test.h"
 #include "kernels/test/collectives_params.h"
@@ -25,7 +25,6 @@
 typedef struct backend {
     const char *name;
     pf_device *dev;
-    const pf_backend_ops *ops;
     char target[16];
 } backend;
 
@@ -55,23 +54,22 @@ typedef struct buf {
 static int run(backend *be, pf_module *m, const char *kernel, pf_dim3 grid, pf_dim3 block, size_t dyn, buf *bufs,
                int nbufs, void *params, size_t params_size, const int *ptr_slots)
 {
-    const pf_backend_ops *ops = be->ops;
     int rc = 0;
     for (int i = 0; i < nbufs; i++) {
-        rc |= ops->alloc(be->dev, bufs[i].bytes, bufs[i].label, &bufs[i].d);
-        rc |= bufs[i].init ? ops->copy_htod(be->dev, bufs[i].d, bufs[i].init, bufs[i].bytes, NULL)
-                           : ops->memset8(be->dev, bufs[i].d, 0, bufs[i].bytes, NULL);
+        rc |= pf_dev_alloc(be->dev, bufs[i].bytes, bufs[i].label, &bufs[i].d);
+        rc |= bufs[i].init ? pf_dev_copy_htod(be->dev, bufs[i].d, bufs[i].init, bufs[i].bytes, NULL)
+                           : pf_dev_memset8(be->dev, bufs[i].d, 0, bufs[i].bytes, NULL);
         /* the kernel's pointer fields, in order, are the buffers */
         memcpy((char *)params + ptr_slots[i], &bufs[i].d, sizeof(pf_dptr));
     }
     if (rc == 0)
-        rc = ops->launch(be->dev, m, kernel, grid, block, dyn, NULL, params, params_size);
+        rc = pf_dev_launch(be->dev, m, kernel, grid, block, dyn, NULL, params, params_size);
     CHECK_MSG(rc == 0, "%s %s: %s", be->name, kernel, pf_error_get());
-    ops->stream_sync(be->dev, NULL);
+    pf_dev_stream_sync(be->dev, NULL);
     for (int i = 0; i < nbufs; i++) {
         if (bufs[i].out)
-            ops->copy_dtoh(be->dev, bufs[i].out, bufs[i].d, bufs[i].bytes, NULL);
-        ops->free(be->dev, bufs[i].d);
+            pf_dev_copy_dtoh(be->dev, bufs[i].out, bufs[i].d, bufs[i].bytes, NULL);
+        pf_dev_free(be->dev, bufs[i].d);
     }
     return rc;
 }
@@ -245,16 +243,17 @@ int main(void)
     rng_state = seed ? strtoull(seed, NULL, 0) : (uint64_t)time(NULL) * 2654435761u + 1;
     printf("seed %llu\n", (unsigned long long)rng_state);
 
-    backend gpu = {"cuda", NULL, NULL, ""}, emu = {"emu", NULL, NULL, "emu"};
+    backend gpu = {"cuda", NULL, ""}, emu = {"emu", NULL, "emu"};
     if (pf_device_open("cuda:0", &gpu.dev) != 0 || pf_emu_open("sm_90", &emu.dev) != 0) {
         fprintf(stderr, "FAIL: %s\n", pf_error_get());
         return 1;
     }
-    gpu.ops = pf_device_ops(gpu.dev);
-    emu.ops = pf_device_ops(emu.dev);
     pf_device_props props;
-    gpu.ops->props(gpu.dev, &props);
-    snprintf(gpu.target, sizeof gpu.target, "sm_%d%d", props.cc_major, props.cc_minor);
+    if (pf_dev_props(gpu.dev, &props) ||
+        pf_jit_device_target(gpu.dev, gpu.target, sizeof gpu.target)) {
+        fprintf(stderr, "FAIL: %s\n", pf_error_get());
+        return 1;
+    }
     printf("comparing %s (%s) with emu\n", props.name, gpu.target);
 
     backend *be[2] = {&gpu, &emu};
@@ -274,8 +273,8 @@ int main(void)
     match_atomics(be, mods[3]);
     for (int f = 0; f < 4; f++)
         for (int b = 0; b < 2; b++)
-            be[b]->ops->module_unload(be[b]->dev, mods[f][b]);
+            pf_dev_module_unload(be[b]->dev, mods[f][b]);
     pf_device_close(gpu.dev);
-    emu.ops->close(emu.dev);
+    pf_device_close(emu.dev);
     return PF_TEST_RESULT();
 }

@@ -20,7 +20,7 @@ static pf_device *dev;
 static int same_bytes(pf_dptr d, const void *host, size_t n)
 {
     unsigned char *h = (unsigned char *)malloc(n + 1);
-    int ok = h && pf_device_ops(dev)->copy_dtoh(dev, h, d, n, NULL) == 0 && memcmp(h, host, n) == 0;
+    int ok = h && pf_dev_copy_dtoh(dev, h, d, n, NULL) == 0 && memcmp(h, host, n) == 0;
     free(h);
     return ok;
 }

@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "device/device.h"
-#include "jit/jit.h"
+#include "jit/jit_load.h"
 #include "core/pf_error.h"
 #include "kernels/pf_numeric.h"
 #include "pf_test.h"
@@ -22,8 +22,6 @@
 typedef struct backend {
     const char *name;
     pf_device *dev;
-    const pf_backend_ops *ops;
-    pf_jit_result jit;
     pf_module *mod;
 } backend;
 
@@ -36,40 +34,27 @@ static int backend_open(backend *be, const char *which, const char *source)
     be->name = which;
     if (pf_device_open(which, &be->dev) != 0)
         return -1;
-    be->ops = pf_device_ops(be->dev);
-    pf_device_props props;
-    if (be->ops->props(be->dev, &props) != 0)
-        return -1;
     pf_variant v;
     memset(&v, 0, sizeof v);
     snprintf(v.source, sizeof v.source, "%s", source);
-    if (strcmp(which, "emu") == 0)
-        snprintf(v.target, sizeof v.target, "emu");
-    else
-        snprintf(v.target, sizeof v.target, "sm_%d%d", props.cc_major, props.cc_minor);
-    if (pf_jit_compile(&v, &be->jit) != 0)
-        return -1;
-    if (!be->jit.valid)
-        return pf_error_set("%s: compile failed: %s", v.target, be->jit.log ? be->jit.log : "");
-    return be->ops->module_load(be->dev, &be->jit.bin, &be->mod);
+    return pf_jit_load(be->dev, &v, source, &be->mod, NULL);
 }
 
 static void backend_close(backend *be)
 {
     if (be->mod)
-        be->ops->module_unload(be->dev, be->mod);
+        pf_dev_module_unload(be->dev, be->mod);
     if (be->dev)
         pf_device_close(be->dev);
-    pf_jit_result_free(&be->jit);
 }
 
 static pf_dptr upload(backend *be, const void *host, size_t bytes)
 {
     pf_dptr p = 0;
-    if (be->ops->alloc(be->dev, bytes, "mma_probe", &p) != 0)
+    if (pf_dev_alloc(be->dev, bytes, "mma_probe", &p) != 0)
         return 0;
-    if (be->ops->copy_htod(be->dev, p, host, bytes, NULL) != 0) {
-        be->ops->free(be->dev, p);
+    if (pf_dev_copy_htod(be->dev, p, host, bytes, NULL) != 0) {
+        pf_dev_free(be->dev, p);
         return 0;
     }
     return p;
@@ -87,17 +72,17 @@ static int run_probe(backend *be, const char *kernel, pf_dim3 grid, unsigned thr
                       (const float *)(uintptr_t)dc, (float *)(uintptr_t)dd, m, n, k, dtype, mode};
     pf_dim3 block = {threads, 1, 1};
     if (rc == 0)
-        rc = be->ops->launch(be->dev, be->mod, kernel, grid, block, 0, NULL, &p, sizeof p);
+        rc = pf_dev_launch(be->dev, be->mod, kernel, grid, block, 0, NULL, &p, sizeof p);
     if (rc == 0)
-        rc = be->ops->stream_sync(be->dev, NULL);
+        rc = pf_dev_stream_sync(be->dev, NULL);
     if (rc == 0)
-        rc = be->ops->copy_dtoh(be->dev, d, dd, d_n * 4, NULL);
+        rc = pf_dev_copy_dtoh(be->dev, d, dd, d_n * 4, NULL);
     if (rc != 0)
         fprintf(stderr, "%s %s: %s\n", be->name, kernel, pf_error_get());
     pf_dptr bufs[] = {da, db, dc, dd};
     for (int i = 0; i < 4; i++)
         if (bufs[i])
-            be->ops->free(be->dev, bufs[i]);
+            pf_dev_free(be->dev, bufs[i]);
     return rc;
 }
 
@@ -213,18 +198,18 @@ static void test_numeric(backend *be)
     size_t sizes[6] = {2 * N, 2 * N, 4 * N, 4 * N, 4 * 65536, 4 * 65536};
     int rc = dx ? 0 : -1;
     for (int i = 0; i < 6 && rc == 0; i++)
-        rc = be->ops->alloc(be->dev, sizes[i], "numeric_probe", &d[i]);
+        rc = pf_dev_alloc(be->dev, sizes[i], "numeric_probe", &d[i]);
     pf_numeric_probe_params p = {(const float *)(uintptr_t)dx, (uint16_t *)(uintptr_t)d[0], (uint16_t *)(uintptr_t)d[1],
                         (uint32_t *)(uintptr_t)d[2], (uint32_t *)(uintptr_t)d[3], (float *)(uintptr_t)d[4],
                         (float *)(uintptr_t)d[5], N};
     pf_dim3 grid = {N / 256, 1, 1}, block = {256, 1, 1};
     if (rc == 0)
-        rc = be->ops->launch(be->dev, be->mod, "pf_numeric_probe", grid, block, 0, NULL, &p, sizeof p);
+        rc = pf_dev_launch(be->dev, be->mod, "pf_numeric_probe", grid, block, 0, NULL, &p, sizeof p);
     if (rc == 0)
-        rc = be->ops->stream_sync(be->dev, NULL);
+        rc = pf_dev_stream_sync(be->dev, NULL);
     void *host[6] = {bf, hf, pbf, phf, bf_back, hf_back};
     for (int i = 0; i < 6 && rc == 0; i++)
-        rc = be->ops->copy_dtoh(be->dev, host[i], d[i], sizes[i], NULL);
+        rc = pf_dev_copy_dtoh(be->dev, host[i], d[i], sizes[i], NULL);
     CHECK_MSG(rc == 0, "numeric probe: %s", pf_error_get());
     int bad_bf = 0, bad_hf = 0, bad_pack = 0, bad_back = 0;
     for (int i = 0; rc == 0 && i < N; i++) {
@@ -244,10 +229,10 @@ static void test_numeric(backend *be)
               "numeric: gpu differs from host: bf16 %d, f16 %d, pack %d, decode %d", bad_bf, bad_hf, bad_pack,
               bad_back);
     if (dx)
-        be->ops->free(be->dev, dx);
+        pf_dev_free(be->dev, dx);
     for (int i = 0; i < 6; i++)
         if (d[i])
-            be->ops->free(be->dev, d[i]);
+            pf_dev_free(be->dev, d[i]);
     free(x);
     free(bf_back);
     free(hf_back);

@@ -30,10 +30,10 @@ static void expect_backend(const char *which, const char *backend)
     if (rc != 0)
         return;
     pf_device_props p;
-    CHECK(pf_device_ops(d)->props(d, &p) == 0);
+    CHECK(pf_dev_props(d, &p) == 0);
     CHECK_MSG(strcmp(p.backend, backend) == 0, "'%s' opened %s, want %s", which, p.backend,
               backend);
-    CHECK(strcmp(pf_device_ops(d)->name, backend) == 0);
+    CHECK(p.kind == (strcmp(backend, "emu") == 0 ? PF_BACKEND_EMU : PF_BACKEND_CUDA));
     CHECK(p.warp_size == 32 && p.smem_per_block_optin >= p.smem_per_block);
     pf_device_close(d);
 }

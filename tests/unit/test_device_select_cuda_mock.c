@@ -64,8 +64,7 @@ static int enqueue(void *ctx, pf_stream *s)
 {
     work *w = ctx;
     pf_dim3 grid = {(w->p.n + 255) / 256, 1, 1}, block = {256, 1, 1};
-    return pf_device_ops(w->d)->launch(w->d, w->m, "mock_scale", grid, block, 0, s, &w->p,
-                                       sizeof w->p);
+    return pf_dev_launch(w->d, w->m, "mock_scale", grid, block, 0, s, &w->p, sizeof w->p);
 }
 
 static void *launch_in_thread(void *arg)
@@ -82,10 +81,9 @@ static void run_tests(mock_state_t *ms)
     CHECK_MSG(pf_device_open("auto", &d) == 0, "%s", pf_error_get());
     if (!d)
         return;
-    const pf_backend_ops *ops = pf_device_ops(d);
-    CHECK(strcmp(ops->name, "cuda") == 0 && ms->inits == 1);
     pf_device_props p;
-    CHECK(ops->props(d, &p) == 0);
+    CHECK(pf_dev_props(d, &p) == 0);
+    CHECK(p.kind == PF_BACKEND_CUDA && ms->inits == 1);
     CHECK(strcmp(p.backend, "cuda") == 0 && strcmp(p.name, "Mock H100") == 0);
     CHECK(p.cc_major == 9 && p.cc_minor == 0 && p.sm_count == 132 && p.warp_size == 32);
     CHECK(p.smem_per_block == 48 * 1024 && p.smem_per_block_optin == 227 * 1024);
@@ -100,16 +98,16 @@ static void run_tests(mock_state_t *ms)
     for (size_t i = 0; i < n; i++)
         src[i] = (unsigned char)rand();
     pf_dptr a = 0, b = 0;
-    CHECK(ops->alloc(d, n, "a", &a) == 0 && ops->alloc(d, n, "b", &b) == 0);
-    CHECK(ops->copy_htod(d, a, src, n, NULL) == 0 && ops->copy_dtod(d, b, a, n, NULL) == 0);
+    CHECK(pf_dev_alloc(d, n, "a", &a) == 0 && pf_dev_alloc(d, n, "b", &b) == 0);
+    CHECK(pf_dev_copy_htod(d, a, src, n, NULL) == 0 && pf_dev_copy_dtod(d, b, a, n, NULL) == 0);
     size_t off = (size_t)rand() % n;
-    CHECK(ops->memset8(d, b + off, 0x5a, n - off, NULL) == 0);
-    CHECK(ops->copy_dtoh(d, back, b, n, NULL) == 0);
+    CHECK(pf_dev_memset8(d, b + off, 0x5a, n - off, NULL) == 0);
+    CHECK(pf_dev_copy_dtoh(d, back, b, n, NULL) == 0);
     CHECK(memcmp(back, src, off) == 0 && back[n - 1] == 0x5a);
     pf_dptr zero = 0;
-    CHECK(ops->alloc(d, 0, "empty", &zero) == 0 && zero != 0 && ops->free(d, zero) == 0);
+    CHECK(pf_dev_alloc(d, 0, "empty", &zero) == 0 && zero != 0 && pf_dev_free(d, zero) == 0);
     pf_dptr huge;
-    CHECK(ops->alloc(d, (size_t)1 << 40, "huge tensor", &huge) == -1);
+    CHECK(pf_dev_alloc(d, (size_t)1 << 40, "huge tensor", &huge) == -1);
     CHECK_MSG(strstr(pf_error_get(), "cuMemAlloc(1099511627776 bytes, huge tensor)") &&
                   strstr(pf_error_get(), "CUDA_ERROR_OUT_OF_MEMORY") &&
                   strstr(pf_error_get(), "out of memory"),
@@ -118,22 +116,22 @@ static void run_tests(mock_state_t *ms)
     /* module + launch */
     pf_module *m = NULL;
     pf_binary bad = {"ELF?", 4, NULL};
-    CHECK(ops->module_load(d, &bad, &m) == -1 && strstr(pf_error_get(), "cuModuleLoadData") &&
+    CHECK(pf_dev_module_load(d, &bad, &m) == -1 && strstr(pf_error_get(), "cuModuleLoadData") &&
           strstr(pf_error_get(), "CUDA_ERROR_INVALID_IMAGE"));
     pf_binary none = {NULL, 0, "/some/emu.so"};
-    CHECK(ops->module_load(d, &none, &m) == -1 && strstr(pf_error_get(), "no cubin"));
+    CHECK(pf_dev_module_load(d, &none, &m) == -1 && strstr(pf_error_get(), "no cubin"));
     pf_binary img = {"MOCKCUBIN", 10, NULL};
-    CHECK(ops->module_load(d, &img, &m) == 0 && m);
+    CHECK(pf_dev_module_load(d, &img, &m) == 0 && m);
     int count = 1 + rand() % 5000;
     float *x = malloc((size_t)count * 4), *y = malloc((size_t)count * 4);
     for (int i = 0; i < count; i++)
         x[i] = (float)(rand() % 100);
     pf_dptr dx = 0;
-    CHECK(ops->alloc(d, (size_t)count * 4, "x", &dx) == 0);
-    CHECK(ops->copy_htod(d, dx, x, (size_t)count * 4, NULL) == 0);
+    CHECK(pf_dev_alloc(d, (size_t)count * 4, "x", &dx) == 0);
+    CHECK(pf_dev_copy_htod(d, dx, x, (size_t)count * 4, NULL) == 0);
     work w = {d, m, {dx, (uint32_t)count, 2.0f + (float)(rand() % 3)}};
     CHECK_MSG(enqueue(&w, NULL) == 0, "%s", pf_error_get());
-    CHECK(ops->copy_dtoh(d, y, dx, (size_t)count * 4, NULL) == 0);
+    CHECK(pf_dev_copy_dtoh(d, y, dx, (size_t)count * 4, NULL) == 0);
     int ok = 1;
     for (int i = 0; i < count; i++)
         ok &= y[i] == x[i] * w.p.mul;
@@ -142,21 +140,21 @@ static void run_tests(mock_state_t *ms)
     pf_dim3 g = {1, 1, 1};
     /* dynamic shared memory above 48 KiB is opted in, once, and capped */
     size_t smem = 48 * 1024 + 1 + (size_t)(rand() % 1000);
-    CHECK_MSG(ops->launch(d, m, "mock_scale", g, g, smem, NULL, &w.p, sizeof w.p) == 0, "%s",
+    CHECK_MSG(pf_dev_launch(d, m, "mock_scale", g, g, smem, NULL, &w.p, sizeof w.p) == 0, "%s",
               pf_error_get());
     CHECK(ms->max_dyn_smem_attr == (int)smem);
-    CHECK(ops->launch(d, m, "mock_scale", g, g, p.smem_per_block_optin + 1, NULL, &w.p,
-                      sizeof w.p) == -1 &&
+    CHECK(pf_dev_launch(d, m, "mock_scale", g, g, p.smem_per_block_optin + 1, NULL, &w.p,
+                        sizeof w.p) == -1 &&
           strstr(pf_error_get(), "opt-in limit"));
-    CHECK(ops->launch(d, m, "mock_scale", g, g, 0, NULL, &w.p, sizeof w.p - 4) == -1 &&
+    CHECK(pf_dev_launch(d, m, "mock_scale", g, g, 0, NULL, &w.p, sizeof w.p - 4) == -1 &&
           strstr(pf_error_get(), "struct layouts differ"));
-    CHECK(ops->launch(d, m, "nope", g, g, 0, NULL, &w.p, sizeof w.p) == -1 &&
+    CHECK(pf_dev_launch(d, m, "nope", g, g, 0, NULL, &w.p, sizeof w.p) == -1 &&
           strstr(pf_error_get(), "cuModuleGetFunction(nope)") &&
           strstr(pf_error_get(), "CUDA_ERROR_NOT_FOUND"));
 
     /* streams, events and the measurement loop */
     pf_stream *s = NULL;
-    CHECK(ops->stream_create(d, &s) == 0 && s != NULL);
+    CHECK(pf_dev_stream_create(d, &s) == 0 && s != NULL);
     pf_measure_opts o;
     pf_measure_defaults(&o);
     o.max_samples = 12;
@@ -166,7 +164,7 @@ static void run_tests(mock_state_t *ms)
     CHECK_MSG(pf_measure_run(d, s, enqueue, &w, &o, &sum, NULL) == 0, "%s", pf_error_get());
     CHECK(strcmp(sum.timer, "cuda-events") == 0 && sum.samples == 12 && sum.min_ms >= 0);
     CHECK(ms->launches - launches_before == o.warmup + 12);
-    CHECK(ops->stream_destroy(d, s) == 0);
+    CHECK(pf_dev_stream_destroy(d, s) == 0);
 
     /* a fresh thread has no current context: the backend must set it */
     pthread_t t;
@@ -174,8 +172,8 @@ static void run_tests(mock_state_t *ms)
     CHECK(pthread_create(&t, NULL, launch_in_thread, &w) == 0 && pthread_join(t, &thread_rc) == 0);
     CHECK_MSG(thread_rc == NULL, "launch from another thread: %s", pf_error_get());
 
-    CHECK(ops->free(d, a) == 0 && ops->free(d, b) == 0 && ops->free(d, dx) == 0);
-    CHECK(ops->module_unload(d, m) == 0);
+    CHECK(pf_dev_free(d, a) == 0 && pf_dev_free(d, b) == 0 && pf_dev_free(d, dx) == 0);
+    CHECK(pf_dev_module_unload(d, m) == 0);
     CHECK_MSG(ms->live_allocs == 0, "%d allocations leaked", ms->live_allocs);
     pf_device_close(d);
 

@@ -16,13 +16,12 @@
 #include "kernels/test/atomics_params.h"
 
 static pf_device *dev;
-static const pf_backend_ops *ops;
 
 static pf_dptr dalloc(size_t bytes, const char *label)
 {
     pf_dptr p = 0;
-    CHECK(ops->alloc(dev, bytes, label, &p) == 0);
-    CHECK(ops->memset8(dev, p, 0, bytes, NULL) == 0);
+    CHECK(pf_dev_alloc(dev, bytes, label, &p) == 0);
+    CHECK(pf_dev_memset8(dev, p, 0, bytes, NULL) == 0);
     return p;
 }
 
@@ -36,14 +35,14 @@ static void run(pf_module *m, int n, int bins, unsigned threads)
             d_max = dalloc(4, "max"), d_min = dalloc(4, "min"), d_cas = dalloc(4, "cas"),
             d_cas_i = dalloc(4, "cas_i");
     int lo = 1 << 30, hi = -(1 << 30);
-    ops->copy_htod(dev, d_in, in, sizeof(int) * n, NULL);
-    ops->copy_htod(dev, d_max, &hi, 4, NULL);
-    ops->copy_htod(dev, d_min, &lo, 4, NULL);
+    pf_dev_copy_htod(dev, d_in, in, sizeof(int) * n, NULL);
+    pf_dev_copy_htod(dev, d_max, &hi, 4, NULL);
+    pf_dev_copy_htod(dev, d_min, &lo, 4, NULL);
     atomics_params p = {(const int *)(uintptr_t)d_in, n, bins, (int *)(uintptr_t)d_hist,
                         (unsigned *)(uintptr_t)d_hist_u, (float *)(uintptr_t)d_sum, (int *)(uintptr_t)d_max,
                         (int *)(uintptr_t)d_min, (unsigned *)(uintptr_t)d_cas, (int *)(uintptr_t)d_cas_i};
     pf_dim3 g = {(unsigned)(n + (int)threads - 1) / threads, 1, 1}, b = {threads, 1, 1};
-    CHECK_MSG(ops->launch(dev, m, "atomics_mix", g, b, 0, NULL, &p, sizeof p) == 0, "%s", pf_error_get());
+    CHECK_MSG(pf_dev_launch(dev, m, "atomics_mix", g, b, 0, NULL, &p, sizeof p) == 0, "%s", pf_error_get());
 
     int *hist = calloc((size_t)bins, sizeof(int)), *ref = calloc((size_t)bins, sizeof(int));
     unsigned *hist_u = calloc((size_t)bins, sizeof(unsigned)), *ref_u = calloc((size_t)bins, sizeof(unsigned));
@@ -60,13 +59,13 @@ static void run(pf_module *m, int n, int bins, unsigned threads)
     float sum;
     int mx, mn, cas_i;
     unsigned cas;
-    ops->copy_dtoh(dev, hist, d_hist, sizeof(int) * bins, NULL);
-    ops->copy_dtoh(dev, hist_u, d_hist_u, sizeof(unsigned) * bins, NULL);
-    ops->copy_dtoh(dev, &sum, d_sum, 4, NULL);
-    ops->copy_dtoh(dev, &mx, d_max, 4, NULL);
-    ops->copy_dtoh(dev, &mn, d_min, 4, NULL);
-    ops->copy_dtoh(dev, &cas, d_cas, 4, NULL);
-    ops->copy_dtoh(dev, &cas_i, d_cas_i, 4, NULL);
+    pf_dev_copy_dtoh(dev, hist, d_hist, sizeof(int) * bins, NULL);
+    pf_dev_copy_dtoh(dev, hist_u, d_hist_u, sizeof(unsigned) * bins, NULL);
+    pf_dev_copy_dtoh(dev, &sum, d_sum, 4, NULL);
+    pf_dev_copy_dtoh(dev, &mx, d_max, 4, NULL);
+    pf_dev_copy_dtoh(dev, &mn, d_min, 4, NULL);
+    pf_dev_copy_dtoh(dev, &cas, d_cas, 4, NULL);
+    pf_dev_copy_dtoh(dev, &cas_i, d_cas_i, 4, NULL);
     CHECK(memcmp(hist, ref, sizeof(int) * bins) == 0);
     CHECK(memcmp(hist_u, ref_u, sizeof(unsigned) * bins) == 0);
     /* float adds in any order: within n half-ulps of the magnitude */
@@ -77,7 +76,7 @@ static void run(pf_module *m, int n, int bins, unsigned threads)
     CHECK_MSG(cas_i == 2 * n, "cas counter %d vs %d", cas_i, 2 * n);
     pf_dptr all[] = {d_in, d_hist, d_hist_u, d_sum, d_max, d_min, d_cas, d_cas_i};
     for (int i = 0; i < 8; i++)
-        ops->free(dev, all[i]);
+        pf_dev_free(dev, all[i]);
     free(in), free(hist), free(ref), free(hist_u), free(ref_u);
 }
 
@@ -88,7 +87,6 @@ int main(void)
     CHECK_MSG(pf_emu_open("sm_90", &dev) == 0, "%s", pf_error_get());
     if (!dev)
         return PF_TEST_RESULT();
-    ops = pf_device_ops(dev);
     pf_variant v;
     pf_jit_result r;
     memset(&v, 0, sizeof v);
@@ -98,7 +96,7 @@ int main(void)
     if (pf_jit_compile(&v, &r) == 0) {
         CHECK_MSG(r.valid, "%s", r.log ? r.log : "");
         if (r.valid)
-            CHECK_MSG(ops->module_load(dev, &r.bin, &m) == 0, "%s", pf_error_get());
+            CHECK_MSG(pf_dev_module_load(dev, &r.bin, &m) == 0, "%s", pf_error_get());
         pf_jit_result_free(&r);
     } else {
         CHECK_MSG(0, "jit: %s", pf_error_get());
@@ -107,8 +105,8 @@ int main(void)
         run(m, 20000 + rand() % 20000, 37, 128);
         run(m, 1 + rand() % 1000, 1 + rand() % 50, 96);
         run(m, 50000 + rand() % 1000, 101, 1024);
-        ops->module_unload(dev, m);
+        pf_dev_module_unload(dev, m);
     }
-    ops->close(dev);
+    pf_device_close(dev);
     return PF_TEST_RESULT();
 }

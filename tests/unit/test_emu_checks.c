@@ -19,7 +19,6 @@
 #include "pf_test_kernel.h"
 
 static pf_device *dev;
-static const pf_backend_ops *ops;
 
 static pf_module *load(const char *file)
 {
@@ -38,7 +37,7 @@ static int launch(pf_module *m, const char *name, unsigned grid, unsigned thread
 {
     pf_dim3 g = {grid, 1, 1}, b = {threads, 1, 1};
     pf_error_clear();
-    int rc = ops->launch(dev, m, name, g, b, dyn, NULL, p, size);
+    int rc = pf_dev_launch(dev, m, name, g, b, dyn, NULL, p, size);
     snprintf(last, sizeof last, "%s", pf_error_get());
     if (rc != 0)
         printf("  %s -> %s\n", name, last);
@@ -56,7 +55,7 @@ static void test_divergence(void)
     if (!m)
         return;
     pf_dptr out;
-    CHECK(ops->alloc(dev, 256 * sizeof(float), "div.out", &out) == 0);
+    CHECK(pf_dev_alloc(dev, 256 * sizeof(float), "div.out", &out) == 0);
     int split = 1 + rand() % 127; /* any split except none */
     divergence_params p = {(float *)(uintptr_t)out, split};
     char want[64];
@@ -84,13 +83,13 @@ static void test_divergence(void)
     p.split = rand() % 128;
     CHECK_MSG(launch(m, "uniform_barrier", 1, 128, 0, &p, sizeof p) == 0, "%s", last);
     float got[128];
-    CHECK(ops->copy_dtoh(dev, got, out, sizeof got, NULL) == 0);
+    CHECK(pf_dev_copy_dtoh(dev, got, out, sizeof got, NULL) == 0);
     int bad = 0;
     for (int t = 0; t < 128; t++)
         bad += got[t] != (float)(t < p.split ? (t + 1) % 128 : (t + 2) % 128);
     CHECK(bad == 0);
-    ops->free(dev, out);
-    ops->module_unload(dev, m);
+    pf_dev_free(dev, out);
+    pf_dev_module_unload(dev, m);
 }
 
 typedef struct oob_params {
@@ -112,8 +111,8 @@ static void test_oob_global(void)
         pf_dptr in, out;
         char label[32];
         snprintf(label, sizeof label, "planted.out%d", s);
-        CHECK(ops->alloc(dev, (size_t)n * 4, "planted.in", &in) == 0);
-        CHECK(ops->alloc(dev, (size_t)n * 4, label, &out) == 0);
+        CHECK(pf_dev_alloc(dev, (size_t)n * 4, "planted.in", &in) == 0);
+        CHECK(pf_dev_alloc(dev, (size_t)n * 4, label, &out) == 0);
         oob_params p = {(const float *)(uintptr_t)in, (float *)(uintptr_t)out, n};
         unsigned grid = (unsigned)(n + 127) / 128 + (n % 128 == 0);
         CHECK(launch(m, "planted_oob_global", grid, 128, 0, &p, sizeof p) == -1);
@@ -132,10 +131,10 @@ static void test_oob_global(void)
         /* fixed bound: fine, and the buffers are unharmed */
         p.n = n - 1;
         CHECK_MSG(launch(m, "planted_oob_global", grid, 128, 0, &p, sizeof p) == 0, "%s", last);
-        ops->free(dev, in);
-        ops->free(dev, out);
+        pf_dev_free(dev, in);
+        pf_dev_free(dev, out);
     }
-    ops->module_unload(dev, m);
+    pf_dev_module_unload(dev, m);
 }
 
 typedef struct smem_oob_params {
@@ -149,7 +148,7 @@ static void test_oob_shared(void)
     if (!m)
         return;
     pf_dptr out;
-    CHECK(ops->alloc(dev, 128 * sizeof(float), "smem.out", &out) == 0);
+    CHECK(pf_dev_alloc(dev, 128 * sizeof(float), "smem.out", &out) == 0);
     smem_oob_params p = {(float *)(uintptr_t)out, 1 + rand() % 4};
     CHECK(launch(m, "planted_oob_shared", 2, 128, 0, &p, sizeof p) == -1);
     CHECK(contains(last, "kernel planted_oob_shared"));
@@ -159,7 +158,7 @@ static void test_oob_shared(void)
     p.extra = 0;
     CHECK_MSG(launch(m, "planted_oob_shared", 2, 128, 0, &p, sizeof p) == 0, "%s", last);
     float got[128];
-    CHECK(ops->copy_dtoh(dev, got, out, sizeof got, NULL) == 0);
+    CHECK(pf_dev_copy_dtoh(dev, got, out, sizeof got, NULL) == 0);
     int bad = 0;
     for (int t = 0; t < 128; t++)
         bad += got[t] != (float)t + 1.0f;
@@ -182,13 +181,13 @@ static void test_oob_shared(void)
         CHECK(launch(big, "planted_static_too_big", 1, 128, 0, &p, sizeof p) == -1);
         CHECK(contains(last, "'huge'"));
         CHECK(contains(last, "49412 bytes, over the 49152-byte static limit"));
-        ops->module_unload(dev, big);
+        pf_dev_module_unload(dev, big);
     }
     /* over the opt-in limit: refused like on a GPU */
     CHECK(launch(m, "planted_oob_dynamic", 1, 128, 300 * 1024, &p, sizeof p) == -1);
     CHECK(contains(last, "opt-in limit"));
-    ops->free(dev, out);
-    ops->module_unload(dev, m);
+    pf_dev_free(dev, out);
+    pf_dev_module_unload(dev, m);
 }
 
 typedef struct partial_params {
@@ -202,7 +201,7 @@ static void test_partial_warp(void)
     if (!m)
         return;
     pf_dptr out;
-    CHECK(ops->alloc(dev, 64 * sizeof(float), "pw.out", &out) == 0);
+    CHECK(pf_dev_alloc(dev, 64 * sizeof(float), "pw.out", &out) == 0);
     partial_params p = {(float *)(uintptr_t)out, 0};
     CHECK(launch(m, "planted_partial_warp", 1, 48, 0, &p, sizeof p) == -1);
     CHECK(contains(last, "kernel planted_partial_warp"));
@@ -219,13 +218,13 @@ static void test_partial_warp(void)
     p.exit_lane5 = 0;
     CHECK_MSG(launch(m, "planted_partial_warp", 1, 64, 0, &p, sizeof p) == 0, "%s", last);
     float got[64];
-    CHECK(ops->copy_dtoh(dev, got, out, sizeof got, NULL) == 0);
+    CHECK(pf_dev_copy_dtoh(dev, got, out, sizeof got, NULL) == 0);
     int bad = 0;
     for (int t = 0; t < 64; t++)
         bad += got[t] != (float)(t ^ 1);
     CHECK(bad == 0);
-    ops->free(dev, out);
-    ops->module_unload(dev, m);
+    pf_dev_free(dev, out);
+    pf_dev_module_unload(dev, m);
 }
 
 typedef struct deadlock_params {
@@ -239,7 +238,7 @@ static void test_deadlock_and_stack(void)
     if (!m)
         return;
     pf_dptr out;
-    CHECK(ops->alloc(dev, 64 * sizeof(float), "dl.out", &out) == 0);
+    CHECK(pf_dev_alloc(dev, 64 * sizeof(float), "dl.out", &out) == 0);
     deadlock_params p = {(float *)(uintptr_t)out, 0};
     CHECK(launch(m, "planted_deadlock", 2, 64, 0, &p, sizeof p) == -1);
     CHECK(contains(last, "kernel planted_deadlock"));
@@ -253,8 +252,8 @@ static void test_deadlock_and_stack(void)
     CHECK(launch(m, "planted_stack_overflow", 1, 32, 0, &p, sizeof p) == -1);
     CHECK(contains(last, "kernel planted_stack_overflow"));
     CHECK(contains(last, "fiber stack overflow"));
-    ops->free(dev, out);
-    ops->module_unload(dev, m);
+    pf_dev_free(dev, out);
+    pf_dev_module_unload(dev, m);
 }
 
 int main(void)
@@ -263,12 +262,11 @@ int main(void)
     CHECK_MSG(pf_emu_open("sm_80", &dev) == 0, "%s", pf_error_get());
     if (!dev)
         return PF_TEST_RESULT();
-    ops = pf_device_ops(dev);
     test_divergence();
     test_oob_global();
     test_oob_shared();
     test_partial_warp();
     test_deadlock_and_stack();
-    ops->close(dev);
+    pf_device_close(dev);
     return PF_TEST_RESULT();
 }

@@ -20,7 +20,6 @@
 #define VARIANTS 4
 
 static pf_device *dev;
-static const pf_backend_ops *ops;
 
 static pf_module *load(const char *file)
 {
@@ -49,7 +48,7 @@ static int ref_source(int variant, int lane, int arg, int width)
 static pf_dptr dalloc(size_t bytes, const char *label)
 {
     pf_dptr p = 0;
-    CHECK(ops->alloc(dev, bytes, label, &p) == 0);
+    CHECK(pf_dev_alloc(dev, bytes, label, &p) == 0);
     return p;
 }
 
@@ -77,27 +76,27 @@ static void run_case(pf_module *m, pf_dim3 block, unsigned grid, int width, int 
             d_out_f = dalloc(sizeof(float) * total * VARIANTS, "out_f"),
             d_out_d = dalloc(sizeof(double) * total, "out_d"),
             d_vote = dalloc(sizeof(unsigned) * total * 3, "out_vote");
-    ops->copy_htod(dev, d_in_i, in_i, sizeof(int) * total, NULL);
-    ops->copy_htod(dev, d_in_f, in_f, sizeof(float) * total, NULL);
-    ops->copy_htod(dev, d_arg, arg, sizeof(int) * total, NULL);
-    ops->copy_htod(dev, d_pred, pred, sizeof(int) * total, NULL);
+    pf_dev_copy_htod(dev, d_in_i, in_i, sizeof(int) * total, NULL);
+    pf_dev_copy_htod(dev, d_in_f, in_f, sizeof(float) * total, NULL);
+    pf_dev_copy_htod(dev, d_arg, arg, sizeof(int) * total, NULL);
+    pf_dev_copy_htod(dev, d_pred, pred, sizeof(int) * total, NULL);
     collectives_params p = {
         (const int *)(uintptr_t)d_in_i, (const float *)(uintptr_t)d_in_f, (const int *)(uintptr_t)d_arg,
         (const int *)(uintptr_t)d_pred, (int *)(uintptr_t)d_out_i,       (unsigned *)(uintptr_t)d_out_u,
         (float *)(uintptr_t)d_out_f,    (double *)(uintptr_t)d_out_d,    (unsigned *)(uintptr_t)d_vote,
         width,                          threads};
     pf_dim3 g = {grid, 1, 1};
-    int rc = ops->launch(dev, m, "collectives", g, block, 0, NULL, &p, sizeof p);
+    int rc = pf_dev_launch(dev, m, "collectives", g, block, 0, NULL, &p, sizeof p);
     CHECK_MSG(rc == 0, "launch: %s", pf_error_get());
     int *out_i = malloc(sizeof(int) * total * 2 * VARIANTS);
     unsigned *out_u = malloc(sizeof(unsigned) * total * VARIANTS), *vote = malloc(sizeof(unsigned) * total * 3);
     float *out_f = malloc(sizeof(float) * total * VARIANTS);
     double *out_d = malloc(sizeof(double) * total);
-    ops->copy_dtoh(dev, out_i, d_out_i, sizeof(int) * total * 2 * VARIANTS, NULL);
-    ops->copy_dtoh(dev, out_u, d_out_u, sizeof(unsigned) * total * VARIANTS, NULL);
-    ops->copy_dtoh(dev, out_f, d_out_f, sizeof(float) * total * VARIANTS, NULL);
-    ops->copy_dtoh(dev, out_d, d_out_d, sizeof(double) * total, NULL);
-    ops->copy_dtoh(dev, vote, d_vote, sizeof(unsigned) * total * 3, NULL);
+    pf_dev_copy_dtoh(dev, out_i, d_out_i, sizeof(int) * total * 2 * VARIANTS, NULL);
+    pf_dev_copy_dtoh(dev, out_u, d_out_u, sizeof(unsigned) * total * VARIANTS, NULL);
+    pf_dev_copy_dtoh(dev, out_f, d_out_f, sizeof(float) * total * VARIANTS, NULL);
+    pf_dev_copy_dtoh(dev, out_d, d_out_d, sizeof(double) * total, NULL);
+    pf_dev_copy_dtoh(dev, vote, d_vote, sizeof(unsigned) * total * 3, NULL);
 
     int bad_i = 0, bad_u = 0, bad_f = 0, bad_d = 0, bad_v = 0;
     for (unsigned b = 0; b < grid; b++) {
@@ -131,7 +130,7 @@ static void run_case(pf_module *m, pf_dim3 block, unsigned grid, int width, int 
     CHECK_MSG(bad_v == 0, "votes: %d wrong", bad_v);
     pf_dptr all[] = {d_in_i, d_in_f, d_arg, d_pred, d_out_i, d_out_u, d_out_f, d_out_d, d_vote};
     for (int i = 0; i < 9; i++)
-        ops->free(dev, all[i]);
+        pf_dev_free(dev, all[i]);
     free(in_i), free(arg), free(pred), free(in_f), free(out_i), free(out_u), free(out_f), free(out_d),
         free(vote);
 }
@@ -147,17 +146,17 @@ static void test_half_warp(pf_module *m)
     for (int i = 0; i < 64; i++)
         in[i] = rand();
     pf_dptr di = dalloc(sizeof in, "half.in"), dout = dalloc(sizeof out, "half.out");
-    ops->copy_htod(dev, di, in, sizeof in, NULL);
+    pf_dev_copy_htod(dev, di, in, sizeof in, NULL);
     half_params p = {(const int *)(uintptr_t)di, (int *)(uintptr_t)dout};
     pf_dim3 g = {1, 1, 1}, b = {64, 1, 1};
-    CHECK_MSG(ops->launch(dev, m, "half_warp_xor", g, b, 0, NULL, &p, sizeof p) == 0, "%s", pf_error_get());
-    ops->copy_dtoh(dev, out, dout, sizeof out, NULL);
+    CHECK_MSG(pf_dev_launch(dev, m, "half_warp_xor", g, b, 0, NULL, &p, sizeof p) == 0, "%s", pf_error_get());
+    pf_dev_copy_dtoh(dev, out, dout, sizeof out, NULL);
     int bad = 0;
     for (int t = 0; t < 64; t++)
         bad += out[t] != ((t & 31) < 16 ? in[t ^ 1] : in[t]);
     CHECK(bad == 0);
-    ops->free(dev, di);
-    ops->free(dev, dout);
+    pf_dev_free(dev, di);
+    pf_dev_free(dev, dout);
 }
 
 int main(void)
@@ -166,7 +165,6 @@ int main(void)
     CHECK_MSG(pf_emu_open("sm_90", &dev) == 0, "%s", pf_error_get());
     if (!dev)
         return PF_TEST_RESULT();
-    ops = pf_device_ops(dev);
     pf_module *m = load("collectives.cu");
     if (m) {
         pf_dim3 b3 = {8, 4, 3}, b1 = {128, 1, 1}, b2 = {32, 2, 1};
@@ -176,8 +174,8 @@ int main(void)
         }
         run_case(m, b2, 5, 1 << (rand() % 6), rand() % 2);
         test_half_warp(m);
-        ops->module_unload(dev, m);
+        pf_dev_module_unload(dev, m);
     }
-    ops->close(dev);
+    pf_device_close(dev);
     return PF_TEST_RESULT();
 }

@@ -16,7 +16,6 @@
 #include "pf_test_kernel.h"
 
 static pf_device *dev;
-static const pf_backend_ops *ops;
 
 static void variant_for(pf_variant *v, const char *file, const char *target)
 {
@@ -48,19 +47,19 @@ static void test_reduce(pf_module *m, int n, unsigned grid, unsigned threads)
     for (int i = 0; i < n; i++)
         in[i] = frand();
     pf_dptr d_in, d_part, d_total;
-    CHECK(ops->alloc(dev, sizeof(float) * (size_t)n, "reduce.in", &d_in) == 0);
-    CHECK(ops->alloc(dev, sizeof(float) * grid, "reduce.partial", &d_part) == 0);
-    CHECK(ops->alloc(dev, sizeof(float), "reduce.total", &d_total) == 0);
-    CHECK(ops->copy_htod(dev, d_in, in, sizeof(float) * (size_t)n, NULL) == 0);
-    CHECK(ops->memset8(dev, d_total, 0, sizeof(float), NULL) == 0);
+    CHECK(pf_dev_alloc(dev, sizeof(float) * (size_t)n, "reduce.in", &d_in) == 0);
+    CHECK(pf_dev_alloc(dev, sizeof(float) * grid, "reduce.partial", &d_part) == 0);
+    CHECK(pf_dev_alloc(dev, sizeof(float), "reduce.total", &d_total) == 0);
+    CHECK(pf_dev_copy_htod(dev, d_in, in, sizeof(float) * (size_t)n, NULL) == 0);
+    CHECK(pf_dev_memset8(dev, d_total, 0, sizeof(float), NULL) == 0);
     reduce_params p = {(const float *)(uintptr_t)d_in, (float *)(uintptr_t)d_part,
                        (float *)(uintptr_t)d_total, n};
     pf_dim3 g = {grid, 1, 1}, b = {threads, 1, 1};
-    int rc = ops->launch(dev, m, "reduce_sum", g, b, 0, NULL, &p, sizeof p);
+    int rc = pf_dev_launch(dev, m, "reduce_sum", g, b, 0, NULL, &p, sizeof p);
     CHECK_MSG(rc == 0, "launch: %s", pf_error_get());
     float total = 0;
-    CHECK(ops->copy_dtoh(dev, partial, d_part, sizeof(float) * grid, NULL) == 0);
-    CHECK(ops->copy_dtoh(dev, &total, d_total, sizeof(float), NULL) == 0);
+    CHECK(pf_dev_copy_dtoh(dev, partial, d_part, sizeof(float) * grid, NULL) == 0);
+    CHECK(pf_dev_copy_dtoh(dev, &total, d_total, sizeof(float), NULL) == 0);
     /* reference: double-precision sums of each block's grid-stride share */
     double all = 0, abs_all = 0;
     int bad = 0;
@@ -76,9 +75,9 @@ static void test_reduce(pf_module *m, int n, unsigned grid, unsigned threads)
     }
     CHECK_MSG(bad == 0, "n=%d grid=%u threads=%u: %d block sums differ", n, grid, threads, bad);
     CHECK_MSG(fabs(total - all) <= 1e-5 * abs_all + 1e-5, "total %f vs %f", total, all);
-    ops->free(dev, d_in);
-    ops->free(dev, d_part);
-    ops->free(dev, d_total);
+    pf_dev_free(dev, d_in);
+    pf_dev_free(dev, d_part);
+    pf_dev_free(dev, d_total);
     free(in);
     free(partial);
 }
@@ -99,17 +98,17 @@ static void test_gemm(pf_module *m, int M, int N, int K)
     for (size_t i = 0; i < sb; i++)
         b[i] = frand();
     pf_dptr da, db, dc;
-    CHECK(ops->alloc(dev, sa * 4, "gemm.a", &da) == 0);
-    CHECK(ops->alloc(dev, sb * 4, "gemm.b", &db) == 0);
-    CHECK(ops->alloc(dev, sc * 4, "gemm.c", &dc) == 0);
-    CHECK(ops->copy_htod(dev, da, a, sa * 4, NULL) == 0);
-    CHECK(ops->copy_htod(dev, db, b, sb * 4, NULL) == 0);
+    CHECK(pf_dev_alloc(dev, sa * 4, "gemm.a", &da) == 0);
+    CHECK(pf_dev_alloc(dev, sb * 4, "gemm.b", &db) == 0);
+    CHECK(pf_dev_alloc(dev, sc * 4, "gemm.c", &dc) == 0);
+    CHECK(pf_dev_copy_htod(dev, da, a, sa * 4, NULL) == 0);
+    CHECK(pf_dev_copy_htod(dev, db, b, sb * 4, NULL) == 0);
     gemm_params p = {(const float *)(uintptr_t)da, (const float *)(uintptr_t)db, (float *)(uintptr_t)dc,
                      M, N, K};
     pf_dim3 g = {(unsigned)(N + 31) / 32, (unsigned)(M + 31) / 32, 1}, blk = {128, 1, 1};
-    int rc = ops->launch(dev, m, "gemm_tiled", g, blk, 16 * 32 * sizeof(float), NULL, &p, sizeof p);
+    int rc = pf_dev_launch(dev, m, "gemm_tiled", g, blk, 16 * 32 * sizeof(float), NULL, &p, sizeof p);
     CHECK_MSG(rc == 0, "launch: %s", pf_error_get());
-    CHECK(ops->copy_dtoh(dev, c, dc, sc * 4, NULL) == 0);
+    CHECK(pf_dev_copy_dtoh(dev, c, dc, sc * 4, NULL) == 0);
     int bad = 0;
     for (int i = 0; i < M; i++)
         for (int j = 0; j < N; j++) {
@@ -122,9 +121,9 @@ static void test_gemm(pf_module *m, int M, int N, int K)
                 bad++;
         }
     CHECK_MSG(bad == 0, "gemm %dx%dx%d: %d of %zu elements differ", M, N, K, bad, sc);
-    ops->free(dev, da);
-    ops->free(dev, db);
-    ops->free(dev, dc);
+    pf_dev_free(dev, da);
+    pf_dev_free(dev, db);
+    pf_dev_free(dev, dc);
     free(a);
     free(b);
     free(c);
@@ -151,7 +150,6 @@ int main(void)
     CHECK_MSG(pf_emu_open("sm_90", &dev) == 0, "%s", pf_error_get());
     if (!dev)
         return PF_TEST_RESULT();
-    ops = pf_device_ops(dev);
 
     pf_module *red = load("reduce.cu");
     if (red) {
@@ -159,20 +157,20 @@ int main(void)
         test_reduce(red, 1 + rand() % 31, 1, 32);
         test_reduce(red, 100000 + rand() % 5000, 13, 1024);
         test_reduce(red, 4096 + rand() % 4096, 5, 96);
-        ops->module_unload(dev, red);
+        pf_dev_module_unload(dev, red);
     }
     pf_module *gm = load("gemm_tiled.cu");
     if (gm) {
         test_gemm(gm, 77, 53, 91);
         test_gemm(gm, 1 + rand() % 70, 1 + rand() % 70, 1 + rand() % 70);
         test_gemm(gm, 64, 96, 33);
-        ops->module_unload(dev, gm);
+        pf_dev_module_unload(dev, gm);
     }
     const char *files[] = {"reduce.cu", "gemm_tiled.cu", "collectives.cu", "atomics.cu"};
     for (int i = 0; i < 4; i++) {
         test_nvrtc(files[i], "sm_80");
         test_nvrtc(files[i], "sm_90");
     }
-    ops->close(dev);
+    pf_device_close(dev);
     return PF_TEST_RESULT();
 }

@@ -19,7 +19,6 @@
 #include "attention/tile_class.h"
 
 static pf_device *dev;
-static const pf_backend_ops *ops;
 static unsigned rng = 12345;
 
 static unsigned next_rand(void)
@@ -33,7 +32,7 @@ static unsigned char *download(pf_dptr p, size_t n)
 {
     unsigned char *h = malloc(n + 1);
     CHECK(h != NULL);
-    if (h && ops->copy_dtoh(dev, h, p, n, NULL)) {
+    if (h && pf_dev_copy_dtoh(dev, h, p, n, NULL)) {
         CHECK_MSG(0, "copy back: %s", pf_error_get());
         free(h);
         return NULL;
@@ -218,19 +217,19 @@ static void test_device_inputs(void)
     pf_mask_device_opts_init(&o);
     o.poison = 0x5A;
     size_t n = ((size_t)L->n_req + 1) * 8;
-    CHECK(ops->alloc(dev, (size_t)L->total_kv * sizeof *g, "test groups", &o.group_ids) == 0);
-    CHECK(ops->alloc(dev, n, "test qo", &o.qo_indptr) == 0);
-    CHECK(ops->alloc(dev, n, "test kv", &o.kv_indptr) == 0);
-    CHECK(ops->copy_htod(dev, o.group_ids, g, (size_t)L->total_kv * sizeof *g, NULL) == 0);
-    CHECK(ops->copy_htod(dev, o.qo_indptr, qo, n, NULL) == 0);
-    CHECK(ops->copy_htod(dev, o.kv_indptr, kv, n, NULL) == 0);
+    CHECK(pf_dev_alloc(dev, (size_t)L->total_kv * sizeof *g, "test groups", &o.group_ids) == 0);
+    CHECK(pf_dev_alloc(dev, n, "test qo", &o.qo_indptr) == 0);
+    CHECK(pf_dev_alloc(dev, n, "test kv", &o.kv_indptr) == 0);
+    CHECK(pf_dev_copy_htod(dev, o.group_ids, g, (size_t)L->total_kv * sizeof *g, NULL) == 0);
+    CHECK(pf_dev_copy_htod(dev, o.qo_indptr, qo, n, NULL) == 0);
+    CHECK(pf_dev_copy_htod(dev, o.kv_indptr, kv, n, NULL) == 0);
     pf_mask_spec s = {PF_RULE_GEMMA4, PF_LAYER_SLIDING, 6};
     for (int st = PF_MASK_DENSE; st <= PF_MASK_WINDOW; st++)
         check_mask(L, st, &s, 8, &o);
     check_tiles(L, &s, 16, 32, 8, &o);
-    CHECK(ops->free(dev, o.group_ids) == 0);
-    CHECK(ops->free(dev, o.qo_indptr) == 0);
-    CHECK(ops->free(dev, o.kv_indptr) == 0);
+    CHECK(pf_dev_free(dev, o.group_ids) == 0);
+    CHECK(pf_dev_free(dev, o.qo_indptr) == 0);
+    CHECK(pf_dev_free(dev, o.kv_indptr) == 0);
     free(g);
     free(qo);
     free(kv);
@@ -290,7 +289,6 @@ int main(void)
     CHECK_MSG(pf_emu_open("sm_90", &dev) == 0, "%s", pf_error_get());
     if (!dev)
         return PF_TEST_RESULT();
-    ops = pf_device_ops(dev);
     test_fixed_layouts();
     test_device_inputs();
     test_refusals();
@@ -304,6 +302,6 @@ int main(void)
         test_nvrtc(targets[t], "MASK_STORAGE", "2", idx);
         test_nvrtc(targets[t], "TILE_BUILD", "1", idx);
     }
-    ops->close(dev);
+    pf_device_close(dev);
     return PF_TEST_RESULT();
 }

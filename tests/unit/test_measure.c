@@ -247,7 +247,7 @@ static void test_loop_errors(void)
     CHECK(dev.frees == dev.allocs && dev.events_live == 0);
     o.min_samples = o.max_samples + 1;
     CHECK(pf_measure_run(&dev, NULL, run_work, &w, &o, &s, NULL) == -1);
-    CHECK(strcmp(pf_measure_timer_label("emu"), "emu-host") == 0);
+    CHECK(strcmp(pf_measure_timer_label(PF_BACKEND_EMU), "emu-host") == 0);
 }
 
 /* ---- timer choice and fallbacks: the label names what produced the number ---- */

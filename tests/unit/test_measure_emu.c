@@ -42,8 +42,7 @@ static int enqueue(void *ctx, pf_stream *s)
     work *w = ctx;
     pf_dim3 grid = {(unsigned)(w->p.n + 127) / 128, 1, 1}, block = {128, 1, 1};
     w->launches++;
-    return pf_device_ops(w->d)->launch(w->d, w->m, "pf_test_scale", grid, block, 0, s, &w->p,
-                                       sizeof w->p);
+    return pf_dev_launch(w->d, w->m, "pf_test_scale", grid, block, 0, s, &w->p, sizeof w->p);
 }
 
 int main(void)
@@ -58,7 +57,6 @@ int main(void)
         fprintf(stderr, "cannot open emu: %s\n", pf_error_get());
         return 1;
     }
-    const pf_backend_ops *ops = pf_device_ops(d);
 
     char path[] = "/tmp/pf_test_measure_emu_XXXXXX.cu";
     int fd = mkstemps(path, 3);
@@ -76,13 +74,13 @@ int main(void)
     if (rc || !r.valid)
         return PF_TEST_RESULT();
     work w = {d, NULL, {0, 0, 0.5f + (float)(rand() % 8), 1 + rand() % 3000}, 0};
-    CHECK_MSG(ops->module_load(d, &r.bin, &w.m) == 0, "%s", pf_error_get());
+    CHECK_MSG(pf_dev_module_load(d, &r.bin, &w.m) == 0, "%s", pf_error_get());
     size_t bytes = (size_t)w.p.n * 4;
     float *in = malloc(bytes), *out = malloc(bytes);
     for (int i = 0; i < w.p.n; i++)
         in[i] = (float)(rand() % 1000) / 8.0f;
-    CHECK(ops->alloc(d, bytes, "in", &w.p.in) == 0 && ops->alloc(d, bytes, "out", &w.p.out) == 0);
-    CHECK(ops->copy_htod(d, w.p.in, in, bytes, NULL) == 0);
+    CHECK(pf_dev_alloc(d, bytes, "in", &w.p.in) == 0 && pf_dev_alloc(d, bytes, "out", &w.p.out) == 0);
+    CHECK(pf_dev_copy_htod(d, w.p.in, in, bytes, NULL) == 0);
 
     pf_measure_opts o;
     pf_measure_defaults(&o);
@@ -102,15 +100,15 @@ int main(void)
     printf("emu scale kernel n=%d: median %.4f ms over %d samples (%s)\n", w.p.n, s.median_ms,
            s.samples, s.timer);
 
-    CHECK(ops->copy_dtoh(d, out, w.p.out, bytes, NULL) == 0);
+    CHECK(pf_dev_copy_dtoh(d, out, w.p.out, bytes, NULL) == 0);
     int ok = 1;
     for (int i = 0; i < w.p.n; i++)
         ok &= out[i] == w.p.scale * in[i] + 1.0f;
     CHECK(ok);
 
-    ops->free(d, w.p.in);
-    ops->free(d, w.p.out);
-    ops->module_unload(d, w.m);
+    pf_dev_free(d, w.p.in);
+    pf_dev_free(d, w.p.out);
+    pf_dev_module_unload(d, w.m);
     pf_jit_result_free(&r);
     free(in);
     free(out);

@@ -27,16 +27,15 @@ static float from16(int dtype, uint16_t h) { return dtype ? pf_f16_to_f32(h) : p
 
 static pf_device *dev;
 static char last_error[PF_ERROR_MAX];
-static const pf_backend_ops *ops;
 static pf_module *mod;
 
 static pf_dptr upload(const void *host, size_t bytes)
 {
     pf_dptr p = 0;
-    if (ops->alloc(dev, bytes, "mma_probe", &p) != 0)
+    if (pf_dev_alloc(dev, bytes, "mma_probe", &p) != 0)
         p = 0;
-    else if (ops->copy_htod(dev, p, host, bytes, NULL) != 0) {
-        ops->free(dev, p);
+    else if (pf_dev_copy_htod(dev, p, host, bytes, NULL) != 0) {
+        pf_dev_free(dev, p);
         p = 0;
     }
     if (!p)
@@ -57,17 +56,17 @@ static int run_probe(const char *kernel, pf_dim3 grid, unsigned threads, const u
                       (const float *)(uintptr_t)dc, (float *)(uintptr_t)dd, m, n, k, dtype, mode};
     pf_dim3 block = {threads, 1, 1};
     if (rc == 0)
-        rc = ops->launch(dev, mod, kernel, grid, block, 0, NULL, &p, sizeof p);
+        rc = pf_dev_launch(dev, mod, kernel, grid, block, 0, NULL, &p, sizeof p);
     if (rc == 0)
-        rc = ops->stream_sync(dev, NULL);
+        rc = pf_dev_stream_sync(dev, NULL);
     if (rc == 0)
-        rc = ops->copy_dtoh(dev, d, dd, d_n * 4, NULL);
+        rc = pf_dev_copy_dtoh(dev, d, dd, d_n * 4, NULL);
     if (rc != 0)
         snprintf(last_error, sizeof last_error, "%s", pf_error_get());
     pf_dptr bufs[] = {da, db, dc, dd};
     for (int i = 0; i < 4; i++)
         if (bufs[i])
-            ops->free(dev, bufs[i]);
+            pf_dev_free(dev, bufs[i]);
     return rc;
 }
 
@@ -200,8 +199,7 @@ int main(void)
         pf_jit_result_free(&jr);
         return PF_TEST_RESULT();
     }
-    ops = pf_device_ops(dev);
-    CHECK_MSG(ops->module_load(dev, &jr.bin, &mod) == 0, "module load: %s", pf_error_get());
+    CHECK_MSG(pf_dev_module_load(dev, &jr.bin, &mod) == 0, "module load: %s", pf_error_get());
     if (mod) {
         test_tile(0);
         test_tile(1);
@@ -214,7 +212,7 @@ int main(void)
          * emu runtime (as of this writing) leaves their stale stack poison
          * for the next launch to trip over. */
         test_faults();
-        ops->module_unload(dev, mod);
+        pf_dev_module_unload(dev, mod);
     }
     pf_device_close(dev);
     pf_jit_result_free(&jr);

@@ -71,6 +71,8 @@ static int query_props(pf_device *d, pf_device_props *p)
 {
     memset(p, 0, sizeof *p);
     snprintf(p->backend, sizeof p->backend, "cuda");
+    p->kind = PF_BACKEND_CUDA;
+    p->caps.cupti = 1; /* linked; it attaches to the driver this backend loaded */
     if (pf_cu_check(d->cu->cuDeviceGetName(p->name, (int)sizeof p->name, d->dev),
                     "cuDeviceGetName(cuda:%d)", d->ordinal))
         return -1;

@@ -11,13 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "device/arch.h"
 #include "device/device.h"
 #include "device/emu/emu_guard.h"
 #include "device/emu/emu_launch.h"
 #include "core/pf_error.h"
 #include "kernels/pf_numeric.h"
-
-#define STATIC_SMEM_LIMIT (48u * 1024u)
 
 struct pf_device {
     struct pf_device_base base;
@@ -199,15 +198,16 @@ static int emu_module_unload(pf_device *dev, pf_module *m)
     return 0;
 }
 
-static int check_dims(const char *name, pf_dim3 grid, pf_dim3 block)
+static int check_dims(const pf_device_props *p, const char *name, pf_dim3 grid, pf_dim3 block)
 {
+    unsigned long max = (unsigned long)p->max_threads_per_block;
     unsigned long threads = (unsigned long)block.x * block.y * block.z;
     if (block.x == 0 || block.y == 0 || block.z == 0 || grid.x == 0 || grid.y == 0 || grid.z == 0)
         return pf_error_set("emu: launch of %s: empty grid (%u,%u,%u) or block (%u,%u,%u)", name, grid.x,
                             grid.y, grid.z, block.x, block.y, block.z);
-    if (threads > 1024 || block.x > 1024 || block.y > 1024 || block.z > 64)
-        return pf_error_set("emu: launch of %s: block (%u,%u,%u) exceeds 1024 threads (or 1024x1024x64)",
-                            name, block.x, block.y, block.z);
+    if (threads > max || block.x > 1024 || block.y > 1024 || block.z > 64)
+        return pf_error_set("emu: launch of %s: block (%u,%u,%u) exceeds %lu threads (or 1024x1024x64)",
+                            name, block.x, block.y, block.z, max);
     if (grid.x > 2147483647u || grid.y > 65535 || grid.z > 65535)
         return pf_error_set("emu: launch of %s: grid (%u,%u,%u) exceeds (2^31-1, 65535, 65535)", name,
                             grid.x, grid.y, grid.z);
@@ -218,7 +218,7 @@ static int emu_launch(pf_device *dev, pf_module *m, const char *name, pf_dim3 gr
                       size_t dyn_smem, pf_stream *s, const void *params, size_t params_size)
 {
     (void)s;
-    if (check_dims(name, grid, block) != 0)
+    if (check_dims(&dev->props, name, grid, block) != 0)
         return -1;
     if (dyn_smem > dev->props.smem_per_block_optin)
         return pf_error_set("emu: launch of %s: %zu bytes of dynamic shared memory exceed the %zu-byte "
@@ -245,7 +245,7 @@ static int emu_launch(pf_device *dev, pf_module *m, const char *name, pf_dim3 gr
     L.block = block;
     L.dyn_smem = dyn_smem;
     L.smem_limit = dev->props.smem_per_block_optin;
-    L.static_smem_limit = STATIC_SMEM_LIMIT;
+    L.static_smem_limit = dev->props.smem_per_block;
     int rc = pf_emu_launch_run(&L); /* also checks the buffers' canaries */
     free(copy);
     return rc;
@@ -316,34 +316,28 @@ static const pf_backend_ops emu_ops = {
 
 int pf_emu_open(const char *arch, pf_device **out)
 {
-    int major, minor;
-    size_t optin, per_sm;
-    int sms;
-    size_t l2;
-    if (!arch || strcmp(arch, "sm_90") == 0) {
-        major = 9, minor = 0, optin = 232448, per_sm = 233472, sms = 132, l2 = 50u << 20;
-    } else if (strcmp(arch, "sm_80") == 0) {
-        major = 8, minor = 0, optin = 166912, per_sm = 167936, sms = 108, l2 = 40u << 20;
-    } else {
-        return pf_error_set("emu: unknown arch '%s' (expected sm_80 or sm_90)", arch);
-    }
+    const pf_arch *a = pf_arch_lookup(arch ? arch : "sm_90");
+    if (!a)
+        return pf_error_prefix("emu");
     pf_device *d = (pf_device *)calloc(1, sizeof *d);
     if (!d)
         return pf_error_set("emu: out of memory");
     d->base.ops = &emu_ops;
     pf_device_props *p = &d->props;
     snprintf(p->backend, sizeof p->backend, "emu");
-    snprintf(p->name, sizeof p->name, "emu (CPU, sm_%d%d limits)", major, minor);
-    p->cc_major = major;
-    p->cc_minor = minor;
-    p->sm_count = sms;
-    p->smem_per_block = 48 * 1024;
-    p->smem_per_block_optin = optin;
-    p->smem_per_sm = per_sm;
-    p->regs_per_sm = 65536;
-    p->max_threads_per_block = 1024;
+    p->kind = PF_BACKEND_EMU;
+    p->caps.host_timers = 1;
+    snprintf(p->name, sizeof p->name, "emu (CPU, %s limits)", a->name);
+    p->cc_major = a->cc_major;
+    p->cc_minor = a->cc_minor;
+    p->sm_count = a->sm_count;
+    p->smem_per_block = a->smem_per_block;
+    p->smem_per_block_optin = a->smem_per_block_optin;
+    p->smem_per_sm = a->smem_per_sm;
+    p->regs_per_sm = a->regs_per_sm;
+    p->max_threads_per_block = a->max_threads_per_block;
     p->warp_size = 32;
-    p->l2_bytes = l2;
+    p->l2_bytes = a->l2_bytes;
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     p->mem_bytes = pages > 0 && page > 0 ? (size_t)pages * (size_t)page : 0; /* host RAM */
     p->mem_bandwidth_gbs = 0;

@@ -13,10 +13,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "device/arch.h"
 #include "device/emu/emu_block.h"
 
 #define STATIC_CAP (52u * 1024u) /* 48 KiB of arrays + redzones */
-#define DYN_CAP (232448u)        /* sm_90 opt-in limit (227 KiB) */
 #define REDZONE 32u
 #define CANARY 0xa5
 #define FILL 0xff
@@ -29,7 +29,8 @@ static size_t round_up(size_t v, size_t a)
 int pf_emu_smem_init(pf_emu_block *b)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    size_t st = round_up(STATIC_CAP, page), dy = round_up(DYN_CAP, page);
+    /* one arena serves every emu device: room for the largest opt-in limit */
+    size_t st = round_up(STATIC_CAP, page), dy = round_up(pf_arch_max_smem_optin(), page);
     size_t total = st + page + dy + page;
     void *m = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (m == MAP_FAILED)
