@@ -13,7 +13,7 @@
 #include "core/pf_error.h"
 
 /* Valid layouts of millions of tokens are legal but slow and large under
- * ASan, so skip texts whose numbers could add up to more than 2^20 tokens.
+ * ASan, so skip texts whose numbers could add up to more than 2^16 tokens.
  * A number above PF_LAYOUT_MAX_TOKENS is always refused before anything is
  * allocated (as a count, a prefix or an unused JSON value), so those still
  * run: they exercise the overflow checks. */
@@ -31,7 +31,7 @@ static int too_many_tokens(const char *s)
                 v = v * 10 + (*s - '0');
         if (v <= PF_LAYOUT_MAX_TOKENS)
             sum += v;
-        if (sum > ((int64_t)1 << 20))
+        if (sum > ((int64_t)1 << 16))
             return 1;
     }
     return 0;
