@@ -4,7 +4,9 @@
 #
 #   tools/setup.sh          install what is missing, build build/ (optimized, -Werror)
 #   tools/setup.sh --test   also build build-asan/ (ASan+UBSan) and run every
-#                           test but the GPU ones and benchmarks (ctest -LE 'gpu|bench')
+#                           test but the GPU ones and benchmarks (ctest -LE 'gpu|bench'),
+#                           then build build-fuzz/ (clang libFuzzer) and fuzz each
+#                           parser for 60 s (ctest -L fuzz; PFTUNE_FUZZ_SECONDS)
 #
 # Idempotent and quick when everything is present: packages are checked with
 # dpkg -s first, and cmake rebuilds only what changed.
@@ -24,7 +26,10 @@ say() { echo "setup: $*"; }
 jobs=$(nproc 2>/dev/null || echo 2)
 
 # 1. packages
-packages=(build-essential cmake pkg-config libjansson-dev libopenblas-dev libxxhash-dev gnuplot-nox)
+# clang + libclang-rt-dev: libFuzzer for the fuzz tests (libclang_rt.fuzzer is
+# only a Recommends of clang, which --no-install-recommends skips).
+packages=(build-essential cmake pkg-config libjansson-dev libopenblas-dev libxxhash-dev gnuplot-nox
+          clang libclang-rt-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -60,3 +65,9 @@ cmake -S . -B build-asan -DPF_SANITIZE=ON -DPF_WERROR=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 say "running tests (every label but gpu and bench)"
 ctest --test-dir build-asan --output-on-failure -LE 'gpu|bench' -j"$jobs"
+
+# ... and the parser fuzzers (tests/fuzz/CMakeLists.txt: its own project, no CUDA)
+say "building build-fuzz/ (clang libFuzzer) and fuzzing every parser"
+cmake -S tests/fuzz -B build-fuzz -DCMAKE_C_COMPILER=clang -DPF_WERROR=ON >/dev/null
+cmake --build build-fuzz -j"$jobs"
+ctest --test-dir build-fuzz --output-on-failure -L fuzz -j"$jobs"

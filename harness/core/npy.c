@@ -81,7 +81,8 @@ static int expect(cursor *c, char ch)
     return 0;
 }
 
-/* A quoted Python string without escapes, copied into out. */
+/* A quoted Python string without escapes, copied into out. Control bytes
+ * are refused: the string may end up in a (one-line) error message. */
 static int parse_string(cursor *c, char *out, size_t out_size)
 {
     skip_ws(c);
@@ -90,6 +91,8 @@ static int parse_string(cursor *c, char *out, size_t out_size)
     char quote = *c->p++;
     size_t n = 0;
     while (c->p < c->end && *c->p != quote) {
+        if (*c->p < 0x20)
+            return pf_error_set("bad header: control character in a string");
         if (*c->p == '\\' || n + 1 >= out_size)
             return pf_error_set("bad header: unsupported or over-long string");
         out[n++] = *c->p++;

@@ -290,6 +290,9 @@ static void test_malformed(void)
     expect_dict_fail("['descr', '<f4']", 24, "expected '{'");
     expect_dict_fail("{'descr: '<f4', 'fortran_order': False, 'shape': (1,)}", 4, "bad header");
     expect_dict_fail("{'descr': '<f4' 'fortran_order': False, 'shape': (1,)}", 4, "expected ','");
+    /* found by tests/fuzz: a newline in a key made a two-line error message */
+    expect_dict_fail("{'des\ncr': '<f4', 'fortran_order': False, 'shape': (1,)}", 4,
+                     "control character");
 
     /* reading a file: a missing path and a directory fail cleanly too */
     pf_npy a;
