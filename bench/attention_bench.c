@@ -11,7 +11,7 @@
  *
  * Usage: attention_bench [--seq N]... [--model 4b|27b]... [--iters N]
  *                        [--max-mask-gib G] [--variant KEY=VAL,...] [--quick]
- *                        [--emu-smoke]
+ *                        [--json FILE] [--emu-smoke]
  * Each point is timed by the measure layer: 2 warm-up runs, an L2 flush
  * before every sample, at most --iters samples (default 100), stopping
  * early once the relative noise is under 0.5%; CUPTI times where available.
@@ -30,7 +30,9 @@
 #include "attention/layout.h"
 #include "attention/mask_encode.h"
 #include "attention/mask_rule.h"
+#include "core/json_doc.h"
 #include "core/pf_error.h"
+#include "measure/record.h"
 
 typedef struct bench_model {
     const char *name;
@@ -46,6 +48,7 @@ typedef struct bench_opts {
     int iters;
     double max_mask_gib;
     const char *variant;
+    const char *json; /* --json FILE: every record, schema pftune.bench.attention/1 */
     int emu_smoke;
 } bench_opts;
 
@@ -53,7 +56,7 @@ static int usage(const char *msg)
 {
     fprintf(stderr, "attention_bench: %s\n", msg);
     fprintf(stderr, "usage: attention_bench [--seq N]... [--model 4b|27b]... [--iters N] "
-                    "[--max-mask-gib G] [--variant KEY=VAL,...] [--quick] [--emu-smoke]\n");
+                    "[--max-mask-gib G] [--variant KEY=VAL,...] [--json FILE] [--quick] [--emu-smoke]\n");
     return 2;
 }
 
@@ -92,6 +95,9 @@ static int parse_args(int argc, char **argv, bench_opts *o)
         } else if (!strcmp(a, "--max-mask-gib") && next) {
             o->max_mask_gib = atof(next);
             i++;
+        } else if (!strcmp(a, "--json") && next) {
+            o->json = next;
+            i++;
         } else if (!strcmp(a, "--variant") && next) {
             o->variant = next;
             i++;
@@ -112,7 +118,8 @@ static int parse_args(int argc, char **argv, bench_opts *o)
 
 /* One timed configuration; prints one row. Returns -1 on a failure. */
 static int bench_one(pf_device *dev, const char *arch, const bench_opts *o, const bench_model *m,
-                     const pf_layout *L, pf_mask_spec spec, int storage, int tile_skip)
+                     const pf_layout *L, pf_mask_spec spec, int storage, int tile_skip,
+                     json_t *out)
 {
     pf_attn_problem pb = {L, spec, 1.0f, m->hq, m->hkv, m->head_dim};
     pb.scale = 1.0f / sqrtf((float)m->head_dim);
@@ -143,32 +150,46 @@ static int bench_one(pf_device *dev, const char *arch, const bench_opts *o, cons
                o->max_mask_gib);
         return 0;
     }
+    pf_record rec;
+    pf_record_init(&rec);
+    snprintf(rec.family, sizeof rec.family, "attention");
+    snprintf(rec.variant, sizeof rec.variant, "%s", vs);
+    snprintf(rec.problem, sizeof rec.problem, "%s %lld tokens, %s layer, rule %s, heads %d:%d",
+             m->name, (long long)L->total_q, label, pf_rule_name(spec.rule), m->hq, m->hkv);
+    snprintf(rec.arch, sizeof rec.arch, "%s", arch);
+    pf_device_props pr;
+    if (pf_dev_props(dev, &pr) == 0) {
+        snprintf(rec.device, sizeof rec.device, "%.127s", pr.name);
+        snprintf(rec.backend, sizeof rec.backend, "%s", pr.backend);
+    }
+    rec.useful_flops = pf_attn_useful_flops(&pb);
     pf_attn_prepared *ap = NULL;
-    if (pf_attn_prepare(dev, NULL, &pb, &v, NULL, NULL, NULL, 1234, 0, &ap, NULL)) {
-        printf("FAILED: %s\n", pf_error_get());
-        return -1;
+    int rc = pf_attn_prepare(dev, NULL, &pb, &v, NULL, NULL, NULL, 1234, 0, &ap, NULL);
+    if (rc == 0) {
+        /* the measure layer: warm-up, L2 flush before each sample, stdrel stop */
+        pf_measure_opts mo;
+        pf_measure_defaults(&mo);
+        mo.warmup = 2;
+        mo.min_samples = o->iters < mo.min_samples ? o->iters : mo.min_samples;
+        mo.max_samples = o->iters;
+        mo.use_cupti = 1;
+        double samples[PF_RECORD_MAX_SAMPLES];
+        rc = pf_attn_measure(ap, &mo, &rec.time, samples);
+        const pf_attn_run_info *info = pf_attn_prepared_info(ap);
+        rec.metadata_bytes = mbytes + info->tile_class_bytes;
+        rec.registers = info->res.registers > 0 ? info->res.registers : -1; /* 0: emu */
+        if (rc == 0)
+            rc = pf_record_set_samples(&rec, samples, rec.time.samples);
     }
-    /* the measure layer: warm-up, L2 flush before each sample, stdrel stop */
-    pf_measure_opts mo;
-    pf_measure_defaults(&mo);
-    mo.warmup = 2;
-    mo.min_samples = o->iters < mo.min_samples ? o->iters : mo.min_samples;
-    mo.max_samples = o->iters;
-    mo.use_cupti = 1;
-    pf_measure_summary sum;
-    int rc = pf_attn_measure(ap, &mo, &sum, NULL);
-    const pf_attn_run_info *info = pf_attn_prepared_info(ap);
     if (rc) {
-        printf("FAILED: %s\n", pf_error_get());
-    } else {
-        double ms = sum.median_ms;
-        double tflops = pf_attn_useful_flops(&pb) / (ms * 1e-3) / 1e12;
-        printf("%8.2f TFLOP/s %9.3f ms median [q1 %.3f q3 %.3f, %d samples] (%s) mask %10.3f MiB"
-               "  regs %d  %s\n",
-               tflops, ms, sum.q1_ms, sum.q3_ms, sum.samples, sum.timer,
-               (double)(mbytes + info->tile_class_bytes) / 1048576.0, info->res.registers, vs);
+        rec.status = PF_STATUS_RUNTIME_FAILED;
+        snprintf(rec.message, sizeof rec.message, "%s", pf_error_get());
     }
+    pf_record_print_text(stdout, &rec);
     fflush(stdout);
+    if (out)
+        json_array_append_new(out, pf_record_to_json(&rec));
+    pf_record_free(&rec);
     pf_attn_release(ap);
     return rc;
 }
@@ -207,9 +228,10 @@ int main(int argc, char **argv)
     pf_device_props pr;
     memset(&pr, 0, sizeof pr);
     pf_dev_props(dev, &pr);
-    printf("device: %s [%s] (sm_%d%d, %d SMs, driver %s); timer: %s, mean of %d launches\n",
-           pr.name, pr.backend, pr.cc_major, pr.cc_minor, pr.sm_count, pr.driver,
-           o.emu_smoke ? "emu-host clock (NOT a GPU number)" : "cuda events", o.iters);
+    printf("device: %s [%s] (sm_%d%d, %d SMs, driver %s); each row: median [q1, q3] of at most "
+           "%d samples and the timer that produced it%s\n",
+           pr.name, pr.backend, pr.cc_major, pr.cc_minor, pr.sm_count, pr.driver, o.iters,
+           pr.caps.host_timers ? " (emu-host: NOT a GPU number)" : "");
     char arch[16];
     if (pf_device_arch(dev, arch, sizeof arch)) {
         fprintf(stderr, "attention_bench: %s\n", pf_error_get());
@@ -219,6 +241,7 @@ int main(int argc, char **argv)
     printf("useful TFLOP/s = 4*D*Hq per visible (q,k) pair / time; mask = metadata bytes "
            "(mask + indptr + group ids + tile classes)\n");
     int failures = 0;
+    json_t *records = o.json ? json_array() : NULL;
     for (size_t mi = 0; mi < sizeof models / sizeof models[0]; mi++) {
         if (!(o.model_mask & (1 << mi)))
             continue;
@@ -235,12 +258,24 @@ int main(int argc, char **argv)
                                      layer ? (o.emu_smoke ? 50 : 1024) : 0};
                 for (int st = PF_MASK_DENSE; st <= PF_MASK_SPANS; st++)
                     for (int ts = 0; ts < 2; ts++)
-                        failures += bench_one(dev, arch, &o, &models[mi], L, spec, st, ts) != 0;
+                        failures += bench_one(dev, arch, &o, &models[mi], L, spec, st, ts, records) != 0;
                 pf_mask_spec causal = {PF_RULE_CAUSAL, spec.layer, spec.window};
-                failures += bench_one(dev, arch, &o, &models[mi], L, causal, PF_MASK_SPANS, 1) != 0;
+                failures += bench_one(dev, arch, &o, &models[mi], L, causal, PF_MASK_SPANS, 1, records) != 0;
             }
             pf_layout_free(L);
         }
+    }
+    if (records) {
+        json_t *doc = pf_json_doc_new("pftune.bench.attention", 1);
+        json_object_set_new(doc, "device", json_string(pr.name));
+        json_object_set_new(doc, "backend", json_string(pr.backend));
+        json_object_set_new(doc, "arch", json_string(arch));
+        json_object_set_new(doc, "records", records);
+        if (!doc || pf_json_doc_write(doc, o.json)) {
+            fprintf(stderr, "attention_bench: --json %s: %s\n", o.json, pf_error_get());
+            failures++;
+        }
+        json_decref(doc);
     }
     pf_device_close(dev);
     if (failures)
