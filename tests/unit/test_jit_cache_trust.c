@@ -283,6 +283,26 @@ static void test_entries(void)
     pf_jit_set_cache_enabled(1);
 }
 
+/* Loads go through a fresh fd each time: an object still loaded from an
+ * earlier fd number must not be mistaken for the next one. */
+static void test_modules_coexist(void)
+{
+    pf_variant v;
+    pf_jit_result r;
+    pf_module *first = NULL;
+    kernel_variant(&v);
+    CHECK(pf_jit_compile(&v, &r) == 0 && r.valid);
+    CHECK(pf_device_ops(dev)->module_load(dev, &r.bin, &first) == 0);
+    pf_jit_result_free(&r);
+    for (int i = 0; i < 3; i++) {
+        salt++;
+        kernel_variant(&v);
+        int hit;
+        CHECK_MSG(compile_runs(&v, &hit), "load %d ran another object's kernel", i);
+    }
+    pf_device_ops(dev)->module_unload(dev, first);
+}
+
 /* With the shared setting, a team directory is accepted for GPU binaries,
  * but emu objects go to the private default location. */
 static void test_shared(void)
@@ -325,6 +345,7 @@ int main(void)
         return PF_TEST_RESULT();
     test_directories();
     test_entries();
+    test_modules_coexist();
     test_shared();
     pf_device_ops(dev)->close(dev);
     char cmd[300];

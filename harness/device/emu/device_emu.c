@@ -12,9 +12,9 @@
 #include <unistd.h>
 
 #include "device/device.h"
+#include "device/emu/emu_dlopen.h"
 #include "device/emu/emu_guard.h"
 #include "device/emu/emu_launch.h"
-#include "core/file_trust.h"
 #include "core/pf_error.h"
 #include "kernels/pf_numeric.h"
 
@@ -176,17 +176,9 @@ static int emu_module_load(pf_device *dev, const pf_binary *bin, pf_module **out
     (void)dev;
     if (!bin->so_path)
         return pf_error_set("emu: module has no shared object (compiled for a GPU target?)");
-    /* dlopen the file that was checked (owner, mode, not a symlink) through
-     * its fd, so it cannot be swapped between the check and the load. */
-    int fd = pf_open_trusted(bin->so_path, PF_TRUST_PRIVATE);
-    if (fd < 0)
-        return pf_error_prefix("emu: cannot load the kernel");
-    char via[64];
-    snprintf(via, sizeof via, "/proc/self/fd/%d", fd);
-    void *h = dlopen(via, RTLD_NOW | RTLD_LOCAL);
-    close(fd);
+    void *h = pf_emu_dlopen_trusted(bin->so_path);
     if (!h)
-        return pf_error_set("emu: cannot load %s: %s", bin->so_path, dlerror());
+        return -1;
     pf_module *m = (pf_module *)calloc(1, sizeof *m);
     if (!m) {
         dlclose(h);
