@@ -117,19 +117,30 @@ static int default_cache_dir(char *out, size_t out_size)
     return 0;
 }
 
-int pf_jit_cache_dir(char *out, size_t out_size)
+/* The cache directory and the trust it is held to: shared only when the
+ * setting is on and a directory was named (the default is always private). */
+static int cache_dir_trust(char *out, size_t out_size, pf_trust *trust)
 {
     const char *env;
     int n = 0;
+    *trust = pf_jit_cache_shared() ? PF_TRUST_SHARED : PF_TRUST_PRIVATE;
     if (cache_dir_override[0])
         n = snprintf(out, out_size, "%s", cache_dir_override);
     else if ((env = getenv("PFTUNE_CACHE_DIR")) && env[0])
         n = snprintf(out, out_size, "%s", env);
     else if (default_cache_dir(out, out_size) != 0)
         return -1;
+    else
+        *trust = PF_TRUST_PRIVATE;
     if (n < 0 || (size_t)n >= out_size)
         return pf_error_set("cache directory path too long");
-    return pf_jit_ensure_dir(out, pf_jit_cache_shared() ? PF_TRUST_SHARED : PF_TRUST_PRIVATE);
+    return pf_jit_ensure_dir(out, *trust);
+}
+
+int pf_jit_cache_dir(char *out, size_t out_size)
+{
+    pf_trust trust;
+    return cache_dir_trust(out, out_size, &trust);
 }
 
 /* Where `target`'s entries live and the trust they are read with. Host code
@@ -137,11 +148,12 @@ int pf_jit_cache_dir(char *out, size_t out_size)
  * that others can write, emu goes to the default (private) location. */
 static int target_cache_dir(const char *target, char *dir, size_t size, pf_trust *trust)
 {
-    if (pf_jit_cache_dir(dir, size) != 0)
+    if (cache_dir_trust(dir, size, trust) != 0)
         return -1;
-    int emu = strcmp(target, "emu") == 0;
-    *trust = pf_jit_cache_shared() && !emu ? PF_TRUST_SHARED : PF_TRUST_PRIVATE;
-    if (!emu || !pf_jit_cache_shared() || pf_jit_dir_trusted(dir, PF_TRUST_PRIVATE))
+    if (strcmp(target, "emu") != 0 || *trust == PF_TRUST_PRIVATE)
+        return 0;
+    *trust = PF_TRUST_PRIVATE;
+    if (pf_jit_dir_trusted(dir, PF_TRUST_PRIVATE))
         return 0;
     if (default_cache_dir(dir, size) != 0)
         return -1;
