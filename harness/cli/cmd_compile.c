@@ -19,7 +19,7 @@
 #define MAX_TARGETS 16
 
 enum { OPT_ARCH, OPT_KERNEL, OPT_DEFINE, OPT_VARIANT, OPT_HEAD_DIM, OPT_JOBS, OPT_CACHE_DIR,
-       OPT_NO_CACHE, OPT_JSON };
+       OPT_CACHE_SHARED, OPT_NO_CACHE, OPT_JSON };
 
 static const pf_cli_opt opts[] = {
     [OPT_ARCH] = {"arch", 'a', "TARGET",
@@ -32,6 +32,9 @@ static const pf_cli_opt opts[] = {
     [OPT_JOBS] = {"jobs", 'j', "N", "parallel compiles (default: number of cores)"},
     [OPT_CACHE_DIR] = {"cache-dir", 0, "DIR", "JIT cache directory (default $PFTUNE_CACHE_DIR, "
                                               "$XDG_CACHE_HOME/pftune, ~/.cache/pftune)"},
+    [OPT_CACHE_SHARED] = {"cache-shared", 0, NULL,
+                          "accept a group-writable cache dir of any owner, for GPU binaries "
+                          "(risk: the group can run code on your GPU; emu stays private)"},
     [OPT_NO_CACHE] = {"no-cache", 0, NULL, "neither read nor write the cache"},
     [OPT_JSON] = {"json", 0, NULL, "print one JSON object instead of text"},
     {0},
@@ -211,6 +214,9 @@ int cmd_compile(int argc, char **argv)
             break;
         case OPT_CACHE_DIR:
             cache_dir = val;
+            break;
+        case OPT_CACHE_SHARED:
+            pf_jit_set_cache_shared(1);
             break;
         case OPT_NO_CACHE:
             no_cache = 1;

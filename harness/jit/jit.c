@@ -18,6 +18,7 @@ static const char *const known_targets[] = {"sm_80", "sm_86", "sm_89",  "sm_90",
 /* Settings are process-wide; set them before compiling (not while workers run). */
 static char cache_dir_override[1024];
 static int cache_enabled = 1;
+static int cache_shared = -1; /* -1: PFTUNE_CACHE_SHARED decides */
 
 int pf_define_parse(const char *text, pf_define *out)
 {
@@ -90,15 +91,22 @@ void pf_jit_set_cache_dir(const char *dir)
 
 void pf_jit_set_cache_enabled(int enabled) { cache_enabled = enabled; }
 
-int pf_jit_cache_dir(char *out, size_t out_size)
+void pf_jit_set_cache_shared(int shared) { cache_shared = shared != 0; }
+
+int pf_jit_cache_shared(void)
+{
+    if (cache_shared >= 0)
+        return cache_shared;
+    const char *env = getenv("PFTUNE_CACHE_SHARED");
+    return env && env[0] && strcmp(env, "0") != 0;
+}
+
+/* The default location: $XDG_CACHE_HOME/pftune, else ~/.cache/pftune. */
+static int default_cache_dir(char *out, size_t out_size)
 {
     const char *env;
     int n;
-    if (cache_dir_override[0])
-        n = snprintf(out, out_size, "%s", cache_dir_override);
-    else if ((env = getenv("PFTUNE_CACHE_DIR")) && env[0])
-        n = snprintf(out, out_size, "%s", env);
-    else if ((env = getenv("XDG_CACHE_HOME")) && env[0])
+    if ((env = getenv("XDG_CACHE_HOME")) && env[0])
         n = snprintf(out, out_size, "%s/pftune", env);
     else if ((env = getenv("HOME")) && env[0])
         n = snprintf(out, out_size, "%s/.cache/pftune", env);
@@ -106,7 +114,50 @@ int pf_jit_cache_dir(char *out, size_t out_size)
         return pf_error_set("no cache directory: set PFTUNE_CACHE_DIR or HOME");
     if (n < 0 || (size_t)n >= out_size)
         return pf_error_set("cache directory path too long");
-    return pf_jit_ensure_dir(out);
+    return 0;
+}
+
+/* The cache directory and the trust it is held to: shared only when the
+ * setting is on and a directory was named (the default is always private). */
+static int cache_dir_trust(char *out, size_t out_size, pf_trust *trust)
+{
+    const char *env;
+    int n = 0;
+    *trust = pf_jit_cache_shared() ? PF_TRUST_SHARED : PF_TRUST_PRIVATE;
+    if (cache_dir_override[0])
+        n = snprintf(out, out_size, "%s", cache_dir_override);
+    else if ((env = getenv("PFTUNE_CACHE_DIR")) && env[0])
+        n = snprintf(out, out_size, "%s", env);
+    else if (default_cache_dir(out, out_size) != 0)
+        return -1;
+    else
+        *trust = PF_TRUST_PRIVATE;
+    if (n < 0 || (size_t)n >= out_size)
+        return pf_error_set("cache directory path too long");
+    return pf_jit_ensure_dir(out, *trust);
+}
+
+int pf_jit_cache_dir(char *out, size_t out_size)
+{
+    pf_trust trust;
+    return cache_dir_trust(out, out_size, &trust);
+}
+
+/* Where `target`'s entries live and the trust they are read with. Host code
+ * (emu) is only ever loaded from a private directory: with a shared cache
+ * that others can write, emu goes to the default (private) location. */
+static int target_cache_dir(const char *target, char *dir, size_t size, pf_trust *trust)
+{
+    if (cache_dir_trust(dir, size, trust) != 0)
+        return -1;
+    if (strcmp(target, "emu") != 0 || *trust == PF_TRUST_PRIVATE)
+        return 0;
+    *trust = PF_TRUST_PRIVATE;
+    if (pf_jit_dir_trusted(dir, PF_TRUST_PRIVATE))
+        return 0;
+    if (default_cache_dir(dir, size) != 0)
+        return -1;
+    return pf_jit_ensure_dir(dir, PF_TRUST_PRIVATE);
 }
 
 /* With the cache off, emu objects still need a home: a per-process temp dir
@@ -180,8 +231,9 @@ int pf_jit_compile(const pf_variant *v, pf_jit_result *r)
     memcpy(r->key, key, sizeof key);
 
     char dir[1024];
+    pf_trust trust = PF_TRUST_PRIVATE;
     if (cache_enabled) {
-        if (pf_jit_cache_dir(dir, sizeof dir) != 0) {
+        if (target_cache_dir(v->target, dir, sizeof dir, &trust) != 0) {
             free(src);
             return -1;
         }
@@ -197,13 +249,13 @@ int pf_jit_compile(const pf_variant *v, pf_jit_result *r)
     pf_jit_artifact a;
     int is_emu = strcmp(v->target, "emu") == 0;
     int rc = 0;
-    if (cache_enabled && pf_jit_cache_load(dir, key, v->target, &a) == 0) {
+    if (cache_enabled && pf_jit_cache_load(dir, key, v->target, trust, &a) == 0) {
         r->from_cache = 1;
     } else {
         rc = is_emu ? pf_jit_emu_build(v, key, kernel_dir, dir, &a)
                     : pf_jit_nvrtc_build(v, src, kernel_dir, &a);
         if (rc == 0 && cache_enabled)
-            rc = pf_jit_cache_store(dir, key, &a);
+            rc = pf_jit_cache_store(dir, key, trust, &a);
     }
     free(src);
     if (rc == 0)

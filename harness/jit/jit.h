@@ -55,10 +55,15 @@ int pf_variant_add_define(pf_variant *v, const char *name, const char *value);
 int pf_target_check(const char *target);
 
 /* Cache directory: $PFTUNE_CACHE_DIR, else $XDG_CACHE_HOME/pftune, else
- * ~/.cache/pftune. Created on first use. */
+ * ~/.cache/pftune. Created 0700 on first use; refused (-1, one line naming
+ * the fix) unless it is the user's own and not writable by group or others.
+ * With the shared setting a group-writable directory of any owner is
+ * accepted, for GPU binaries only: emu objects then use the default one. */
 int pf_jit_cache_dir(char *out, size_t out_size);
 void pf_jit_set_cache_dir(const char *dir); /* override (tests, --cache-dir) */
 void pf_jit_set_cache_enabled(int enabled);
+/* Shared team cache (--cache-shared); default: PFTUNE_CACHE_SHARED=1. */
+void pf_jit_set_cache_shared(int shared);
 
 int pf_jit_compile(const pf_variant *v, pf_jit_result *result);
 /* Compile n variants with `threads` workers (0: number of cores). Results are

@@ -7,7 +7,11 @@
  * detected and rebuilt. An emu entry names its shared object
  * (<dir>/<key>-<hash>.so) and stores that file's size and xxh3-64; the .so is
  * verified before use. Files are written to a temp file in the same directory,
- * fsync'd and renamed, so concurrent processes only ever see whole files. */
+ * fsync'd and renamed, so concurrent processes only ever see whole files.
+ *
+ * The checksum catches damage, not tampering: what keeps planted code out is
+ * that every file is opened without following symlinks and checked on the
+ * open fd (owner, mode: core/file_trust.h) before a byte of it is used. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -39,78 +43,58 @@ int pf_jit_read_file(const char *path, char **data, size_t *size)
 {
     *data = NULL;
     *size = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return pf_error_set("cannot read '%s': %s", path, strerror(errno));
+    int rc = pf_jit_read_fd(fd, path, data, size);
+    close(fd);
+    return rc;
+}
+
+int pf_jit_read_fd(int fd, const char *path, char **data, size_t *size)
+{
+    *data = NULL;
+    *size = 0;
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap + 1);
     while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (n < cap)
-            break;
-        cap *= 2;
-        char *bigger = realloc(buf, cap + 1);
-        if (!bigger)
+        ssize_t got = read(fd, buf + n, cap - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            int e = errno;
             free(buf);
-        buf = bigger;
+            return pf_error_set("cannot read '%s': %s", path, strerror(e));
+        }
+        if (got == 0)
+            break;
+        n += (size_t)got;
+        if (n == cap) {
+            cap *= 2;
+            char *bigger = realloc(buf, cap + 1);
+            if (!bigger)
+                free(buf);
+            buf = bigger;
+        }
     }
-    int err = ferror(f);
-    fclose(f);
     if (!buf)
         return pf_error_set("out of memory reading '%s'", path);
-    if (err) {
-        free(buf);
-        return pf_error_set("cannot read '%s': I/O error", path);
-    }
     buf[n] = '\0';
     *data = buf;
     *size = n;
     return 0;
 }
 
-int pf_jit_hash_file(const char *path, uint64_t *hash, uint64_t *size)
+int pf_jit_hash_fd(int fd, const char *path, uint64_t *hash, uint64_t *size)
 {
     char *data;
     size_t n;
-    if (pf_jit_read_file(path, &data, &n) != 0)
+    if (pf_jit_read_fd(fd, path, &data, &n) != 0)
         return -1;
     *hash = XXH3_64bits(data, n);
     *size = n;
     free(data);
     return 0;
-}
-
-int pf_jit_ensure_dir(const char *dir)
-{
-    char path[1024];
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
-        return pf_error_set("cache directory path too long");
-    for (char *p = path + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(path, 0755) != 0 && errno != EEXIST)
-                return pf_error_set("cannot create cache directory '%s': %s", path,
-                                    strerror(errno));
-            *p = c;
-            if (!c)
-                break;
-        }
-    }
-    struct stat sb;
-    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return pf_error_set("cache directory '%s' is not a directory", dir);
-    if (access(dir, W_OK | X_OK) != 0)
-        return pf_error_set("cache directory '%s' is not writable: %s", dir, strerror(errno));
-    return 0;
-}
-
-int pf_jit_write_atomic(const char *dir, const char *name, const void *data, size_t n)
-{
-    char dst[1200];
-    snprintf(dst, sizeof dst, "%s/%s", dir, name);
-    return pf_atomic_write(dst, data, n, 0644);
 }
 
 /* --- record encoding --- */
@@ -147,7 +131,7 @@ static int put_record(buf *b, uint32_t tag, const void *p, size_t n)
     return 0;
 }
 
-int pf_jit_cache_store(const char *dir, const char *key, const pf_jit_artifact *a)
+int pf_jit_cache_store(const char *dir, const char *key, pf_trust trust, const pf_jit_artifact *a)
 {
     buf body = {0};
     int32_t res[6] = {a->res.registers, a->res.spill_stores, a->res.spill_loads,
@@ -175,10 +159,11 @@ int pf_jit_cache_store(const char *dir, const char *key, const pf_jit_artifact *
         rc = rc ? rc : buf_put(&file, &hash, 8);
         rc = rc ? rc : buf_put(&file, body.data, body.len);
     }
-    char name[64];
-    snprintf(name, sizeof name, "%s.entry", key);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s.entry", dir, key);
+    /* team members read a shared entry; nobody else needs to */
     if (!rc)
-        rc = pf_jit_write_atomic(dir, name, file.data, file.len);
+        rc = pf_atomic_write(path, file.data, file.len, trust == PF_TRUST_SHARED ? 0644 : 0600);
     free(body.data);
     free(file.data);
     return rc;
@@ -264,19 +249,58 @@ static int parse_body(const char *p, size_t n, const char *key, pf_jit_artifact 
     return have_key && have_valid ? 0 : -1;
 }
 
+/* Open a cache file that must pass `trust`: -1 on a miss (no error set). A
+ * file someone else could have written is never read: it gets a warning and
+ * the caller rebuilds and replaces it. */
+static int open_entry_file(const char *path, pf_trust trust)
+{
+    char saved[PF_ERROR_MAX];
+    snprintf(saved, sizeof saved, "%s", pf_error_get());
+    int fd = pf_open_trusted(path, trust);
+    if (fd < 0 && errno == EPERM)
+        fprintf(stderr, "pftune: warning: ignoring untrusted cache entry: %s; rebuilding it\n",
+                pf_error_get());
+    pf_error_set("%s", saved); /* a miss is not an error */
+    return fd;
+}
+
+/* The emu entry's shared object, from a checked fd: private, and the bytes
+ * the entry recorded. */
+static int so_matches(const char *dir, const pf_jit_artifact *a)
+{
+    char so[1400];
+    snprintf(so, sizeof so, "%s/%s", dir, a->so_name);
+    int fd = a->so_name[0] ? open_entry_file(so, PF_TRUST_PRIVATE) : -1;
+    if (fd < 0)
+        return 0;
+    char saved[PF_ERROR_MAX];
+    snprintf(saved, sizeof saved, "%s", pf_error_get());
+    uint64_t h, sz;
+    int ok = pf_jit_hash_fd(fd, so, &h, &sz) == 0 && h == a->so_hash && sz == a->so_size;
+    pf_error_set("%s", saved);
+    close(fd);
+    return ok;
+}
+
 /* Returns 0 on a verified hit; -1 on a miss or a bad entry (no error set:
  * the caller rebuilds and overwrites). */
-int pf_jit_cache_load(const char *dir, const char *key, const char *target, pf_jit_artifact *out)
+int pf_jit_cache_load(const char *dir, const char *key, const char *target, pf_trust trust,
+                      pf_jit_artifact *out)
 {
     memset(out, 0, sizeof *out);
     char path[1200];
     snprintf(path, sizeof path, "%s/%s.entry", dir, key);
+    int is_emu = strcmp(target, "emu") == 0;
+    int fd = open_entry_file(path, is_emu ? PF_TRUST_PRIVATE : trust);
+    if (fd < 0)
+        return -1;
     char *data;
     size_t n;
     char saved[PF_ERROR_MAX];
     snprintf(saved, sizeof saved, "%s", pf_error_get());
-    int rc = pf_jit_read_file(path, &data, &n);
-    pf_error_set("%s", saved); /* a miss is not an error */
+    int rc = pf_jit_read_fd(fd, path, &data, &n);
+    pf_error_set("%s", saved);
+    close(fd);
     if (rc != 0)
         return -1;
     uint64_t len, hash;
@@ -288,16 +312,8 @@ int pf_jit_cache_load(const char *dir, const char *key, const char *target, pf_j
             rc = parse_body(data + HEADER_SIZE, len, key, out);
     }
     free(data);
-    int is_emu = strcmp(target, "emu") == 0;
-    if (rc == 0 && out->valid && is_emu) {
-        char so[1400];
-        uint64_t h, sz;
-        snprintf(so, sizeof so, "%s/%s", dir, out->so_name);
-        if (!out->so_name[0] || pf_jit_hash_file(so, &h, &sz) != 0 || h != out->so_hash ||
-            sz != out->so_size)
-            rc = -1;
-        pf_error_set("%s", saved);
-    }
+    if (rc == 0 && out->valid && is_emu && !so_matches(dir, out))
+        rc = -1;
     if (rc == 0 && out->valid && !is_emu && !out->cubin)
         rc = -1;
     if (rc != 0)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -117,16 +118,21 @@ int pf_jit_emu_build(const pf_variant *v, const char *key, const char *kernel_di
         out->valid = 0;
         return 0;
     }
-    /* Name the object by key and content: concurrent builders of the same
-     * key never overwrite a file another process has verified or loaded. */
-    if (pf_jit_hash_file(tmp, &out->so_hash, &out->so_size) != 0) {
+    /* The linker may have recreated the file (default mode): make it 0700,
+     * durable, and hash the bytes of the file that will be renamed. Name the
+     * object by key and content: concurrent builders of the same key never
+     * overwrite a file another process has verified or loaded. */
+    fd = pf_open_trusted(tmp, PF_TRUST_PRIVATE);
+    int rc = fd < 0 ? -1 : 0;
+    if (rc == 0 && (fchmod(fd, 0700) != 0 || fsync(fd) != 0))
+        rc = pf_error_set("cannot finish '%s': %s", tmp, strerror(errno));
+    if (rc == 0)
+        rc = pf_jit_hash_fd(fd, tmp, &out->so_hash, &out->so_size);
+    if (fd >= 0)
+        close(fd);
+    if (rc != 0) {
         unlink(tmp);
         return -1;
-    }
-    fd = open(tmp, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
     }
     snprintf(out->so_name, sizeof out->so_name, "%s-%016llx.so", key,
              (unsigned long long)out->so_hash);

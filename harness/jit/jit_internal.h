@@ -2,7 +2,8 @@
  *
  * jit.c        public API, orchestration (key -> cache -> build -> store)
  * jit_key.c    cache key: XXH3-128 over source + "..." includes + defines + target + compiler
- * jit_cache.c  cache directory, entry file format (checksummed), atomic writes
+ * jit_cache.c  entry file format (checksummed), trusted reads, atomic writes
+ * jit_cache_dir.c  the cache directory: created 0700, refused unless trusted
  * jit_emu.c    target "emu": host C compiler -> shared object
  * jit_nvrtc.c  GPU archs: NVRTC -> cubin + PTX + ptxas resource log
  * jit_resources.c  parse the ptxas log / cubin into pf_resources
@@ -13,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/file_trust.h"
 #include "jit/jit.h"
 
 /* What a build (or a cache hit) produced, before it becomes a pf_jit_result. */
@@ -30,26 +32,37 @@ typedef struct pf_jit_artifact {
 
 void pf_jit_artifact_free(pf_jit_artifact *a);
 
-/* Whole-file read; the buffer gets a trailing NUL (not counted in *size). */
+/* Whole-file read; the buffer gets a trailing NUL (not counted in *size).
+ * _fd reads an open file (`path` only names it in errors). */
 int pf_jit_read_file(const char *path, char **data, size_t *size);
-/* xxh3-64 of a file's bytes. */
-int pf_jit_hash_file(const char *path, uint64_t *hash, uint64_t *size);
+int pf_jit_read_fd(int fd, const char *path, char **data, size_t *size);
+/* xxh3-64 and size of the bytes of an open file. */
+int pf_jit_hash_fd(int fd, const char *path, uint64_t *hash, uint64_t *size);
 
 /* Cache key (32 hex digits + NUL) of a variant whose source text is `src`. */
 int pf_jit_key(const pf_variant *v, const char *src, const char *kernel_dir, char key[33]);
 /* Identity of the compiler used for `target` ("emu" or an arch). */
 const char *pf_jit_compiler_id(const char *target);
 
-/* Cache. `dir` must exist and be writable (pf_jit_cache_dir ensures it). */
-int pf_jit_cache_load(const char *dir, const char *key, const char *target, pf_jit_artifact *out);
-int pf_jit_cache_store(const char *dir, const char *key, const pf_jit_artifact *a);
-/* mkdir -p plus a writability check, with a one-line error. */
-int pf_jit_ensure_dir(const char *dir);
-/* Write `n` bytes to a fresh temp file in `dir` and rename it to dir/name,
- * after fsync: readers never see a partial file. */
-int pf_jit_write_atomic(const char *dir, const char *name, const void *data, size_t n);
+/* Is the shared-cache setting on (pf_jit_set_cache_shared, else
+ * PFTUNE_CACHE_SHARED)? */
+int pf_jit_cache_shared(void);
 
-/* Host C compiler build of an emu variant into dir/<key>-<hash>.so; fills
+/* Cache. `dir` must exist and be writable (pf_jit_cache_dir ensures it).
+ * Entries are read only if they pass `trust` (an emu entry's shared object
+ * always PF_TRUST_PRIVATE); one that does not is a miss, with a warning on
+ * stderr. Stored entries get mode 0600 (0644 for PF_TRUST_SHARED). */
+int pf_jit_cache_load(const char *dir, const char *key, const char *target, pf_trust trust,
+                      pf_jit_artifact *out);
+int pf_jit_cache_store(const char *dir, const char *key, pf_trust trust, const pf_jit_artifact *a);
+/* mkdir -p (new directories 0700), then refuse `dir` unless it and its
+ * parents pass `trust` and it is writable; one-line error naming the fix. */
+int pf_jit_ensure_dir(const char *dir, pf_trust trust);
+/* Does the existing directory `dir` (and its parents) pass `trust`? 1 / 0. */
+int pf_jit_dir_trusted(const char *dir, pf_trust trust);
+
+/* Host C compiler build of an emu variant into dir/<key>-<hash>.so (mode
+ * 0700; `dir` must be private); fills
  * so_name/so_size/so_hash on success, the log always; valid = 0 on a compile
  * error (still returns 0). */
 int pf_jit_emu_build(const pf_variant *v, const char *key, const char *kernel_dir,

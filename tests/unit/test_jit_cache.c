@@ -57,17 +57,17 @@ static void test_entry_damage(const char *dir)
     for (int i = 0; i < 32; i++)
         key[i] = "0123456789abcdef"[rand() % 16];
     key[32] = '\0';
-    CHECK(pf_jit_cache_store(dir, key, &a) == 0);
+    CHECK(pf_jit_cache_store(dir, key, PF_TRUST_PRIVATE, &a) == 0);
 
     pf_jit_artifact b;
-    CHECK(pf_jit_cache_load(dir, key, "sm_90", &b) == 0);
+    CHECK(pf_jit_cache_load(dir, key, "sm_90", PF_TRUST_PRIVATE, &b) == 0);
     CHECK(same_artifact(&a, &b));
     pf_jit_artifact_free(&b);
     /* a different key never reads this entry's file as its own */
     char other[33];
     memcpy(other, key, sizeof other);
     other[0] = other[0] == 'a' ? 'b' : 'a';
-    CHECK(pf_jit_cache_load(dir, other, "sm_90", &b) == -1);
+    CHECK(pf_jit_cache_load(dir, other, "sm_90", PF_TRUST_PRIVATE, &b) == -1);
 
     char path[600];
     snprintf(path, sizeof path, "%s/%s.entry", dir, key);
@@ -99,7 +99,7 @@ static void test_entry_damage(const char *dir)
         if (m == n && memcmp(buf, orig, n) == 0)
             continue; /* the "damage" was a no-op */
         write_bytes(path, buf, m);
-        if (pf_jit_cache_load(dir, key, "sm_90", &b) == 0) {
+        if (pf_jit_cache_load(dir, key, "sm_90", PF_TRUST_PRIVATE, &b) == 0) {
             CHECK_MSG(same_artifact(&a, &b), "damaged entry accepted with different content");
             pf_jit_artifact_free(&b);
         } else {
@@ -193,13 +193,13 @@ int main(void)
     /* the cache dir is created on demand, and an unusable one is an error */
     char sub[100], file[100];
     snprintf(sub, sizeof sub, "%s/a/b/c", dir);
-    CHECK(pf_jit_ensure_dir(sub) == 0);
+    CHECK(pf_jit_ensure_dir(sub, PF_TRUST_PRIVATE) == 0);
     struct stat sb;
     CHECK(stat(sub, &sb) == 0 && S_ISDIR(sb.st_mode));
     snprintf(file, sizeof file, "%s/plain", dir);
     write_bytes(file, "x", 1);
     snprintf(sub, sizeof sub, "%s/plain/sub", dir);
-    CHECK(pf_jit_ensure_dir(sub) == -1);
+    CHECK(pf_jit_ensure_dir(sub, PF_TRUST_PRIVATE) == -1);
     CHECK(strstr(pf_error_get(), "plain") != NULL);
 
     char cmd[200];

@@ -13,6 +13,7 @@
 
 #include "device/arch.h"
 #include "device/device.h"
+#include "device/emu/emu_dlopen.h"
 #include "device/emu/emu_guard.h"
 #include "device/emu/emu_launch.h"
 #include "core/pf_error.h"
@@ -174,9 +175,9 @@ static int emu_module_load(pf_device *dev, const pf_binary *bin, pf_module **out
     (void)dev;
     if (!bin->so_path)
         return pf_error_set("emu: module has no shared object (compiled for a GPU target?)");
-    void *h = dlopen(bin->so_path, RTLD_NOW | RTLD_LOCAL);
+    void *h = pf_emu_dlopen_trusted(bin->so_path);
     if (!h)
-        return pf_error_set("emu: cannot load %s: %s", bin->so_path, dlerror());
+        return -1;
     pf_module *m = (pf_module *)calloc(1, sizeof *m);
     if (!m) {
         dlclose(h);
