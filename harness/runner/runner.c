@@ -135,7 +135,7 @@ static void lost_worker(pool *p, slot *s, int timed_out)
     reap(s, how, sizeof how);
     if (item >= 0) {
         if (timed_out)
-            snprintf(msg, sizeof msg, "timed out after %g s (its worker was killed)",
+            snprintf(msg, sizeof msg, "no result within %g s (its worker was killed)",
                      p->cfg->timeout_s);
         else
             snprintf(msg, sizeof msg, "its worker %s", how);
