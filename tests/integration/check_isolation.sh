@@ -4,26 +4,18 @@
 # as "crashed" naming the signal, and the replaced worker checks the rest;
 # a kernel that never returns fails as "timeout" once --timeout passes;
 # the JSON records each status; healthy kernels pass under --timeout.
+# shellcheck source=lib/plant.sh
+source "$(dirname "$0")/lib/plant.sh" # sets src
 set -u
 PFTUNE=$1
 fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-src=${PFTUNE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/kernels
 three=(--variant MASK_STORAGE=spans --variant MASK_STORAGE=dense --variant MASK_STORAGE=bitmap)
 args=(check --device emu --head-dim 64 --seed 5 --cases 1)
 
-# plant NAME DEFINE: kernels/ copy whose attention.cu defines DEFINE after its includes
-plant() {
-    mkdir -p "$tmp/$1"
-    cp -r "$src"/. "$tmp/$1/"
-    local last
-    last=$(grep -n '^#include' "$src/attention.cu" | tail -1 | cut -d: -f1)
-    { head -n "$last" "$src/attention.cu"; echo "$2"; tail -n +$((last + 1)) "$src/attention.cu"; } \
-        >"$tmp/$1/attention.cu"
-}
-plant trap '#define exp2f(x) (__builtin_trap(), (x))'
-plant hang '#define exp2f(x) ({ for (;;) {} (x); })'
+plant_kernels "$tmp/trap" '#define exp2f(x) (__builtin_trap(), (x))'
+plant_kernels "$tmp/hang" '#define exp2f(x) ({ for (;;) {} (x); })'
 
 # three crashing variants over two workers: the third runs on a replacement
 PFTUNE_KERNEL_DIR="$tmp/trap" "$PFTUNE" "${args[@]}" "${three[@]}" --jobs 2 --json "$tmp/trap.json" \
