@@ -23,6 +23,7 @@ typedef struct slot {
     pid_t pid;       /* 0: no process */
     int fd;          /* -1: closed (finishing, or no process) */
     int started;     /* READY received */
+    int ran;         /* items this process has finished */
     int item;        /* the item it holds; -1 none */
     double deadline; /* monotonic seconds; 0 none */
     unsigned char *buf;
@@ -72,6 +73,7 @@ static void reap(slot *s, char *how, size_t n)
     s->fd = -1;
     s->pid = 0;
     s->started = 0;
+    s->ran = 0;
     s->item = -1;
     s->deadline = 0;
     s->got = 0;
@@ -96,6 +98,7 @@ static void start_worker(pool *p, slot *s)
         return;
     }
     s->started = 0;
+    s->ran = 0;
     s->item = -1;
     s->got = 0;
     /* a hung start-up (device open) must not hang the run either; it gets
@@ -129,7 +132,7 @@ static void assign(pool *p, slot *s)
 static void lost_worker(pool *p, slot *s, int timed_out)
 {
     char how[160], msg[PF_ERROR_MAX];
-    int item = s->item, started = s->started;
+    int item = s->item, started = s->started, ran = s->ran;
     if (timed_out)
         kill(s->pid, SIGKILL);
     reap(s, how, sizeof how);
@@ -140,17 +143,21 @@ static void lost_worker(pool *p, slot *s, int timed_out)
         else
             snprintf(msg, sizeof msg, "its worker %s", how);
         deliver(p, item, timed_out ? PF_STATUS_TIMEOUT : PF_STATUS_CRASHED, msg, NULL);
-        if (p->next < p->n_items)
-            start_worker(p, s);
+    } else if (!ran) {
+        /* it never worked: not replaced, so a worker that cannot start
+         * cannot loop */
+        if (timed_out)
+            snprintf(msg, sizeof msg, "a worker did not start in time (killed)");
+        else
+            snprintf(msg, sizeof msg, "a worker %s %s", how,
+                     started ? "before its first item" : "while starting");
+        note_start_error(p, msg);
         return;
     }
-    /* no item: it failed to start, or died idle; not replaced, so a worker
-     * that can never start cannot loop */
-    if (timed_out)
-        snprintf(msg, sizeof msg, "a worker did not start in time (killed)");
-    else
-        snprintf(msg, sizeof msg, "a worker %s %s", how, started ? "between items" : "while starting");
-    note_start_error(p, msg);
+    /* (an idle death after finished items, e.g. killed from outside, is
+     * replaced too: each follows a finished item, so this ends) */
+    if (p->next < p->n_items)
+        start_worker(p, s);
 }
 
 static void on_frame(pool *p, slot *s)
@@ -167,6 +174,7 @@ static void on_frame(pool *p, slot *s)
     } else if (f->kind == PF_RUNNER_RESULT && f->index == s->item) {
         s->item = -1;
         s->deadline = 0;
+        s->ran++;
         deliver(p, f->index, (pf_status)f->status, f->message, s->buf + sizeof *f);
         assign(p, s);
     } else {
@@ -209,9 +217,8 @@ static void check_deadlines(pool *p)
     double t = now_s();
     for (int i = 0; i < p->n_slots; i++) {
         slot *s = &p->slots[i];
-        if (s->fd >= 0 && s->deadline > 0 && t >= s->deadline) {
+        if (s->fd >= 0 && s->deadline > 0 && t >= s->deadline)
             lost_worker(p, s, 1);
-        }
     }
 }
 

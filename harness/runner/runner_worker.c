@@ -79,6 +79,7 @@ static void __attribute__((noreturn)) worker_main(const pf_runner_config *cfg, i
         memset(record, 0, size);
         pf_error_clear();
         pf_status st = cfg->item(cfg->ctx, index, record);
+        fflush(NULL); /* what the item printed, before a later crash loses it */
         send_frame(fd, PF_RUNNER_RESULT, index, st, st == PF_STATUS_OK ? NULL : pf_error_get(),
                    record, size);
     }
