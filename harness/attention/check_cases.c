@@ -296,6 +296,7 @@ int pf_check_run_case(pf_device *dev, const char *arch, const pf_attn_variant *v
     memset(&info, 0, sizeof info);
     if (pf_attn_run(dev, arch, &pb, v, in->q, in->k, in->v, o, lse, &info) < 0) {
         snprintf(out->message, sizeof out->message, "%.1000s: %.500s", pc->desc, pf_error_get());
+        out->status = PF_STATUS_RUNTIME_FAILED;
         out->err.rel_frob = NAN;
         out->lse_err = NAN;
     } else {
@@ -304,6 +305,7 @@ int pf_check_run_case(pf_device *dev, const char *arch, const pf_attn_variant *v
         pf_check_compare(o, pc->ref_o, n, &out->err);
         out->lse_err = lse_difference(lse, pc->ref_lse, rows);
         out->ok = pf_check_error_ok(&out->err) && out->lse_err < PF_CHECK_LSE_TOLERANCE;
+        out->status = out->ok ? PF_STATUS_OK : PF_STATUS_VERIFY_FAILED;
         if (out->err.nonfinite) {
             size_t e = out->err.first_bad, d = (size_t)in->head_dim;
             snprintf(out->message, sizeof out->message,

@@ -16,6 +16,7 @@
 
 #include "attention/layout.h"
 #include "attention/mask_rule.h"
+#include "core/status.h"
 
 struct pf_device;
 
@@ -90,6 +91,7 @@ void pf_check_case_cache_free(pf_check_case_cache *cache);
 /* One variant on one case: run, compare O (and LSE) with the reference. */
 typedef struct pf_check_case_result {
     int ok;
+    pf_status status;      /* ok, verify_failed, or runtime_failed (no output) */
     pf_check_error err;    /* O vs reference */
     double lse_err;        /* max |lse - ref| (inf if nonfinite) */
     double kernel_ms;      /* as the device timer reports it */

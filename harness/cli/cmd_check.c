@@ -3,18 +3,17 @@
  * fresh seeded inputs. Default: the covering subset of the valid variants
  * (covering.h); --all: every valid variant; --variant: the ones named.
  *
- * With --jobs N > 1 the variants are shared by N forked workers (each opens
- * its own device; CUDA contexts do not survive fork, so the parent never
- * opens one: a probe child reports the device). Results come back as
- * fixed-size records on one pipe (writes under PIPE_BUF are atomic). */
+ * With --jobs N > 1 (or --timeout) the variants are shared by N forked
+ * workers of harness/runner (each opens its own device; CUDA contexts do
+ * not survive fork, so the parent never opens one: a probe child reports
+ * the device). A variant whose worker dies or overruns --timeout fails
+ * with status crashed / timeout; the others still run. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,7 +30,9 @@
 #include "device/device.h"
 #include "core/json_doc.h"
 #include "core/pf_error.h"
+#include "core/status.h"
 #include "attention/reference.h"
+#include "runner/runner.h"
 
 #define CMD "check"
 #define MAX_DIMS 8
@@ -55,11 +56,11 @@ typedef struct check_work {
     const char *mode; /* "covering", "all", "named" */
 } check_work;
 
-/* One variant's outcome; crosses the worker pipe as one write, so it stays
- * under PIPE_BUF (4096) bytes. */
+/* One variant's outcome: the runner's record. */
 typedef struct check_result {
-    int item;              /* -1: a worker's setup error in message */
+    int item;
     int ok;
+    pf_status status;      /* ok, or why not */
     int failed_case;       /* -1: none */
     int worst_case;        /* case with the largest O error */
     int cases_run;
@@ -71,11 +72,9 @@ typedef struct check_result {
     char message[2048];
 } check_result;
 
-_Static_assert(sizeof(check_result) < 4096, "check_result must fit one atomic pipe write");
-
 enum {
     OPT_DEVICE, OPT_HEAD_DIM, OPT_ALL, OPT_VARIANT, OPT_SEED, OPT_CASES, OPT_CASE, OPT_JSON,
-    OPT_JOBS,
+    OPT_JOBS, OPT_TIMEOUT,
 };
 
 static const pf_cli_opt opts[] = {
@@ -88,6 +87,8 @@ static const pf_cli_opt opts[] = {
     [OPT_CASE] = {"case", 0, "NAME", "run only this case (replay a failure)"},
     [OPT_JSON] = {"json", 0, "FILE", "write machine-readable results (atomically)"},
     [OPT_JOBS] = {"jobs", 'j', "N", "worker processes (default 1)"},
+    [OPT_TIMEOUT] = {"timeout", 0, "SECONDS",
+                     "per-variant limit (default none): its worker is killed, status timeout"},
     {0},
 };
 
@@ -96,7 +97,7 @@ typedef struct check_args {
     int dims[MAX_DIMS], n_dims;
     const char *named[MAX_NAMED];
     int n_named, all, has_seed, dims_given;
-    long seed, cases, jobs;
+    long seed, cases, jobs, timeout;
 } check_args;
 
 static int parse_args(int argc, char **argv, check_args *a)
@@ -151,6 +152,10 @@ static int parse_args(int argc, char **argv, check_args *a)
         case OPT_JSON: a->json = val; break;
         case OPT_JOBS:
             if (pf_cli_parse_long(CMD, "--jobs", val, 1, 64, &a->jobs) < 0)
+                return 2;
+            break;
+        case OPT_TIMEOUT:
+            if (pf_cli_parse_long(CMD, "--timeout", val, 1, 1000000, &a->timeout) < 0)
                 return 2;
             break;
         }
@@ -338,8 +343,9 @@ static json_t *result_json(const check_work *w, const check_result *r)
                                                "kernel_ms", r->case_ms[j]));
     const pf_check_case *fc = pf_check_case_get(r->failed_case);
     const pf_check_case *wc = pf_check_case_get(r->worst_case);
-    return json_pack("{s:i, s:s, s:b, s:f, s:f, s:f, s:s?, s:s?, s:s, s:f, s:f, s:o}", "head_dim",
-                     it->head_dim, "variant", it->text, "ok", r->ok,
+    return json_pack("{s:i, s:s, s:b, s:s, s:f, s:f, s:f, s:s?, s:s?, s:s, s:f, s:f, s:o}",
+                     "head_dim", it->head_dim, "variant", it->text, "ok", r->ok, "status",
+                     pf_status_name(r->status),
                      "rel_frob_error", isfinite(r->rel_frob) ? r->rel_frob : -1.0,
                      "max_abs_error", isfinite(r->max_abs) ? r->max_abs : -1.0, "lse_max_abs_error",
                      isfinite(r->lse_err) ? r->lse_err : -1.0, "worst_case", wc ? wc->name : NULL,
@@ -463,22 +469,28 @@ static int item_cases(const check_args *a, int item, int *out)
     return n;
 }
 
-/* ---- one worker: runs items taken from a shared counter ---- */
+/* ---- the runner's callbacks: workers run variants, the parent collects ---- */
 
-typedef struct worker_ctx {
+typedef struct check_run {
     const check_args *args;
     const check_work *work;
     uint64_t seed;
+    /* in each worker */
     pf_device *dev;
     pf_check_case_cache cache;
-} worker_ctx;
+    /* in the parent */
+    check_result *results; /* [n_items] */
+    int done;
+    const char *backend;
+} check_run;
 
-static void run_item(worker_ctx *wc, int item, check_result *r)
+static void run_item(check_run *wc, int item, check_result *r)
 {
     const check_item *it = &wc->work->items[item];
     memset(r, 0, sizeof *r);
     r->item = item;
     r->ok = 1;
+    r->status = PF_STATUS_OK;
     r->failed_case = -1;
     r->worst_case = -1;
     struct timespec t0, t1;
@@ -490,14 +502,17 @@ static void run_item(worker_ctx *wc, int item, check_result *r)
         const pf_check_prepared *pc = pf_check_case_cache_get(&wc->cache, c, it->head_dim, wc->seed);
         if (!pc) {
             r->ok = 0;
+            r->status = PF_STATUS_RUNTIME_FAILED;
             r->failed_case = c;
             r->rel_frob = NAN;
             snprintf(r->message, sizeof r->message, "case setup: %s", pf_error_get());
             break;
         }
         pf_check_case_result cr;
-        if (pf_check_run_case(wc->dev, wc->work->arch, &it->variant, pc, &cr) < 0)
+        if (pf_check_run_case(wc->dev, wc->work->arch, &it->variant, pc, &cr) < 0) {
             snprintf(cr.message, sizeof cr.message, "%.1000s: %.500s", pc->desc, pf_error_get());
+            cr.status = PF_STATUS_RUNTIME_FAILED;
+        }
         r->case_err[r->cases_run] = cr.err.rel_frob;
         r->case_index[r->cases_run] = c;
         r->case_ms[r->cases_run] = cr.kernel_ms;
@@ -514,6 +529,7 @@ static void run_item(worker_ctx *wc, int item, check_result *r)
             r->lse_err = cr.lse_err;
         if (!cr.ok) {
             r->ok = 0;
+            r->status = cr.status;
             r->failed_case = c;
             snprintf(r->message, sizeof r->message, "%s", cr.message);
         }
@@ -522,144 +538,48 @@ static void run_item(worker_ctx *wc, int item, check_result *r)
     r->seconds = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 }
 
-/* Take items from the shared counter until none are left. */
-static int worker_loop(worker_ctx *wc, int *counter, void (*sink)(const check_result *, void *),
-                       void *sink_ctx)
+static int worker_init(void *p)
 {
-    for (;;) {
-        int item = __atomic_fetch_add(counter, 1, __ATOMIC_SEQ_CST);
-        if (item >= wc->work->n_items)
-            return 0;
-        check_result r;
-        run_item(wc, item, &r);
-        sink(&r, sink_ctx);
-    }
+    check_run *wc = p;
+    if (pf_device_open(wc->args->device, &wc->dev) < 0)
+        return pf_error_set("--device %s: %s", wc->args->device, pf_error_get());
+    return 0;
 }
 
-/* ---- the parent: progress lines and the summary ---- */
-
-typedef struct collector {
-    const check_work *work;
-    check_result *results; /* [n_items] */
-    unsigned char *have;
-    int done;
-    const char *backend;
-} collector;
-
-static void collect(const check_result *r, void *p)
+static void worker_fini(void *p)
 {
-    collector *col = p;
-    if (r->item < 0 || r->item >= col->work->n_items || col->have[r->item])
-        return;
-    col->results[r->item] = *r;
-    col->have[r->item] = 1;
+    check_run *wc = p;
+    pf_check_case_cache_free(&wc->cache);
+    pf_device_close(wc->dev);
+}
+
+static pf_status worker_item(void *p, int item, void *record)
+{
+    check_result *r = record;
+    run_item(p, item, r);
+    if (r->status != PF_STATUS_OK)
+        pf_error_set("%s", r->message);
+    return r->status;
+}
+
+static void collect(void *p, const pf_runner_result *rr)
+{
+    check_run *col = p;
+    check_result *r = &col->results[rr->index];
+    if (rr->status == PF_STATUS_CRASHED || rr->status == PF_STATUS_TIMEOUT) {
+        /* the worker is gone: the record is empty, the runner says why */
+        memset(r, 0, sizeof *r);
+        r->status = rr->status;
+        r->failed_case = -1;
+        r->worst_case = -1;
+        r->rel_frob = NAN;
+        snprintf(r->message, sizeof r->message, "%s: %s", pf_status_name(rr->status), rr->message);
+    } else {
+        memcpy(r, rr->record, sizeof *r);
+    }
+    r->item = rr->index;
     col->done++;
     print_progress(stdout, col->work, r, col->done, col->backend);
-}
-
-static void pipe_sink(const check_result *r, void *p)
-{
-    int fd = *(int *)p;
-    /* one write of < PIPE_BUF bytes: atomic with respect to other workers */
-    ssize_t w = write(fd, r, sizeof *r);
-    (void)w;
-}
-
-static int run_forked(const check_args *a, const check_work *w, uint64_t seed, collector *col)
-{
-    int *counter = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                        -1, 0);
-    if (counter == MAP_FAILED)
-        return pf_cli_fail(CMD, "mmap: %s", strerror(errno));
-    *counter = 0;
-    int fds[2];
-    if (pipe(fds) < 0)
-        return pf_cli_fail(CMD, "pipe: %s", strerror(errno));
-    /* the emu backend runs blocks on one thread per core; share the cores */
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    char threads[24];
-    snprintf(threads, sizeof threads, "%ld", cores / a->jobs > 1 ? cores / a->jobs : 1);
-    pid_t pids[64];
-    int n_pids = 0;
-    fflush(NULL);
-    for (int j = 0; j < a->jobs; j++) {
-        pid_t pid = fork();
-        if (pid < 0)
-            break;
-        if (pid == 0) {
-            close(fds[0]);
-            setenv("PFTUNE_EMU_THREADS", threads, 0);
-            worker_ctx wc = {a, w, seed, NULL, {0}};
-            if (pf_device_open(a->device, &wc.dev) < 0) {
-                check_result r = {.item = -1};
-                snprintf(r.message, sizeof r.message, "%s", pf_error_get());
-                pipe_sink(&r, &fds[1]);
-                _exit(3);
-            }
-            worker_loop(&wc, counter, pipe_sink, &fds[1]);
-            pf_check_case_cache_free(&wc.cache);
-            pf_device_close(wc.dev);
-            _exit(0);
-        }
-        pids[n_pids++] = pid;
-    }
-    close(fds[1]);
-    char setup_error[PF_ERROR_MAX] = "";
-    check_result r;
-    for (;;) {
-        size_t got = 0;
-        while (got < sizeof r) {
-            ssize_t n = read(fds[0], (char *)&r + got, sizeof r - got);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                break;
-            got += (size_t)n;
-        }
-        if (got < sizeof r)
-            break;
-        if (r.item < 0)
-            snprintf(setup_error, sizeof setup_error, "%.1000s", r.message);
-        else
-            collect(&r, col);
-    }
-    close(fds[0]);
-    char crash[128] = "";
-    for (int j = 0; j < n_pids; j++) {
-        int status = 0;
-        waitpid(pids[j], &status, 0);
-        if (WIFSIGNALED(status))
-            snprintf(crash, sizeof crash, "a worker died of signal %d (%s)", WTERMSIG(status),
-                     strsignal(WTERMSIG(status)));
-    }
-    munmap(counter, sizeof(int));
-    if (col->done == w->n_items)
-        return 0;
-    if (setup_error[0])
-        return pf_cli_fail(CMD, "--device %s: %s", a->device, setup_error);
-    /* items a dead worker took: failures, not silence */
-    for (int i = 0; i < w->n_items; i++)
-        if (!col->have[i]) {
-            check_result lost = {.item = i, .ok = 0, .failed_case = -1, .worst_case = -1};
-            snprintf(lost.message, sizeof lost.message, "no result: %s",
-                     crash[0] ? crash : "its worker exited early");
-            lost.rel_frob = NAN;
-            collect(&lost, col);
-        }
-    return 0;
-}
-
-static int run_in_process(const check_args *a, const check_work *w, uint64_t seed,
-                          collector *col)
-{
-    worker_ctx wc = {a, w, seed, NULL, {0}};
-    if (pf_device_open(a->device, &wc.dev) < 0)
-        return pf_cli_fail(CMD, "--device %s: %s", a->device, pf_error_get());
-    int counter = 0;
-    worker_loop(&wc, &counter, collect, col);
-    pf_check_case_cache_free(&wc.cache);
-    pf_device_close(wc.dev);
-    return 0;
 }
 
 int cmd_check(int argc, char **argv)
@@ -681,8 +601,9 @@ int cmd_check(int argc, char **argv)
     }
     uint64_t seed = a.has_seed ? (uint64_t)a.seed
                                : ((uint64_t)time(NULL) * 1000003u ^ (uint64_t)getpid()) % 1000000007u;
+    int forked = a.jobs > 1 || a.timeout; /* a timeout needs a worker to kill */
     device_info dev;
-    if (a.jobs > 1 ? probe_device_in_child(a.device, &dev) < 0 : (probe_device(a.device, &dev), 0))
+    if (forked ? probe_device_in_child(a.device, &dev) < 0 : (probe_device(a.device, &dev), 0))
         return pf_cli_fail_error(CMD);
     if (dev.rc < 0)
         return pf_cli_fail(CMD, "--device %s: %s", a.device, dev.msg);
@@ -696,15 +617,18 @@ int cmd_check(int argc, char **argv)
     w.seed = seed;
     w.mode = a.n_named ? "named" : a.all ? "all" : "covering";
     print_header(stdout, &w, a.cases, a.case_name);
-    collector col = {&w, calloc((size_t)w.n_items, sizeof(check_result)),
-                     calloc((size_t)w.n_items, 1), 0, dev.backend};
-    if (!col.results || !col.have) {
+    check_run col = {&a, &w, seed, NULL, {0}, calloc((size_t)w.n_items, sizeof(check_result)), 0,
+                     dev.backend};
+    if (!col.results) {
         rc = pf_cli_fail(CMD, "out of memory");
         goto done;
     }
+    pf_runner_config run = {.workers = forked ? (int)a.jobs : 0, .timeout_s = (double)a.timeout,
+                            .record_size = sizeof(check_result), .ctx = &col, .init = worker_init,
+                            .fini = worker_fini, .item = worker_item, .done = collect};
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    rc = a.jobs > 1 ? run_forked(&a, &w, seed, &col) : run_in_process(&a, &w, seed, &col);
+    rc = pf_runner_run(&run, w.n_items) < 0 ? pf_cli_fail_error(CMD) : 0;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (rc)
         goto done;
@@ -717,7 +641,6 @@ int cmd_check(int argc, char **argv)
     rc = failed ? 1 : 0;
 done:
     free(col.results);
-    free(col.have);
     check_work_free(&w);
     return rc;
 }

@@ -2,11 +2,7 @@
  * of the output buffer. */
 #include "pf_dialect.h"
 
-typedef struct oob_params {
-    const float *in;
-    float *out;
-    int n;
-} oob_params;
+#include "planted_oob_params.h"
 
 PF_KERNEL(planted_oob_global, oob_params, p)
 {

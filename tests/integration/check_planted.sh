@@ -8,23 +8,14 @@ PFTUNE=$1
 fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-src=${PFTUNE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/kernels
+# shellcheck source=lib/plant.sh
+source "$(dirname "$0")/lib/plant.sh" # sets src
 seed=$(( (RANDOM << 15) | RANDOM ))
 args=(check --device emu --head-dim 64 --seed "$seed" --variant MASK_STORAGE=dense,TILE_SKIP=0
       --variant MASK_STORAGE=spans --cases 3)
 
-# plant NAME DEFINE: kernels/ copy whose attention.cu defines DEFINE after its includes
-plant() {
-    mkdir -p "$tmp/$1"
-    cp -r "$src"/. "$tmp/$1/"
-    local last
-    last=$(grep -n '^#include' "$src/attention.cu" | tail -1 | cut -d: -f1)
-    { head -n "$last" "$src/attention.cu"; echo "$2"; tail -n +$((last + 1)) "$src/attention.cu"; } \
-        >"$tmp/$1/attention.cu"
-}
-
-plant hot '#define exp2f(x) exp2f((x) * 0.5f)'
-plant nan '#define exp2f(x) (0.0f * (x) / 0.0f)'
+plant_kernels "$tmp/hot" '#define exp2f(x) exp2f((x) * 0.5f)'
+plant_kernels "$tmp/nan" '#define exp2f(x) (0.0f * (x) / 0.0f)'
 
 PFTUNE_KERNEL_DIR="$tmp/hot" "$PFTUNE" "${args[@]}" --json "$tmp/hot.json" >"$tmp/hot.out" 2>&1
 rc=$?

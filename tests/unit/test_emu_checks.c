@@ -15,6 +15,7 @@
 #include "device/device.h"
 #include "jit/jit.h"
 #include "core/pf_error.h"
+#include "kernels/test/planted_oob_params.h"
 #include "pf_test.h"
 #include "pf_test_kernel.h"
 
@@ -91,12 +92,6 @@ static void test_divergence(void)
     pf_dev_free(dev, out);
     pf_dev_module_unload(dev, m);
 }
-
-typedef struct oob_params {
-    const float *in;
-    float *out;
-    int n;
-} oob_params;
 
 static void test_oob_global(void)
 {
