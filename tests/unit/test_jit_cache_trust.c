@@ -72,20 +72,19 @@ static void kernel_variant(pf_variant *v)
 /* Load `bin` on the emu device and run the kernel: 1 if it answers right. */
 static int runs_right(const pf_binary *bin)
 {
-    const pf_backend_ops *ops = pf_device_ops(dev);
     pf_module *m = NULL;
-    if (ops->module_load(dev, bin, &m) != 0)
+    if (pf_dev_module_load(dev, bin, &m) != 0)
         return 0;
     pf_dptr d;
     int y = -1, ok = 0;
-    if (ops->alloc(dev, sizeof y, "trust.out", &d) == 0) {
+    if (pf_dev_alloc(dev, sizeof y, "trust.out", &d) == 0) {
         struct { int *out; int x; } p = {(int *)(uintptr_t)d, 14};
         pf_dim3 g = {1, 1, 1}, b = {32, 1, 1};
-        ok = ops->launch(dev, m, "trust_fn", g, b, 0, NULL, &p, sizeof p) == 0 &&
-             ops->copy_dtoh(dev, &y, d, sizeof y, NULL) == 0 && y == 14 * 3 + salt;
-        ops->free(dev, d);
+        ok = pf_dev_launch(dev, m, "trust_fn", g, b, 0, NULL, &p, sizeof p) == 0 &&
+             pf_dev_copy_dtoh(dev, &y, d, sizeof y, NULL) == 0 && y == 14 * 3 + salt;
+        pf_dev_free(dev, d);
     }
-    ops->module_unload(dev, m);
+    pf_dev_module_unload(dev, m);
     return ok;
 }
 
@@ -292,7 +291,7 @@ static void test_modules_coexist(void)
     pf_module *first = NULL;
     kernel_variant(&v);
     CHECK(pf_jit_compile(&v, &r) == 0 && r.valid);
-    CHECK(pf_device_ops(dev)->module_load(dev, &r.bin, &first) == 0);
+    CHECK(pf_dev_module_load(dev, &r.bin, &first) == 0);
     pf_jit_result_free(&r);
     for (int i = 0; i < 3; i++) {
         salt++;
@@ -300,7 +299,7 @@ static void test_modules_coexist(void)
         int hit;
         CHECK_MSG(compile_runs(&v, &hit), "load %d ran another object's kernel", i);
     }
-    pf_device_ops(dev)->module_unload(dev, first);
+    pf_dev_module_unload(dev, first);
 }
 
 /* With the shared setting, a team directory is accepted for GPU binaries,
@@ -347,7 +346,7 @@ int main(void)
     test_entries();
     test_modules_coexist();
     test_shared();
-    pf_device_ops(dev)->close(dev);
+    pf_device_close(dev);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     CHECK(system(cmd) == 0);

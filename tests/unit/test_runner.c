@@ -65,20 +65,19 @@ static pf_status run_oob(test_ctx *c)
     pf_module *m = pf_test_load_kernel(c->dev, "emu", "planted_oob_global.cu");
     if (!m)
         return PF_STATUS_COMPILE_FAILED;
-    const pf_backend_ops *ops = pf_device_ops(c->dev);
     int n = 256;
     pf_dptr in, out;
-    if (ops->alloc(c->dev, n * 4, "runner.in", &in) < 0 ||
-        ops->alloc(c->dev, n * 4, "runner.out", &out) < 0)
+    if (pf_dev_alloc(c->dev, n * 4, "runner.in", &in) < 0 ||
+        pf_dev_alloc(c->dev, n * 4, "runner.out", &out) < 0)
         return PF_STATUS_RUNTIME_FAILED;
     oob_params prm = {(const float *)(uintptr_t)in, (float *)(uintptr_t)out, n};
     pf_dim3 grid = {(unsigned)n / 128 + 1, 1, 1}, block = {128, 1, 1};
-    int rc = ops->launch(c->dev, m, "planted_oob_global", grid, block, 0, NULL, &prm, sizeof prm);
+    int rc = pf_dev_launch(c->dev, m, "planted_oob_global", grid, block, 0, NULL, &prm, sizeof prm);
     char msg[PF_ERROR_MAX];
     snprintf(msg, sizeof msg, "%s", pf_error_get());
-    ops->free(c->dev, in);
-    ops->free(c->dev, out);
-    ops->module_unload(c->dev, m);
+    pf_dev_free(c->dev, in);
+    pf_dev_free(c->dev, out);
+    pf_dev_module_unload(c->dev, m);
     if (rc == 0)
         return PF_STATUS_OK;
     pf_error_set("%s", msg);
