@@ -538,8 +538,9 @@ static void run_item(check_run *wc, int item, check_result *r)
     r->seconds = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 }
 
-static int worker_init(void *p)
+static int worker_init(void *p, int worker)
 {
+    (void)worker;
     check_run *wc = p;
     if (pf_device_open(wc->args->device, &wc->dev) < 0)
         return pf_error_set("--device %s: %s", wc->args->device, pf_error_get());

@@ -33,6 +33,9 @@ typedef struct slot {
 typedef struct pool {
     const pf_runner_config *cfg;
     int n_items, next, delivered;
+    int given;       /* items handed out (by the counter or cfg->next) */
+    int exhausted;   /* no more items will be handed out */
+    int stash;       /* an item taken from cfg->next but not yet sent; -1 none */
     slot *slots;
     int n_slots;
     char emu_threads[24];
@@ -91,7 +94,8 @@ static void start_worker(pool *p, slot *s)
     for (int i = 0; i < p->n_slots && n < 256; i++)
         if (p->slots[i].fd >= 0)
             others[n++] = p->slots[i].fd;
-    if (pf_runner_spawn(p->cfg, p->emu_threads, others, n, &s->pid, &s->fd) < 0) {
+    if (pf_runner_spawn(p->cfg, (int)(s - p->slots), p->emu_threads, others, n, &s->pid,
+                        &s->fd) < 0) {
         note_start_error(p, pf_error_get());
         s->pid = 0;
         s->fd = -1;
@@ -107,22 +111,44 @@ static void start_worker(pool *p, slot *s)
     s->deadline = p->cfg->timeout_s > 0 ? now_s() + limit : 0;
 }
 
+/* The next item to hand out, or -1 (then p->exhausted is set). */
+static int take_item(pool *p)
+{
+    if (p->stash >= 0)
+        return p->stash;
+    if (p->exhausted)
+        return -1;
+    int index = -1;
+    if (p->cfg->next) {
+        index = p->cfg->next(p->cfg->ctx);
+        if (index >= p->n_items)
+            index = -1; /* out of range: treated as the end */
+    } else if (p->next < p->n_items) {
+        index = p->next++;
+    }
+    if (index < 0)
+        p->exhausted = 1;
+    p->stash = index;
+    return index;
+}
+
 /* Give s the next item, or tell it to finish when none is left. */
 static void assign(pool *p, slot *s)
 {
-    if (p->next >= p->n_items) {
+    int32_t index = take_item(p);
+    if (index < 0) {
         close(s->fd); /* EOF: the worker runs fini and exits; reaped at the end */
         s->fd = -1;
         s->deadline = 0;
         return;
     }
-    int32_t index = p->next;
     ssize_t w;
     while ((w = send(s->fd, &index, sizeof index, MSG_NOSIGNAL)) < 0 && errno == EINTR)
         ;
     if (w != (ssize_t)sizeof index)
-        return; /* it died; poll reports the hang-up and the item stays unassigned */
-    p->next++;
+        return; /* it died; poll reports the hang-up and the item stays stashed */
+    p->stash = -1;
+    p->given++;
     s->item = index;
     s->deadline = p->cfg->timeout_s > 0 ? now_s() + p->cfg->timeout_s : 0;
 }
@@ -156,7 +182,7 @@ static void lost_worker(pool *p, slot *s, int timed_out)
     }
     /* (an idle death after finished items, e.g. killed from outside, is
      * replaced too: each follows a finished item, so this ends) */
-    if (p->next < p->n_items)
+    if (take_item(p) >= 0)
         start_worker(p, s);
 }
 
@@ -242,7 +268,7 @@ static int run_pool(pool *p)
     int idx[256];
     for (int i = 0; i < p->n_slots; i++)
         start_worker(p, &p->slots[i]);
-    while (p->delivered < p->n_items) {
+    while (!(p->exhausted && p->stash < 0 && p->delivered == p->given)) {
         int n = 0;
         for (int i = 0; i < p->n_slots; i++)
             if (p->slots[i].fd >= 0) {
@@ -265,7 +291,7 @@ static int run_pool(pool *p)
 static int run_in_process(const pf_runner_config *cfg, int n_items)
 {
     pf_error_clear();
-    if (cfg->init && cfg->init(cfg->ctx) < 0)
+    if (cfg->init && cfg->init(cfg->ctx, 0) < 0)
         return -1;
     void *record = malloc(cfg->record_size ? cfg->record_size : 1);
     if (!record) {
@@ -273,7 +299,10 @@ static int run_in_process(const pf_runner_config *cfg, int n_items)
             cfg->fini(cfg->ctx);
         return pf_error_set("runner: out of memory for a result record");
     }
-    for (int i = 0; i < n_items; i++) {
+    for (int k = 0;; k++) {
+        int i = cfg->next ? cfg->next(cfg->ctx) : k < n_items ? k : -1;
+        if (i < 0 || i >= n_items)
+            break;
         memset(record, 0, cfg->record_size);
         pf_error_clear();
         pf_status st = cfg->item(cfg->ctx, i, record);
@@ -303,6 +332,7 @@ int pf_runner_run(const pf_runner_config *cfg, int n_items)
     p.cfg = cfg;
     p.n_items = n_items;
     p.n_slots = cfg->workers < n_items ? cfg->workers : n_items;
+    p.stash = -1;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     snprintf(p.emu_threads, sizeof p.emu_threads, "%ld",
              cores / p.n_slots > 1 ? cores / p.n_slots : 1);

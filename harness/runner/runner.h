@@ -39,8 +39,10 @@ typedef struct pf_runner_config {
     void *ctx;           /* passed to every callback (each child has a copy) */
 
     /* In each worker, once, before its first item (e.g. open the device).
+     * `worker` is the worker's slot, 0..workers-1 (a replacement keeps its
+     * slot, so one worker per device stays on its device; 0 in-process).
      * 0, or -1 with pf_error set: that worker never takes an item. */
-    int (*init)(void *ctx);
+    int (*init)(void *ctx, int worker);
     /* In each worker after its last item (may be NULL). */
     void (*fini)(void *ctx);
     /* Runs item `index`: fills `record` (zeroed before the call) and returns
@@ -48,9 +50,16 @@ typedef struct pf_runner_config {
     pf_status (*item)(void *ctx, int index, void *record);
     /* In the parent, once per item, in arrival order. */
     void (*done)(void *ctx, const pf_runner_result *r);
+    /* Optional, in the parent: the source of items (a search strategy).
+     * Called whenever a worker is free; returns an index in 0..n_items-1
+     * (each at most once) or -1 when there are no more. The run ends when
+     * it has returned -1 and every item it gave is done. NULL: items
+     * 0..n_items-1 in order. */
+    int (*next)(void *ctx);
 } pf_runner_config;
 
-/* Runs items 0..n_items-1; `done` is called exactly once for each. Returns
+/* Runs items 0..n_items-1 (or those `next` gives); `done` is called exactly
+ * once for each. Returns
  * 0, or -1 with pf_error set when no worker could start (then the message
  * is the first init failure) or the pool itself failed (fork, socket).
  * With workers > 0 every child gets PFTUNE_EMU_THREADS = cores / workers

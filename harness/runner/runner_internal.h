@@ -28,7 +28,7 @@ typedef struct pf_runner_frame {
  * parent's sockets to the other workers, so their EOF reaches them) and
  * sets PFTUNE_EMU_THREADS=emu_threads unless set. Returns 0 with the pid
  * and the parent's end of the socket (non-blocking), or -1. */
-int pf_runner_spawn(const pf_runner_config *cfg, const char *emu_threads, const int *close_fds,
-                    int n_close, pid_t *pid, int *fd);
+int pf_runner_spawn(const pf_runner_config *cfg, int worker, const char *emu_threads,
+                    const int *close_fds, int n_close, pid_t *pid, int *fd);
 
 #endif

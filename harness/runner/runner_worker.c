@@ -59,10 +59,10 @@ static void send_frame(int fd, int kind, int index, pf_status st, const char *ms
         _exit(4);
 }
 
-static void __attribute__((noreturn)) worker_main(const pf_runner_config *cfg, int fd)
+static void __attribute__((noreturn)) worker_main(const pf_runner_config *cfg, int worker, int fd)
 {
     pf_error_clear();
-    if (cfg->init && cfg->init(cfg->ctx) < 0) {
+    if (cfg->init && cfg->init(cfg->ctx, worker) < 0) {
         send_frame(fd, PF_RUNNER_INIT_FAILED, -1, PF_STATUS_RUNTIME_FAILED, pf_error_get(), NULL, 0);
         _exit(3);
     }
@@ -89,8 +89,8 @@ static void __attribute__((noreturn)) worker_main(const pf_runner_config *cfg, i
     _exit(0);
 }
 
-int pf_runner_spawn(const pf_runner_config *cfg, const char *emu_threads, const int *close_fds,
-                    int n_close, pid_t *pid, int *fd)
+int pf_runner_spawn(const pf_runner_config *cfg, int worker, const char *emu_threads,
+                    const int *close_fds, int n_close, pid_t *pid, int *fd)
 {
     int sv[2];
     /* CLOEXEC: compilers a worker runs must not hold its socket open */
@@ -109,7 +109,7 @@ int pf_runner_spawn(const pf_runner_config *cfg, const char *emu_threads, const 
         for (int i = 0; i < n_close; i++)
             close(close_fds[i]);
         setenv("PFTUNE_EMU_THREADS", emu_threads, 0);
-        worker_main(cfg, sv[1]);
+        worker_main(cfg, worker, sv[1]);
     }
     close(sv[1]);
     int flags = fcntl(sv[0], F_GETFL);

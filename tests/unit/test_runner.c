@@ -38,6 +38,11 @@ typedef struct test_ctx {
     pf_status status[N_ITEMS];
     char message[N_ITEMS][PF_ERROR_MAX];
     int bad_records;
+    /* item source (next): these items, in this order */
+    const int *source;
+    int n_source, taken;
+    int worker;   /* worker side: the slot init was given */
+    uint32_t max_slot; /* parent side: the largest slot seen in a record */
 } test_ctx;
 
 static uint32_t word(int index, int i)
@@ -45,9 +50,10 @@ static uint32_t word(int index, int i)
     return (uint32_t)index * 2654435761u ^ (uint32_t)i;
 }
 
-static int init(void *p)
+static int init(void *p, int worker)
 {
     test_ctx *c = p;
+    c->worker = worker;
     if (c->fail_init)
         return pf_error_set("test: no device today");
     return pf_device_open("emu", &c->dev);
@@ -116,7 +122,11 @@ static void done(void *p, const pf_runner_result *r)
     c->status[r->index] = r->status;
     snprintf(c->message[r->index], sizeof c->message[r->index], "%s", r->message);
     const uint32_t *w = r->record;
-    for (int i = 0; i < RECORD_WORDS; i++)
+    if (c->source && r->status == PF_STATUS_OK) { /* word 0 carries the slot */
+        uint32_t slot = w[0] ^ word(r->index, 0);
+        c->max_slot = slot > c->max_slot ? slot : c->max_slot;
+    }
+    for (int i = c->source ? 1 : 0; i < RECORD_WORDS; i++)
         if (w[i] != (r->status == PF_STATUS_OK ? word(r->index, i) : 0)) {
             c->bad_records++;
             break;
@@ -201,6 +211,49 @@ static void test_init_failure(void)
     CHECK(c.n_done == 0);
 }
 
+static int from_source(void *p)
+{
+    test_ctx *c = p;
+    return c->taken < c->n_source ? c->source[c->taken++] : -1;
+}
+
+/* Records of worker-slot items: word 0 is the slot that ran it. */
+static pf_status slot_item(void *p, int index, void *record)
+{
+    test_ctx *c = p;
+    uint32_t *w = record;
+    for (int i = 0; i < RECORD_WORDS; i++)
+        w[i] = word(index, i);
+    w[0] = word(index, 0) ^ (uint32_t)c->worker;
+    return PF_STATUS_OK;
+}
+
+/* A strategy as the item source: exactly the items it gives, each once,
+ * over workers that know their slot; the same in-process. */
+static void test_next_source(void)
+{
+    static const int order[] = {11, 3, 0, 7, 5};
+    for (int workers = 0; workers <= 2; workers += 2) {
+        static test_ctx c;
+        memset(&c, 0, sizeof c);
+        c.source = order;
+        c.n_source = 5;
+        pf_runner_config cfg = config(&c, workers, 0);
+        cfg.next = from_source;
+        cfg.item = slot_item;
+        CHECK_MSG(pf_runner_run(&cfg, N_ITEMS) == 0, "%s", pf_error_get());
+        CHECK(c.n_done == 5 && c.taken == 5);
+        for (int i = 0; i < N_ITEMS; i++) {
+            int want = i == 11 || i == 3 || i == 0 || i == 7 || i == 5;
+            CHECK_MSG(c.seen[i] == want, "item %d seen %d times", i, c.seen[i]);
+        }
+        CHECK(c.bad_records == 0);
+        CHECK_MSG(c.max_slot < (uint32_t)(workers ? workers : 1), "slot %u", c.max_slot);
+        if (workers == 0)
+            CHECK(c.order[0] == 11 && c.order[4] == 5);
+    }
+}
+
 /* Items that cannot hurt the caller, in order, with no device. */
 static void test_in_process(void)
 {
@@ -221,5 +274,6 @@ int main(void)
     test_crash_timeout();
     test_init_failure();
     test_in_process();
+    test_next_source();
     return PF_TEST_RESULT();
 }
