@@ -1,4 +1,4 @@
-/* Workload profiles (profiles/*.json): what to tune. A profile names the
+/* Workload profiles (profiles/NAME.json): what to tune. A profile names the
  * kernel family, the model (a preset or explicit shape), the workload (a
  * layout per sequence length), the axes and constraints of the search, the
  * strategy and budget, and the measurement settings.

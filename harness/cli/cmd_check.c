@@ -28,6 +28,7 @@
 #include "attention/covering.h"
 #include "device/arch.h"
 #include "device/device.h"
+#include "device/device_probe.h"
 #include "core/json_doc.h"
 #include "core/pf_error.h"
 #include "core/status.h"
@@ -181,55 +182,22 @@ typedef struct device_info {
     int host_timers;
 } device_info;
 
-static void probe_device(const char *which, device_info *out)
+/* In a child when workers will fork (a CUDA context must not exist in
+ * the parent then), else here. */
+static void probe_device(const char *which, int forked, device_info *out)
 {
     memset(out, 0, sizeof *out);
-    pf_device *dev = NULL;
     pf_device_props props;
-    if (pf_device_open(which, &dev) < 0 || pf_dev_props(dev, &props) < 0 ||
-        pf_device_arch(dev, out->arch, sizeof out->arch) < 0) {
+    if (forked ? pf_device_probe(which, &props, out->arch, sizeof out->arch) < 0
+               : pf_device_probe_here(which, &props, out->arch, sizeof out->arch) < 0) {
         out->rc = -1;
         snprintf(out->msg, sizeof out->msg, "%s", pf_error_get());
-    } else {
-        snprintf(out->name, sizeof out->name, "%s", props.name);
-        snprintf(out->backend, sizeof out->backend, "%s", props.backend);
-        out->host_timers = props.caps.host_timers;
+        return;
     }
-    if (dev)
-        pf_device_close(dev);
+    snprintf(out->name, sizeof out->name, "%s", props.name);
+    snprintf(out->backend, sizeof out->backend, "%s", props.backend);
+    out->host_timers = props.caps.host_timers;
 }
-
-static int probe_device_in_child(const char *which, device_info *out)
-{
-    int fds[2];
-    if (pipe(fds) < 0)
-        return pf_error_set("pipe: %s", strerror(errno));
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0)
-        return pf_error_set("fork: %s", strerror(errno));
-    if (pid == 0) {
-        close(fds[0]);
-        device_info info;
-        probe_device(which, &info);
-        ssize_t w = write(fds[1], &info, sizeof info);
-        _exit(w == (ssize_t)sizeof info ? 0 : 3);
-    }
-    close(fds[1]);
-    size_t got = 0;
-    while (got < sizeof *out) {
-        ssize_t r = read(fds[0], (char *)out + got, sizeof *out - got);
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fds[0]);
-    waitpid(pid, NULL, 0);
-    if (got != sizeof *out)
-        return pf_error_set("device probe process died");
-    return 0;
-}
-
 
 /* ---- the work list ---- */
 
@@ -604,8 +572,7 @@ int cmd_check(int argc, char **argv)
                                : ((uint64_t)time(NULL) * 1000003u ^ (uint64_t)getpid()) % 1000000007u;
     int forked = a.jobs > 1 || a.timeout; /* a timeout needs a worker to kill */
     device_info dev;
-    if (forked ? probe_device_in_child(a.device, &dev) < 0 : (probe_device(a.device, &dev), 0))
-        return pf_cli_fail_error(CMD);
+    probe_device(a.device, forked, &dev);
     if (dev.rc < 0)
         return pf_cli_fail(CMD, "--device %s: %s", a.device, dev.msg);
     check_work w;

@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "core/version.h"
 #include "pf_git_rev.h" /* generated at build time: PF_GIT_REV */
 
 typedef struct pf_command {
@@ -94,6 +95,7 @@ static int unknown_command(const char *name)
 
 int main(int argc, char **argv)
 {
+    pf_version_set_revision(PF_GIT_REV);
     if (argc < 2) {
         fprintf(stderr, "usage: pftune <command> [options]  (see 'pftune --help')\n");
         return 2;

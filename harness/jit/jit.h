@@ -72,6 +72,11 @@ int pf_jit_compile(const pf_variant *v, pf_jit_result *result);
 int pf_jit_compile_many(const pf_variant *vs, int n, int threads, pf_jit_result *results);
 void pf_jit_result_free(pf_jit_result *r);
 
+/* XXH3-128 (hex) of a kernel source and every file it includes with
+ * #include "..." (as the cache key sees them), without target or compiler:
+ * "did the kernel change?" for journals. */
+int pf_jit_source_hash(const char *source_path, char out[33]);
+
 /* The kernels/ directory (PFTUNE_KERNEL_DIR, else the one found beside the
  * build tree at configure time). */
 const char *pf_kernel_dir(void);

@@ -190,3 +190,30 @@ int pf_jit_key(const pf_variant *v, const char *src, const char *kernel_dir, cha
              (unsigned long long)h.low64);
     return 0;
 }
+
+int pf_jit_source_hash(const char *source_path, char out[33])
+{
+    char *src = NULL;
+    size_t size = 0;
+    if (pf_jit_read_file(source_path, &src, &size))
+        return -1;
+    XXH3_state_t *st = XXH3_createState();
+    if (!st) {
+        free(src);
+        return pf_error_set("out of memory");
+    }
+    XXH3_128bits_reset(st);
+    XXH3_128bits_update(st, src, size);
+    include_walk w = {.st = st, .kernel_dir = pf_kernel_dir()};
+    char *real = realpath(source_path, NULL);
+    already_seen(&w, real ? real : source_path);
+    hash_includes(&w, src, real ? real : source_path, 0);
+    free(real);
+    free(src);
+    for (int i = 0; i < w.n_seen; i++)
+        free(w.seen[i]);
+    XXH128_hash_t h = XXH3_128bits_digest(st);
+    XXH3_freeState(st);
+    snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
+    return 0;
+}

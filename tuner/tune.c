@@ -1,0 +1,551 @@
+/* The sweep (see tune.h): for each problem of the profile, build its space
+ * (pruning with reasons, static facts from NVRTC), let the strategy pick
+ * points, evaluate them in runner workers (one per GPU, or --jobs on emu),
+ * and journal every finished point; then write results.json and
+ * tuned.json. A resumed sweep replays journalled points to the strategy
+ * instead of measuring them again. */
+#include "tuner/tune.h"
+
+#include "core/version.h"
+
+#include <errno.h>
+#include <math.h>
+#include <nvrtc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "core/json_doc.h"
+#include "core/pf_error.h"
+#include "device/device.h"
+#include "device/device_probe.h"
+#include "jit/jit.h"
+#include "runner/runner.h"
+#include "tuner/evaluate.h"
+#include "tuner/journal.h"
+#include "tuner/progress.h"
+#include "tuner/results.h"
+#include "tuner/space.h"
+#include "tuner/strategy.h"
+
+#define MAX_DEVICES 16
+
+typedef struct sweep {
+    const pf_tune_opts *o;
+    pf_profile prof;
+    char devices[MAX_DEVICES][32];
+    int n_devices, workers;
+    pf_device_props props;
+    char arch[16];
+    uint64_t seed;
+    const pf_strategy_ops *strat;
+    int budget_evals;
+    double budget_seconds, deadline;
+    /* every record of the sweep (journal replay + new) */
+    pf_record *recs;
+    int n_recs, cap_recs;
+    uint64_t *keys;            /* open addressing: key hash -> record index + 1 */
+    int *slots;
+    size_t n_slots;
+    pf_journal *journal;
+    /* the problem being swept */
+    const pf_tune_problem *pb;
+    pf_tune_space space;
+    int *local;                /* shard candidate -> space point */
+    int n_local;
+    void *st;                  /* strategy state */
+    int append_failed;
+    char append_error[PF_ERROR_MAX];
+    /* worker side */
+    pf_device *dev;
+    pf_progress progress;
+} sweep;
+
+/* ---- the record set, keyed by (problem, variant) ---- */
+
+static uint64_t key_of(const char *problem, const char *variant)
+{
+    XXH3_state_t *st = XXH3_createState();
+    XXH3_64bits_reset(st);
+    XXH3_64bits_update(st, problem, strlen(problem) + 1);
+    XXH3_64bits_update(st, variant, strlen(variant) + 1);
+    uint64_t h = XXH3_64bits_digest(st);
+    XXH3_freeState(st);
+    return h ? h : 1;
+}
+
+static int grow_index(sweep *S)
+{
+    size_t n = S->n_slots ? S->n_slots * 2 : 1024;
+    uint64_t *keys = calloc(n, sizeof *keys);
+    int *slots = calloc(n, sizeof *slots);
+    if (!keys || !slots) {
+        free(keys), free(slots);
+        return pf_error_set("out of memory");
+    }
+    for (int i = 0; i < S->n_recs; i++) {
+        uint64_t k = key_of(S->recs[i].problem, S->recs[i].variant);
+        size_t h = k & (n - 1);
+        while (keys[h] && keys[h] != k)
+            h = (h + 1) & (n - 1);
+        keys[h] = k;
+        slots[h] = i + 1;
+    }
+    free(S->keys), free(S->slots);
+    S->keys = keys, S->slots = slots, S->n_slots = n;
+    return 0;
+}
+
+static const pf_record *find(const sweep *S, const char *problem, const char *variant)
+{
+    if (!S->n_slots)
+        return NULL;
+    uint64_t k = key_of(problem, variant);
+    size_t h = k & (S->n_slots - 1);
+    while (S->keys[h]) {
+        if (S->keys[h] == k) {
+            const pf_record *r = &S->recs[S->slots[h] - 1];
+            if (strcmp(r->problem, problem) == 0 && strcmp(r->variant, variant) == 0)
+                return r;
+        }
+        h = (h + 1) & (S->n_slots - 1);
+    }
+    return NULL;
+}
+
+/* Take ownership of *r (its samples). A point already present is replaced
+ * (the journal's last word wins). */
+static int add_record(sweep *S, pf_record *r)
+{
+    if ((size_t)(S->n_recs + 1) * 2 > S->n_slots && grow_index(S))
+        return -1;
+    if (S->n_recs == S->cap_recs) {
+        int cap = S->cap_recs ? S->cap_recs * 2 : 256;
+        pf_record *g = realloc(S->recs, sizeof *g * (size_t)cap);
+        if (!g)
+            return pf_error_set("out of memory");
+        S->recs = g, S->cap_recs = cap;
+    }
+    uint64_t k = key_of(r->problem, r->variant);
+    size_t h = k & (S->n_slots - 1);
+    while (S->keys[h] && S->keys[h] != k)
+        h = (h + 1) & (S->n_slots - 1);
+    if (S->keys[h]) {
+        pf_record *old = &S->recs[S->slots[h] - 1];
+        pf_record_free(old);
+        *old = *r;
+        return 0;
+    }
+    S->recs[S->n_recs] = *r;
+    S->keys[h] = k;
+    S->slots[h] = ++S->n_recs;
+    return 0;
+}
+
+static void on_journal_record(void *ctx, const pf_record *r)
+{
+    sweep *S = ctx;
+    pf_record copy = *r;
+    copy.samples_ms = NULL;
+    if (pf_record_set_samples(&copy, r->samples_ms, r->samples_ms ? r->time.samples : 0) ||
+        add_record(S, &copy))
+        S->append_failed = 1;
+}
+
+/* Journal first, then keep: a point is finished once it is on disk. */
+static void finish_point(sweep *S, pf_record *r)
+{
+    if (pf_journal_append(S->journal, r) && !S->append_failed) {
+        S->append_failed = 1;
+        snprintf(S->append_error, sizeof S->append_error, "%s", pf_error_get());
+    }
+    if (add_record(S, r))
+        pf_record_free(r);
+}
+
+/* ---- strategy <-> runner ---- */
+
+static double value_of(const pf_record *r)
+{
+    return r->status == PF_STATUS_OK && r->time.samples > 0 ? r->time.median_ms : INFINITY;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* The runner's item source: the strategy's next point; points the journal
+ * already holds are told to the strategy at once, not measured again. */
+static int next_item(void *ctx)
+{
+    sweep *S = ctx;
+    for (;;) {
+        if (S->deadline > 0 && now_s() > S->deadline)
+            return -1;
+        int c = S->strat->next(S->st);
+        if (c < 0 || c >= S->n_local)
+            return -1;
+        const pf_tune_point *pt = &S->space.points[S->local[c]];
+        const pf_record *done = find(S, S->pb->desc, pt->text);
+        if (!done)
+            return c;
+        S->strat->tell(S->st, c, value_of(done));
+        pf_progress_point(&S->progress, done, 1);
+    }
+}
+
+static int worker_init(void *ctx, int worker)
+{
+    sweep *S = ctx;
+    const char *which = S->devices[worker % S->n_devices];
+    if (pf_device_open(which, &S->dev))
+        return pf_error_prefix("device %s", which);
+    return 0;
+}
+
+static void worker_fini(void *ctx)
+{
+    sweep *S = ctx;
+    pf_device_close(S->dev);
+    S->dev = NULL;
+}
+
+static pf_status worker_item(void *ctx, int c, void *record)
+{
+    sweep *S = ctx;
+    const pf_tune_point *pt = &S->space.points[S->local[c]];
+    uint64_t seed = S->seed ^ key_of(S->pb->desc, pt->text);
+    return pf_tune_evaluate(S->dev, S->arch, &S->prof, S->pb, pt, S->prof.verify, seed,
+                            (pf_tune_result *)record);
+}
+
+static void point_done(void *ctx, const pf_runner_result *res)
+{
+    sweep *S = ctx;
+    const pf_tune_point *pt = &S->space.points[S->local[res->index]];
+    const pf_tune_result *tr = res->record;
+    pf_record r;
+    if (res->status == PF_STATUS_CRASHED || res->status == PF_STATUS_TIMEOUT) {
+        pf_tune_pruned_record(S->pb, pt, S->arch, &r);
+        snprintf(r.device, sizeof r.device, "%.127s", S->props.name);
+        snprintf(r.backend, sizeof r.backend, "%s", S->props.backend);
+    } else {
+        r = tr->rec;
+        r.samples_ms = NULL;
+        if (pf_record_set_samples(&r, tr->samples, r.time.samples))
+            r.time.samples = 0;
+    }
+    r.status = res->status;
+    if (res->status != PF_STATUS_OK)
+        snprintf(r.message, sizeof r.message, "%s", res->message);
+    S->strat->tell(S->st, res->index, value_of(&r));
+    pf_progress_point(&S->progress, &r, 0);
+    finish_point(S, &r);
+}
+
+/* ---- one problem ---- */
+
+static int in_shard(const sweep *S, const pf_tune_point *pt)
+{
+    return S->o->shard_n <= 1 ||
+           key_of(S->pb->desc, pt->text) % (uint64_t)S->o->shard_n == (uint64_t)S->o->shard_i;
+}
+
+static int sweep_problem(sweep *S, const pf_tune_problem *pb)
+{
+    S->pb = pb;
+    fprintf(stderr, "tune: problem %d: %s\n", pb->index + 1, pb->desc);
+    if (pf_tune_space_build(&S->prof, pb, S->arch, 0, &S->space))
+        return pf_error_prefix("problem %d", pb->index + 1);
+    /* pruned points are recorded (once) with their reasons */
+    int pruned = 0;
+    for (int i = 0; i < S->space.n_points; i++) {
+        const pf_tune_point *pt = &S->space.points[i];
+        if (pt->status == PF_STATUS_OK)
+            continue;
+        pruned++;
+        if (find(S, pb->desc, pt->text))
+            continue;
+        pf_record r;
+        pf_tune_pruned_record(pb, pt, S->arch, &r);
+        snprintf(r.device, sizeof r.device, "%.127s", S->props.name);
+        snprintf(r.backend, sizeof r.backend, "%s", S->props.backend);
+        finish_point(S, &r);
+    }
+    S->local = calloc((size_t)(S->space.n_cand ? S->space.n_cand : 1), sizeof *S->local);
+    pf_candidate_info *info = calloc((size_t)(S->space.n_cand ? S->space.n_cand : 1), sizeof *info);
+    if (!S->local || !info) {
+        free(info);
+        return pf_error_set("out of memory");
+    }
+    S->n_local = 0;
+    for (int c = 0; c < S->space.n_cand; c++) {
+        const pf_tune_point *pt = &S->space.points[S->space.cand[c]];
+        if (!in_shard(S, pt))
+            continue;
+        info[S->n_local] = S->space.cand_info[c];
+        S->local[S->n_local++] = S->space.cand[c];
+    }
+    pf_search search;
+    memset(&search, 0, sizeof search);
+    search.n_axes = S->space.n_axes;
+    for (int a = 0; a < S->space.n_axes; a++)
+        search.axis_size[a] = S->space.axis_size[a];
+    search.n = S->n_local;
+    search.cand = info;
+    search.seed = S->seed + (uint64_t)pb->index;
+    search.budget_evals = S->budget_evals;
+    int planned = S->budget_evals > 0 && S->budget_evals < S->n_local ? S->budget_evals : S->n_local;
+    fprintf(stderr, "tune:   %d points: %d pruned, %d candidates (%d in this shard), strategy %s\n",
+            S->space.n_points, pruned, S->space.n_cand, S->n_local, S->strat->name);
+    pf_progress_problem(&S->progress, pb->index + 1, planned);
+    int rc = S->strat->create(&search, &S->st);
+    if (rc == 0) {
+        pf_runner_config cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.workers = S->workers;
+        cfg.timeout_s = S->o->timeout_s;
+        cfg.record_size = sizeof(pf_tune_result);
+        cfg.ctx = S;
+        cfg.init = worker_init;
+        cfg.fini = worker_fini;
+        cfg.item = worker_item;
+        cfg.done = point_done;
+        cfg.next = next_item;
+        rc = pf_runner_run(&cfg, S->n_local);
+        S->strat->destroy(S->st);
+        S->st = NULL;
+    }
+    pf_progress_end_problem(&S->progress);
+    free(info);
+    free(S->local);
+    S->local = NULL;
+    pf_tune_space_free(&S->space);
+    if (rc == 0 && S->append_failed)
+        rc = pf_error_set("journal: %s", S->append_error);
+    return rc;
+}
+
+/* ---- setup and outputs ---- */
+
+static int parse_devices(sweep *S, const char *which)
+{
+    if (!which || !*which)
+        which = "auto";
+    if (strcmp(which, "all") == 0) {
+        char why[256];
+        int n = pf_cuda_device_count(why, sizeof why);
+        if (n <= 0)
+            return pf_error_set("--device all: no GPU (%s)", why);
+        for (int i = 0; i < n && i < MAX_DEVICES; i++)
+            snprintf(S->devices[S->n_devices++], sizeof S->devices[0], "cuda:%d", i);
+        return 0;
+    }
+    const char *p = which;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        if (len == 0 || len >= sizeof S->devices[0] || S->n_devices == MAX_DEVICES)
+            return pf_error_set("--device '%s': a comma-separated list of at most %d devices",
+                                which, MAX_DEVICES);
+        snprintf(S->devices[S->n_devices++], sizeof S->devices[0], "%.*s", (int)len, p);
+        p += len + (p[len] == ',');
+    }
+    return 0;
+}
+
+static void iso_now(char *out, size_t n)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static json_t *meta_json(const sweep *S, const pf_tune_problem *pbs, int n_pb,
+                         const char *started)
+{
+    const pf_device_props *p = &S->props;
+    char finished[32], host[256] = "", seed[32], shard[32] = "";
+    iso_now(finished, sizeof finished);
+    gethostname(host, sizeof host - 1);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)S->seed);
+    if (S->o->shard_n > 1)
+        snprintf(shard, sizeof shard, "%d/%d", S->o->shard_i, S->o->shard_n);
+    int nv_major = 0, nv_minor = 0;
+    nvrtcVersion(&nv_major, &nv_minor);
+    char nvrtc[32];
+    snprintf(nvrtc, sizeof nvrtc, "%d.%d", nv_major, nv_minor);
+    json_t *argv = json_array(), *devs = json_array(), *problems = json_array();
+    for (int i = 0; i < S->o->argc; i++)
+        json_array_append_new(argv, json_string(S->o->argv[i]));
+    for (int i = 0; i < S->n_devices; i++)
+        json_array_append_new(devs, json_string(S->devices[i]));
+    for (int i = 0; i < n_pb; i++)
+        json_array_append_new(
+            problems,
+            json_pack("{s:s, s:s, s:s, s:i, s:s, s:i, s:i, s:i, s:I}", "desc", pbs[i].desc,
+                      "model", S->prof.model, "layer", pf_layer_name(pbs[i].mask.layer),
+                      "head_dim", pbs[i].head_dim, "rule", pf_rule_name(pbs[i].mask.rule),
+                      "window", pbs[i].mask.window, "hq", pbs[i].hq, "hkv", pbs[i].hkv, "seq_len",
+                      (json_int_t)pbs[i].seq_len));
+    json_error_t err;
+    json_t *profile = json_load_file(S->o->profile_path, 0, &err);
+    char phash[17];
+    snprintf(phash, sizeof phash, "%016llx", (unsigned long long)S->prof.hash);
+    json_t *m = json_pack(
+        "{s:o, s:s, s:{s:s, s:s, s:i, s:i, s:i, s:s, s:I, s:I, s:b}, s:o, s:s, s:s, s:s, s:s, "
+        "s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:o}",
+        "argv", argv, "pftune", pf_version_full(), "device", "name", p->name,
+        "backend", p->backend, "cc_major", p->cc_major, "cc_minor", p->cc_minor, "sm_count",
+        p->sm_count, "driver", p->driver, "l2_bytes", (json_int_t)p->l2_bytes, "mem_bytes",
+        (json_int_t)p->mem_bytes, "host_timers", p->caps.host_timers, "devices", devs, "arch",
+        S->arch, "backend", p->backend, "nvrtc", nvrtc, "host", host, "started", started,
+        "finished", finished, "profile_path", S->o->profile_path, "profile_hash", phash,
+        "profile", profile ? profile : json_null(), "strategy", S->strat->name, "seed", seed,
+        "shard", shard, "problems", problems);
+    if (m && p->caps.host_timers)
+        json_object_set_new(m, "timing_note",
+                            json_string("emu-host: host timings of the CPU emulator, not GPU "
+                                        "numbers"));
+    return m;
+}
+
+static int write_outputs(const sweep *S, const pf_tune_problem *pbs, int n_pb, const char *started,
+                         char *results_path, char *tuned_path, size_t n)
+{
+    snprintf(results_path, n, "%s/results.json", S->o->out_dir);
+    snprintf(tuned_path, n, "%s/tuned.json", S->o->out_dir);
+    json_t *meta = meta_json(S, pbs, n_pb, started);
+    if (!meta)
+        return pf_error_set("cannot build the results meta");
+    int rc = pf_results_write(results_path, meta, S->recs, S->n_recs);
+    if (rc == 0) {
+        pf_results view = {meta, S->n_recs, S->recs};
+        json_t *tuned = pf_tuned_from_results(&view);
+        rc = tuned ? pf_json_doc_write(tuned, tuned_path) : pf_error_set("cannot build tuned.json");
+        json_decref(tuned);
+    }
+    json_decref(meta);
+    return rc;
+}
+
+static void print_summary(const sweep *S, const pf_tune_problem *pbs, int n_pb,
+                          const char *results_path, const char *tuned_path)
+{
+    int counts[PF_STATUS_COUNT] = {0};
+    for (int i = 0; i < S->n_recs; i++)
+        counts[S->recs[i].status]++;
+    printf("tune: %d points recorded:", S->n_recs);
+    for (int s = 0; s < PF_STATUS_COUNT; s++)
+        if (counts[s])
+            printf(" %d %s", counts[s], pf_status_name((pf_status)s));
+    printf("\n");
+    for (int i = 0; i < n_pb; i++) {
+        const pf_record *best = NULL;
+        for (int k = 0; k < S->n_recs; k++) {
+            const pf_record *r = &S->recs[k];
+            if (strcmp(r->problem, pbs[i].desc) == 0 && value_of(r) < INFINITY &&
+                (!best || value_of(r) < value_of(best)))
+                best = r;
+        }
+        printf("best for %s D=%d seq %lld: ", pf_layer_name(pbs[i].mask.layer), pbs[i].head_dim,
+               (long long)pbs[i].seq_len);
+        if (best)
+            printf("%s  %.3f ms (%s%s)\n", best->variant, best->time.median_ms, best->time.timer,
+                   S->props.caps.host_timers ? ", host timing: not a GPU number" : "");
+        else
+            printf("none (no point passed)\n");
+    }
+    printf("results: %s\ntuned:   %s\n", results_path, tuned_path);
+}
+
+int pf_tune_run(const pf_tune_opts *o)
+{
+    static sweep S; /* large; one sweep per process */
+    memset(&S, 0, sizeof S);
+    S.o = o;
+    if (pf_profile_load(o->profile_path, pf_tune_axis_names(), &S.prof))
+        return -1;
+    S.seed = o->has_seed ? o->seed : S.prof.seed;
+    S.budget_evals = o->budget_evals >= 0 ? o->budget_evals : S.prof.budget_evals;
+    S.budget_seconds = o->budget_seconds >= 0 ? o->budget_seconds : S.prof.budget_seconds;
+    if (!(S.strat = pf_strategy_find(o->strategy ? o->strategy : S.prof.strategy)))
+        return -1;
+    if (parse_devices(&S, o->device))
+        return -1;
+    for (int i = 0; i < S.n_devices; i++) {
+        pf_device_props pr;
+        char arch[16];
+        if (pf_device_probe(S.devices[i], &pr, arch, sizeof arch))
+            return pf_error_prefix("--device %s", S.devices[i]);
+        if (i == 0) {
+            S.props = pr;
+            snprintf(S.arch, sizeof S.arch, "%s", arch);
+        } else if (strcmp(arch, S.arch) != 0 || strcmp(pr.name, S.props.name) != 0) {
+            return pf_error_set("--device: %s is %s (%s) but %s is %s (%s): one sweep measures "
+                                "one kind of GPU",
+                                S.devices[i], pr.name, arch, S.devices[0], S.props.name, S.arch);
+        }
+    }
+    S.workers = S.props.kind == PF_BACKEND_EMU ? (o->jobs > 0 ? o->jobs : 1) : S.n_devices;
+    if (mkdir(o->out_dir, 0755) != 0 && errno != EEXIST)
+        return pf_error_set("--out %s: %s", o->out_dir, strerror(errno));
+
+    pf_journal_header h;
+    memset(&h, 0, sizeof h);
+    snprintf(h.pftune, sizeof h.pftune, "%s", o->version ? o->version : "");
+    snprintf(h.device, sizeof h.device, "%.127s", S.props.name);
+    snprintf(h.arch, sizeof h.arch, "%s", S.arch);
+    char src[600];
+    snprintf(src, sizeof src, "%s/attention.cu", pf_kernel_dir());
+    if (pf_jit_source_hash(src, h.kernel_hash))
+        return -1;
+    snprintf(h.profile_hash, sizeof h.profile_hash, "%016llx", (unsigned long long)S.prof.hash);
+    if (o->shard_n > 1)
+        snprintf(h.shard, sizeof h.shard, "%d/%d", o->shard_i, o->shard_n);
+    snprintf(h.strategy, sizeof h.strategy, "%s", S.strat->name);
+    h.seed = S.seed;
+    char jpath[1100];
+    snprintf(jpath, sizeof jpath, "%s/journal.jsonl", o->out_dir);
+    if (pf_journal_open(jpath, &h, o->resume, on_journal_record, &S, &S.journal))
+        return -1;
+    if (S.n_recs)
+        fprintf(stderr, "tune: resuming: %d points already in %s\n", S.n_recs, jpath);
+
+    char started[32];
+    iso_now(started, sizeof started);
+    pf_tune_problem *pbs = NULL;
+    int n_pb = 0, rc = pf_tune_problems(&S.prof, S.seed, &pbs, &n_pb);
+    fprintf(stderr, "tune: %s on %s [%s, %s], %d problem%s, strategy %s, seed %llu%s\n",
+            o->profile_path, S.props.name, S.arch, S.props.backend, n_pb, n_pb == 1 ? "" : "s",
+            S.strat->name, (unsigned long long)S.seed,
+            S.props.caps.host_timers ? " (emu: host timings, not GPU numbers)" : "");
+    pf_progress_init(&S.progress, n_pb);
+    if (S.budget_seconds > 0)
+        S.deadline = now_s() + S.budget_seconds;
+    char results_path[1200], tuned_path[1200];
+    for (int i = 0; i < n_pb && rc == 0; i++) {
+        rc = sweep_problem(&S, &pbs[i]);
+        /* results after every problem: a long sweep can be looked at early */
+        if (rc == 0)
+            rc = write_outputs(&S, pbs, n_pb, started, results_path, tuned_path,
+                               sizeof results_path);
+    }
+    if (rc == 0 && n_pb == 0)
+        rc = write_outputs(&S, pbs, n_pb, started, results_path, tuned_path, sizeof results_path);
+    if (rc == 0)
+        print_summary(&S, pbs, n_pb, results_path, tuned_path);
+    pf_journal_close(S.journal);
+    pf_tune_problems_free(pbs, n_pb);
+    for (int i = 0; i < S.n_recs; i++)
+        pf_record_free(&S.recs[i]);
+    free(S.recs), free(S.keys), free(S.slots);
+    return rc;
+}
