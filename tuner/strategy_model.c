@@ -13,10 +13,11 @@
  * (prediction - uncertainty, where values tried less often, counting those
  * in flight, are more uncertain: that spreads the first picks over the axis
  * values and keeps asked-ahead picks apart) plus a penalty for values whose
- * candidates have failed. It stops early once even a pessimistically wide
- * optimistic bound of every remaining candidate cannot beat the best
- * measured time by MARGIN. Ties go to a seeded random key, so the sequence
- * is deterministic per seed. */
+ * candidates have failed. It stops early once no remaining candidate's own
+ * time, two sigmas optimistic (the prediction's uncertainty plus the
+ * residual spread), would beat the best measured time by MARGIN; not
+ * before it has twice as many times as fitted parameters (plus 4). Ties go
+ * to a seeded random key, so the sequence is deterministic per seed. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -48,7 +49,8 @@ typedef struct model {
     int *timed;                   /* candidates with a finite time, in tell order */
     int m;                        /* how many */
     double b0, bp, sigma, best_y;
-    double tau2;                  /* variance of the fitted effects */
+    double tau2;                  /* variance of the fitted effects, at least
+                                     SIGMA_START^2: rare values are not trusted early */
     int distinct[PF_SEARCH_MAX_AXES]; /* values of each axis with a time */
     int has_prior;                /* the priors differ somewhere */
     int stopped;
@@ -294,7 +296,9 @@ static int md_next(void *state)
         double pred = predict(md, c);
         double score = pred + fail_penalty(md, c) -
                        BETA_RANK * spread(md, c, fmax(md->sigma, SIGMA_EXPLORE));
-        double bound = pred - BETA_STOP * spread(md, c, md->sigma);
+        /* stopping asks about this candidate's own time, not the mean's */
+        double sp = spread(md, c, md->sigma);
+        double bound = pred - BETA_STOP * sqrt(sp * sp + md->sigma * md->sigma);
         if (pick < 0 || score < best_score ||
             (score == best_score && md->tie[c] < md->tie[pick])) {
             pick = c;
