@@ -279,6 +279,7 @@ static int static_facts(const pf_profile *p, const pf_tune_problem *pb, const ch
         ci->spill_bytes = spill;
         ci->smem_bytes = (int)pf_attn_variant_smem_bytes(&pt->v) + jr[j].res.static_smem;
         ci->threads = pf_attn_variant_threads(&pt->v);
+        ci->skips_empty = pt->v.tile_skip;
         ci->occupancy = occupancy(a, ci->registers, (size_t)ci->smem_bytes, ci->threads);
         if (spill > 0 && !p->keep_spills) {
             char d[64];

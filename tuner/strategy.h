@@ -20,6 +20,8 @@ typedef struct pf_candidate_info {
     int threads;                  /* per block */
     double occupancy;             /* resident warps / max warps per SM (0..1) */
     double tiles_empty, tiles_full, tiles_partial; /* tile classes for the workload */
+    int skips_empty;              /* 1: the variant skips empty tiles (TILE_SKIP=1);
+                                     0: it computes them, or not known */
     double work_units;            /* e.g. query tiles x heads: the grid size */
     double metadata_bytes;        /* mask metadata of the workload */
 } pf_candidate_info;
@@ -28,7 +30,7 @@ typedef struct pf_search {
     int n_axes;
     int axis_size[PF_SEARCH_MAX_AXES]; /* values per axis */
     int n;                        /* candidates */
-    const pf_candidate_info *cand;
+    const pf_candidate_info *cand; /* must outlive the strategy's state */
     uint64_t seed;
     int budget_evals;             /* 0: all candidates */
 } pf_search;
