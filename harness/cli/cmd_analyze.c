@@ -91,10 +91,10 @@ static int parse_args(int argc, char **argv, an_args *a)
                 "/usr/local/cuda/bin, else the pip package tools/setup.sh installs into\n"
                 ".tools-venv (nvidia-cuda-nvdisasm), else cuobjdump in the same places.");
     c.examples = "  pftune analyze --arch sm_80,sm_90 --head-dim 128\n"
-                 "  pftune analyze --arch sm_90 --head-dim 256 --variant BLOCK_M=32,WARPS=4 --json\n"
+                 "  pftune analyze --arch sm_90 --head-dim 256 --variant BLOCK_M=32 --json\n"
                  "  pftune analyze --arch sm_80 --kernel kernels/test/mma_probe.cu --entry "
                  "pf_mma_probe_gemm\n"
-                 "  pftune analyze --arch sm_80 --save-sass /tmp/attn   # keeps /tmp/attn.sm_80.sass\n"
+                 "  pftune analyze --arch sm_80 --save-sass /tmp/attn  # /tmp/attn.sm_80.sass\n"
                  "  pftune analyze --sass /tmp/attn.sm_80.sass --arch sm_80 --threads 128\n";
     const char *val;
     int o;
@@ -150,7 +150,8 @@ static int parse_args(int argc, char **argv, an_args *a)
                           sizeof a->base.source) != 0)
         return pf_cli_usage_error(CMD, "%s", pf_error_get());
     if (!pf_kernel_is_attention(a->base.source) && (a->variant || a->head_dim))
-        return pf_cli_usage_error(CMD, "--variant and --head-dim apply to the attention kernel only");
+        return pf_cli_usage_error(CMD,
+                                  "--variant and --head-dim apply to the attention kernel only");
     if (pf_kernel_is_attention(a->base.source) && (a->threads || a->dyn_smem >= 0))
         return pf_cli_usage_error(CMD, "the attention variant sets threads and shared memory; "
                                        "change them with --variant");
@@ -168,15 +169,15 @@ static const pf_arch *arch_of(const char *target)
     return pf_arch_lookup(name);
 }
 
-/* Registers and static shared memory of an entry from the cubin's
- * .text.<entry> (sh_info bits 24..31) and .nv.shared.<entry> sections. */
+/* Registers and static shared memory (.nv.shared.<entry>) of an entry from
+ * the cubin. */
 static void cubin_resources(const pf_jit_result *r, an_entry *e)
 {
     char sec[200];
     pf_cubin_section s;
-    snprintf(sec, sizeof sec, ".text.%s", e->fn->name);
-    if (pf_cubin_find_section(r->bin.image, r->bin.image_size, sec, &s) == 0 && s.info >> 24)
-        e->registers = (int)(s.info >> 24);
+    int regs = pf_cubin_entry_registers(r->bin.image, r->bin.image_size, e->fn->name);
+    if (regs > 0)
+        e->registers = regs;
     snprintf(sec, sizeof sec, ".nv.shared.%s", e->fn->name);
     e->static_smem = pf_cubin_find_section(r->bin.image, r->bin.image_size, sec, &s) == 0
                          ? (long)s.size : 0;
@@ -249,8 +250,8 @@ static json_t *entry_json(const an_entry *e)
     json_object_set_new(o, "main_loop", loop);
     if (e->has_occ) {
         const pf_occupancy *q = &e->occ;
-        json_t *occ = json_pack("{s:i, s:i, s:f, s:s, s:i, s:i, s:i, s:i, s:i, s:I}", "blocks_per_sm",
-                                q->blocks, "warps_per_sm", q->warps, "fraction", q->fraction,
+        json_t *occ = json_pack("{s:i, s:i, s:f, s:s, s:i, s:i, s:i, s:i, s:i, s:I}",
+                                "blocks_per_sm", q->blocks, "warps_per_sm", q->warps, "fraction", q->fraction,
                                 "limiter", q->limiter, "by_registers", q->by_regs, "by_smem",
                                 q->by_smem, "by_warps", q->by_warps, "by_blocks", q->by_blocks,
                                 "regs_per_warp", q->regs_per_warp, "smem_per_block",

@@ -74,8 +74,12 @@ void pf_jit_result_free(pf_jit_result *r);
 typedef struct pf_cubin_section {
     uint64_t size;
     uint32_t info;
+    const unsigned char *data; /* its bytes inside the image; NULL for NOBITS */
 } pf_cubin_section;
 int pf_cubin_find_section(const void *cubin, size_t size, const char *name, pf_cubin_section *out);
+/* Registers per thread of a kernel entry: sh_info of .text.<entry> (sm_80
+ * style) or its EIATTR_REGCOUNT in .nv.info (sm_90). -1 with a message. */
+int pf_cubin_entry_registers(const void *cubin, size_t size, const char *entry);
 
 /* The kernels/ directory (PFTUNE_KERNEL_DIR, else the one found beside the
  * build tree at configure time). */
