@@ -134,12 +134,13 @@ static int bench_one(pf_device *dev, const char *arch, const bench_opts *o, cons
     char vs[256];
     pf_attn_variant_to_string(&v, vs, sizeof vs);
     const char *label = spec.layer == PF_LAYER_FULL ? "full" : "sliding";
-    /* dense/bitmap at 128K need int64 offsets; pick the indptr that fits */
+    /* dense/bitmap at 128K need int64 indptr; pick the one that fits */
     int64_t bytes32 = pf_mask_bytes(L, storage, spec.rule, spec.layer, spec.window, 4);
     if (bytes32 < 0)
         return -1;
     int64_t off[2];
-    if (pf_mask_offsets(L, storage, &spec, off) == 0 && off[1] > 0x7fffffff)
+    if (pf_mask_offsets(L, storage, &spec, off) == 0 &&
+        pf_mask_indptr_check(L, storage, off, 4, "mask") < 0)
         v.indptr64 = 1;
     int64_t mbytes = pf_mask_bytes(L, storage, spec.rule, spec.layer, spec.window,
                                    v.indptr64 ? 8 : 4);

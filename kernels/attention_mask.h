@@ -24,6 +24,9 @@ PF_DEVICE int attn_mask_allowed(const attn_mask_view *p, int i, int k)
     INDPTR_T e = p->mask_base + (INDPTR_T)i * (INDPTR_T)p->kv_len + (INDPTR_T)k;
     return p->mask[e] != 0;
 #elif MASK_STORAGE == PF_MASK_BITMAP
+    /* With int32 INDPTR_T the host refuses any request whose last bit index
+     * q_len*kv_len - 1 passes INT32_MAX (pf_mask_indptr_check), so this
+     * stays 32-bit arithmetic in the hot loop. */
     INDPTR_T e = (INDPTR_T)i * (INDPTR_T)p->kv_len + (INDPTR_T)k;
     return (p->mask[p->mask_base + (e >> 3)] >> (int)(e & 7)) & 1;
 #elif MASK_STORAGE == PF_MASK_WINDOW

@@ -115,7 +115,9 @@ PF_KERNEL(mask_build, pf_mask_build_params, p)
             }
             row[j] = (unsigned char)v;
         }
-#else /* bitmap: row i owns bytes [ceil(i*kv/8), ceil((i+1)*kv/8)) */
+#else /* bitmap: row i owns bytes [ceil(i*kv/8), ceil((i+1)*kv/8)); bit indices
+       * are 64-bit here, the int32 limit of the reader is the host's
+       * (pf_mask_indptr_check) */
         const long long kv = rq.kv_len;
         const long long n_elems = (long long)rq.q_len * kv;
         const long long b0 = ((long long)i * kv + 7) / 8, b1 = ((long long)(i + 1) * kv + 7) / 8;

@@ -28,8 +28,9 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # 1. packages
 # clang + libclang-rt-dev: libFuzzer for the fuzz tests (libclang_rt.fuzzer is
 # only a Recommends of clang, which --no-install-recommends skips).
+# python3-venv: the project-local venv of step 2b.
 packages=(build-essential cmake pkg-config libjansson-dev libopenblas-dev libxxhash-dev gnuplot-nox
-          clang libclang-rt-dev)
+          clang libclang-rt-dev python3-venv)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -51,6 +52,22 @@ if [ ! -f "$cuda/include/nvrtc.h" ]; then
     exit 1
 fi
 export CUDAToolkit_ROOT=$cuda
+
+# 2b. NVIDIA's SASS disassemblers for `pftune analyze`: the toolkit image
+# ships neither nvdisasm nor cuobjdump, PyPI has them as wheels. Installed
+# into .tools-venv (pftune looks there), same CUDA major as the toolkit.
+venv=.tools-venv
+have_tool() { compgen -G "$venv/lib/python3*/site-packages/nvidia/cu*/bin/$1" >/dev/null; }
+if have_tool nvdisasm && have_tool cuobjdump; then
+    say "nvdisasm and cuobjdump present ($venv)"
+else
+    major=$("$cuda/bin/nvcc" --version 2>/dev/null | sed -n 's/.*release \([0-9]*\)\..*/\1/p')
+    major=${major:-13}
+    say "installing nvidia-cuda-nvdisasm, nvidia-cuda-cuobjdump ($major.x) into $venv"
+    [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
+    "$venv/bin/pip" install -q "nvidia-cuda-nvdisasm>=$major,<$((major + 1))" \
+        "nvidia-cuda-cuobjdump>=$major,<$((major + 1))"
+fi
 
 # 3. build: the binary ...
 say "building build/ (optimized, -Werror)"

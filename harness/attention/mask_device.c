@@ -278,6 +278,8 @@ int pf_mask_encode_device(pf_device *dev, const pf_layout *layout, int storage,
     snprintf(what, sizeof what, "%s mask", pf_storage_name(storage));
     int rc = pf_mask_offsets(layout, storage, spec, offsets);
     if (!rc)
+        rc = pf_mask_indptr_check(layout, storage, offsets, indptr_bytes, what);
+    if (!rc)
         rc = run_builder(dev, layout, storage, indptr_bytes, o, offsets, what,
                          o->rows_per_work > 0 ? o->rows_per_work
                                               : rows_for(layout, storage, out->band.stride),

@@ -115,6 +115,30 @@ int pf_indptr_check(const int64_t *offsets, int n_req, int indptr_bytes, const c
     return 0;
 }
 
+/* The bitmap reader computes the bit index i*kv_len + k in INDPTR_T
+ * (kernels/attention_mask.h) before shifting it to a byte: with int32 the
+ * largest index of request r, q_len*kv_len - 1, must fit, which binds long
+ * before the byte offsets do (one request of 46341 tokens). Dense and window
+ * indices never exceed the request's end offset, checked above. */
+int pf_mask_indptr_check(const pf_layout *layout, int storage, const int64_t *offsets,
+                         int indptr_bytes, const char *what)
+{
+    if (pf_indptr_check(offsets, layout->n_req, indptr_bytes, what) < 0)
+        return -1;
+    if (indptr_bytes == 8 || storage != PF_MASK_BITMAP)
+        return 0;
+    for (int r = 0; r < layout->n_req; r++) {
+        const pf_request *rq = &layout->req[r];
+        int64_t last = rq->q_len * rq->kv_len - 1;
+        if (last > INT32_MAX)
+            return pf_error_set("%s with int32 indptr: request %d bit index %lld (%lld x %lld "
+                                "bits) exceeds INT32_MAX (%d); use int64 indptr",
+                                what, r, (long long)last, (long long)rq->q_len,
+                                (long long)rq->kv_len, INT32_MAX);
+    }
+    return 0;
+}
+
 int pf_indptr_encode(const int64_t *offsets, int n_req, int indptr_bytes, const char *what,
                      void **out)
 {
@@ -217,6 +241,7 @@ int pf_mask_encode(const pf_layout *layout, int storage, const pf_mask_spec *spe
     char what[32];
     snprintf(what, sizeof(what), "%s mask", pf_storage_name(storage));
     if (pf_mask_offsets(layout, storage, spec, offsets) < 0 ||
+        pf_mask_indptr_check(layout, storage, offsets, indptr_bytes, what) < 0 ||
         pf_indptr_encode(offsets, layout->n_req, indptr_bytes, what, &out->indptr) < 0)
         goto fail;
     out->mask_bytes = (size_t)offsets[layout->n_req];

@@ -62,6 +62,16 @@ int64_t pf_mask_bytes(const pf_layout *layout, int storage, pf_rule rule, pf_lay
  * request named is the one that ends at the offset). */
 int pf_indptr_check(const int64_t *offsets, int n_req, int indptr_bytes, const char *what);
 
+/* What an int32 indptr must hold for this storage's mask: the offsets
+ * (pf_indptr_check) and, for bitmap, every request's largest bit index
+ * q_len*kv_len - 1, which the kernel computes in INDPTR_T; refused with e.g.
+ * "bitmap mask with int32 indptr: request 0 bit index 2147488280 (46341 x
+ *  46341 bits) exceeds INT32_MAX (2147483647); use int64 indptr".
+ * One request of S tokens fits dense and bitmap up to S = 46340. The host
+ * and device encoders and `pftune masks` all decide with this. */
+int pf_mask_indptr_check(const pf_layout *layout, int storage, const int64_t *offsets,
+                         int indptr_bytes, const char *what);
+
 /* Check, then write offsets as int32 or int64 into a malloc'd array of
  * n_req+1 entries (*out). */
 int pf_indptr_encode(const int64_t *offsets, int n_req, int indptr_bytes, const char *what,

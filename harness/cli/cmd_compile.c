@@ -3,20 +3,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
 #include "attention/attn_variant.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/kernel_arg.h"
 #include "jit/jit.h"
 #include "core/json_doc.h"
 #include "core/pf_error.h"
 
 #define CMD "compile"
-#define MAX_TARGETS 16
 
 enum { OPT_ARCH, OPT_KERNEL, OPT_DEFINE, OPT_VARIANT, OPT_HEAD_DIM, OPT_JOBS, OPT_CACHE_DIR,
        OPT_CACHE_SHARED, OPT_NO_CACHE, OPT_JSON };
@@ -39,67 +37,6 @@ static const pf_cli_opt opts[] = {
     [OPT_JSON] = {"json", 0, NULL, "print one JSON object instead of text"},
     {0},
 };
-
-/* "attention" -> <kernel dir>/attention.cu; a path is used as given. */
-static int resolve_kernel(const char *arg, char *out, size_t out_size)
-{
-    struct stat sb;
-    if (strchr(arg, '/') || stat(arg, &sb) == 0) {
-        snprintf(out, out_size, "%s", arg);
-    } else {
-        const char *dir = pf_kernel_dir();
-        size_t n = strlen(arg);
-        snprintf(out, out_size, "%s/%s%s", dir, arg, n > 3 && !strcmp(arg + n - 3, ".cu") ? "" : ".cu");
-    }
-    if (stat(out, &sb) != 0 || !S_ISREG(sb.st_mode) || access(out, R_OK) != 0)
-        return pf_error_set("cannot read kernel '%s' (looked for %s)", arg, out);
-    return 0;
-}
-
-static int is_attention(const char *path)
-{
-    const char *base = strrchr(path, '/');
-    return strcmp(base ? base + 1 : path, "attention.cu") == 0;
-}
-
-/* The arch whose limits pick and check attention variants: the target's
- * own (sm_90a has sm_90's), emu's default (sm_90) for emu. */
-static void attention_limits_arch(const char *target, char *arch, size_t size)
-{
-    snprintf(arch, size, "%.15s", strcmp(target, "emu") == 0 ? "sm_90" : target);
-    size_t n = strlen(arch);
-    if (n > 3 && arch[n - 1] == 'a')
-        arch[n - 1] = 0;
-}
-
-/* Defines of the attention variant `text` (over the default) for `target`. */
-static int attention_defines(const char *text, int head_dim, const char *target, pf_variant *v)
-{
-    char arch[16];
-    attention_limits_arch(target, arch, sizeof arch);
-    pf_attn_variant av;
-    char why[256];
-    if (pf_attn_variant_parse(text, head_dim, arch, &av) != 0)
-        return -1;
-    if (!pf_attn_variant_valid(&av, arch, why, sizeof why))
-        return pf_error_set("invalid attention variant for %s: %s", target, why);
-    return pf_attn_variant_defines(&av, v);
-}
-
-static int add_targets(const char *list, char targets[][16], int *n)
-{
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", list);
-    char *save = NULL;
-    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        if (pf_target_check(t) != 0)
-            return -1;
-        if (*n >= MAX_TARGETS)
-            return pf_error_set("too many targets (max %d)", MAX_TARGETS);
-        snprintf(targets[(*n)++], 16, "%.15s", t); /* checked: short */
-    }
-    return 0;
-}
 
 static json_t *result_json(const pf_variant *v, const pf_jit_result *r)
 {
@@ -174,7 +111,7 @@ int cmd_compile(int argc, char **argv)
                  "  pftune compile --arch sm_80,sm_90 --kernel attention --head-dim 256 --json\n"
                  "  pftune compile --arch sm_90 --kernel attention --variant BLOCK_M=128,WARPS=8\n"
                  "  pftune compile --arch emu --kernel kernels/test/syntax_error.cu\n";
-    char targets[MAX_TARGETS][16];
+    char targets[PF_MAX_TARGETS][16];
     int n_targets = 0, json = 0, no_cache = 0;
     long jobs = 0, head_dim = 0;
     const char *kernel = NULL, *cache_dir = NULL, *variant = NULL, *val;
@@ -191,7 +128,7 @@ int cmd_compile(int argc, char **argv)
         case PF_CLI_ARG:
             return pf_cli_usage_error(CMD, "unexpected argument '%s' (use --kernel)", val);
         case OPT_ARCH:
-            if (add_targets(val, targets, &n_targets) != 0)
+            if (pf_targets_add(val, targets, &n_targets) != 0)
                 return pf_cli_usage_error(CMD, "%s", pf_error_get());
             break;
         case OPT_KERNEL:
@@ -230,9 +167,9 @@ int cmd_compile(int argc, char **argv)
         return pf_cli_usage_error(CMD, "missing --arch (e.g. --arch sm_90)");
     if (!kernel)
         return pf_cli_usage_error(CMD, "missing --kernel (a path or a name such as 'attention')");
-    if (resolve_kernel(kernel, base.source, sizeof base.source) != 0)
+    if (pf_kernel_resolve(kernel, base.source, sizeof base.source) != 0)
         return pf_cli_fail_error(CMD);
-    int attention = is_attention(base.source);
+    int attention = pf_kernel_is_attention(base.source);
     if (!attention && (variant || head_dim))
         return pf_cli_usage_error(CMD, "--variant and --head-dim apply to the attention kernel only");
     if (cache_dir)
@@ -242,15 +179,15 @@ int cmd_compile(int argc, char **argv)
     if (!no_cache && pf_jit_cache_dir(dir, sizeof dir) != 0)
         return pf_cli_fail_error(CMD);
 
-    pf_variant vs[MAX_TARGETS];
-    pf_jit_result rs[MAX_TARGETS];
+    pf_variant vs[PF_MAX_TARGETS];
+    pf_jit_result rs[PF_MAX_TARGETS];
     for (int i = 0; i < n_targets; i++) {
         memset(&vs[i], 0, sizeof vs[i]);
         memcpy(vs[i].source, base.source, sizeof vs[i].source);
         memcpy(vs[i].target, targets[i], sizeof vs[i].target);
         /* attention: the variant's defines first, so --define overrides them */
-        if (attention && attention_defines(variant, head_dim ? (int)head_dim : 128, targets[i],
-                                           &vs[i]) != 0)
+        if (attention && pf_attention_variant_for(variant, head_dim ? (int)head_dim : 128,
+                                                  targets[i], NULL, &vs[i]) != 0)
             return pf_cli_usage_error(CMD, "%s", pf_error_get());
         for (int d = 0; d < base.n_defines; d++)
             if (pf_variant_add_define(&vs[i], base.defines[d].name, base.defines[d].value) != 0)

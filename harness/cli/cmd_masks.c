@@ -134,7 +134,7 @@ static int compute_row(const pf_layout *l, const masks_args *a, int storage, pf_
              pf_indptr_check(l->kv_indptr, l->n_req, 4, "kv indptr") == 0 &&
              (storage == PF_MASK_SPANS ||
               (pf_mask_offsets(l, storage, &spec, off) == 0 &&
-               pf_indptr_check(off, l->n_req, 4, what) == 0));
+               pf_mask_indptr_check(l, storage, off, 4, what) == 0));
     free(off);
     row->int32_fits = ok;
     snprintf(row->why, sizeof(row->why), "%s", ok ? "" : pf_error_get());

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "jit/jit_internal.h"
+#include "core/pf_error.h"
 
 #define MAX_ENTRIES 64
 
@@ -132,30 +133,71 @@ static uint64_t rd(const unsigned char *p, int bytes)
     return v;
 }
 
-long pf_jit_cubin_cmem(const void *cubin, size_t size, const char *entry)
+int pf_cubin_find_section(const void *cubin, size_t size, const char *name, pf_cubin_section *out)
 {
     const unsigned char *b = cubin;
     if (size < 64 || memcmp(b, "\177ELF", 4) != 0 || b[4] != 2 /* ELFCLASS64 */)
-        return -1;
+        return pf_error_set("not a 64-bit ELF cubin");
     uint64_t shoff = rd(b + 0x28, 8);
     uint64_t shentsize = rd(b + 0x3A, 2), shnum = rd(b + 0x3C, 2), shstrndx = rd(b + 0x3E, 2);
     if (shentsize < 64 || shstrndx >= shnum || shoff > size || shnum * shentsize > size - shoff)
-        return -1;
+        return pf_error_set("cubin section table is damaged");
     const unsigned char *strsh = b + shoff + shstrndx * shentsize;
     uint64_t stroff = rd(strsh + 24, 8), strsize = rd(strsh + 32, 8);
     if (stroff > size || strsize > size - stroff)
-        return -1;
-    char want[300];
-    snprintf(want, sizeof want, ".nv.constant0.%s", entry);
+        return pf_error_set("cubin section names are damaged");
     for (uint64_t i = 0; i < shnum; i++) {
         const unsigned char *sh = b + shoff + i * shentsize;
-        uint64_t name = rd(sh, 4);
-        if (name >= strsize)
+        uint64_t nm_off = rd(sh, 4);
+        if (nm_off >= strsize)
             continue;
-        const char *nm = (const char *)b + stroff + name;
-        size_t max = strsize - name;
-        if (strnlen(nm, max) < max && strcmp(nm, want) == 0)
-            return (long)rd(sh + 32, 8);
+        const char *nm = (const char *)b + stroff + nm_off;
+        size_t max = strsize - nm_off;
+        if (strnlen(nm, max) < max && strcmp(nm, name) == 0) {
+            out->size = rd(sh + 32, 8);
+            out->info = (uint32_t)rd(sh + 44, 4);
+            uint64_t off = rd(sh + 24, 8);
+            int nobits = rd(sh + 4, 4) == 8; /* SHT_NOBITS: no bytes in the file */
+            out->data = !nobits && off <= size && out->size <= size - off ? b + off : NULL;
+            return 0;
+        }
     }
-    return -1;
+    return pf_error_set("cubin has no section %s", name);
+}
+
+long pf_jit_cubin_cmem(const void *cubin, size_t size, const char *entry)
+{
+    char want[300];
+    snprintf(want, sizeof want, ".nv.constant0.%s", entry);
+    pf_cubin_section sec;
+    return pf_cubin_find_section(cubin, size, want, &sec) == 0 ? (long)sec.size : -1;
+}
+
+/* .nv.info attributes: 4-byte records {format, attribute, u16}; format
+ * EIFMT_SVAL (4) is followed by u16 bytes of payload. EIATTR_REGCOUNT
+ * (0x2f) carries {u32 symbol index, u32 registers}. */
+#define EIFMT_SVAL 4
+#define EIATTR_REGCOUNT 0x2f
+
+int pf_cubin_entry_registers(const void *cubin, size_t size, const char *entry)
+{
+    char name[300];
+    pf_cubin_section text, info;
+    snprintf(name, sizeof name, ".text.%s", entry);
+    if (pf_cubin_find_section(cubin, size, name, &text) != 0)
+        return -1;
+    if (text.info >> 24) /* sm_80-style: registers in the top byte of sh_info */
+        return (int)(text.info >> 24);
+    uint32_t sym = text.info & 0xffffff;
+    if (pf_cubin_find_section(cubin, size, ".nv.info", &info) != 0 || !info.data)
+        return pf_error_set("cubin has no register count for %s", entry);
+    for (uint64_t at = 0; at + 4 <= info.size;) {
+        const unsigned char *e = info.data + at;
+        uint64_t len = e[0] == EIFMT_SVAL ? rd(e + 2, 2) : 0;
+        if (e[0] == EIFMT_SVAL && e[1] == EIATTR_REGCOUNT && len >= 8 &&
+            at + 4 + len <= info.size && rd(e + 4, 4) == sym)
+            return (int)rd(e + 8, 4);
+        at += 4 + len;
+    }
+    return pf_error_set("cubin has no register count for %s", entry);
 }

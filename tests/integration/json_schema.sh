@@ -22,4 +22,7 @@ first_key "$tmp/compile.json" pftune.compile/1
 "$PFTUNE" check --device emu --head-dim 64 --variant BLOCK_M=64,WARPS=4 --cases 1 --seed 7 \
     --json "$tmp/check.json" >/dev/null || { echo "FAIL: check --json"; fail=1; }
 first_key "$tmp/check.json" pftune.check/1
+"$PFTUNE" analyze --sass "${PFTUNE_SOURCE_DIR:-.}/tests/fixtures/mma_probe.sm_80.sass" --json \
+    >"$tmp/analyze.json" || { echo "FAIL: analyze --json"; fail=1; }
+first_key "$tmp/analyze.json" pftune.analyze/1
 exit $fail

@@ -50,5 +50,15 @@ n=$("$PFTUNE" masks --layout t9 --rule bidirectional --json | grep -c '"layer": 
 [ "$n" -eq 0 ] || { echo "FAIL: bidirectional printed sliding rows"; fail=1; }
 "$PFTUNE" masks --help >/dev/null || { echo "FAIL: --help"; fail=1; }
 
+# int32 indptr: one request of 46340 tokens fits dense and bitmap, 46341 does
+# not; bitmap is refused on its bit index (the kernel's i*kv_len + k).
+n=$("$PFTUNE" masks --seq 46340 --indptr int32 | grep -Ec '^(dense|bitmap) .* fits$')
+[ "$n" -eq 4 ] || { echo "FAIL: --seq 46340 dense/bitmap should fit int32 ($n rows)"; fail=1; }
+out=$("$PFTUNE" masks --seq 46341 --indptr int32)
+n=$(echo "$out" | grep -Ec '^(dense|bitmap) .* refused$')
+[ "$n" -eq 4 ] || { echo "FAIL: --seq 46341 dense/bitmap should be refused ($n rows)"; fail=1; }
+echo "$out" | grep -q 'bitmap mask with int32 indptr: request 0 bit index 2147488280 (46341 x 46341 bits) exceeds INT32_MAX (2147483647)' ||
+    { echo "FAIL: bitmap bit-index reason"; echo "$out"; fail=1; }
+
 [ $fail -eq 0 ] && echo "masks errors: ok"
 exit $fail

@@ -49,7 +49,7 @@ static void record(pf_record *r, int i)
         double v[5];
         int n = 1 + i % 5;
         for (int k = 0; k < n; k++)
-            v[k] = 0.5 + pf_test_frand();
+            v[k] = 1.5 + pf_test_frand();
         pf_measure_summarize(v, n, &r->time);
         snprintf(r->time.timer, sizeof r->time.timer, "emu-host");
         pf_record_set_samples(r, v, n);

@@ -256,6 +256,19 @@ static void test_refusals(void)
               host_msg);
     CHECK(strstr(host_msg, "INT32_MAX") != NULL);
     CHECK(dm.mask == 0 && dm.indptr == 0);
+    pf_layout_free(L);
+    /* bitmap: the bit index, not the bytes, passes INT32_MAX first */
+    if (pf_layout_parse("t46341", &L)) {
+        CHECK_MSG(0, "%s", pf_error_get());
+        return;
+    }
+    CHECK(pf_mask_encode(L, PF_MASK_BITMAP, &s, 4, &enc) == -1);
+    snprintf(host_msg, sizeof host_msg, "%s", pf_error_get());
+    CHECK(pf_mask_encode_device(dev, L, PF_MASK_BITMAP, &s, 4, NULL, &dm) == -1);
+    CHECK_MSG(strcmp(pf_error_get(), host_msg) == 0, "device '%s' vs host '%s'", pf_error_get(),
+              host_msg);
+    CHECK(strstr(host_msg, "bit index 2147488280") != NULL);
+    CHECK(dm.mask == 0 && dm.indptr == 0);
     CHECK(pf_mask_encode_device(dev, L, PF_MASK_SPANS, &s, 8, NULL, &dm) == -1);
     CHECK(strstr(pf_error_get(), "spans") != NULL);
     pf_mask_spec bad = {PF_RULE_BIDIRECTIONAL, PF_LAYER_SLIDING, 4};

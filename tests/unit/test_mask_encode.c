@@ -193,6 +193,73 @@ static void test_int32_boundary(void)
     }
 }
 
+/* One request of S tokens (the layout of `pftune masks --seq S`): dense
+ * needs S*S <= INT32_MAX elements, bitmap a last bit index S*S - 1 <=
+ * INT32_MAX (the kernel computes it in INDPTR_T), so both accept 46340
+ * (2147395600) and refuse 46341 (2147488281), on full and sliding layers.
+ * The encoders refuse before allocating anything. */
+static void test_int32_request_length(void)
+{
+    static const int storages[] = {PF_MASK_DENSE, PF_MASK_BITMAP};
+    static const pf_layer layers[] = {PF_LAYER_FULL, PF_LAYER_SLIDING};
+    for (int64_t S = 46340; S <= 46341; S++) {
+        pf_layout *l;
+        if (pf_layout_gen_periodic(1, S, 256, 4096, &l) < 0) {
+            CHECK_MSG(0, "%s", pf_error_get());
+            continue;
+        }
+        for (int si = 0; si < 2; si++)
+            for (int li = 0; li < 2; li++) {
+                int st = storages[si];
+                pf_mask_spec s = {PF_RULE_GEMMA3, layers[li], 1024};
+                int64_t o[2];
+                const char *what = st == PF_MASK_DENSE ? "dense mask" : "bitmap mask";
+                CHECK(pf_mask_offsets(l, st, &s, o) == 0);
+                int rc = pf_mask_indptr_check(l, st, o, 4, what);
+                CHECK_MSG(rc == (S == 46340 ? 0 : -1), "%s %s S=%lld: rc %d", what,
+                          pf_layer_name(layers[li]), (long long)S, rc);
+                CHECK(pf_mask_indptr_check(l, st, o, 8, what) == 0);
+                if (S == 46340)
+                    continue;
+                char want[200];
+                if (st == PF_MASK_DENSE)
+                    snprintf(want, sizeof want, "dense mask with int32 indptr: request 0 offset "
+                                                "2147488281 exceeds INT32_MAX (2147483647); use "
+                                                "int64 indptr");
+                else
+                    snprintf(want, sizeof want, "bitmap mask with int32 indptr: request 0 bit "
+                                                "index 2147488280 (46341 x 46341 bits) exceeds "
+                                                "INT32_MAX (2147483647); use int64 indptr");
+                CHECK_MSG(strcmp(pf_error_get(), want) == 0, "%s", pf_error_get());
+                pf_mask_enc e;
+                CHECK(pf_mask_encode(l, st, &s, 4, &e) == -1 && e.mask == NULL);
+                CHECK_MSG(strcmp(pf_error_get(), want) == 0, "encode: %s", pf_error_get());
+            }
+        pf_layout_free(l);
+    }
+    /* Non-square, exactly at the bit limit: 32768 new tokens after a prefix
+     * of 32768 is 2^31 bits (last index INT32_MAX) and fits; one more prefix
+     * token is refused although its 256 MiB of bytes fit easily. */
+    pf_layout *fit = NULL, *over = NULL;
+    if (pf_layout_parse("t32768|t32768", &fit) == 0 &&
+        pf_layout_parse("t32769|t32768", &over) == 0) {
+        pf_mask_spec s = {PF_RULE_CAUSAL, PF_LAYER_FULL, 0};
+        int64_t o[2];
+        CHECK(pf_mask_offsets(fit, PF_MASK_BITMAP, &s, o) == 0);
+        CHECK(pf_mask_indptr_check(fit, PF_MASK_BITMAP, o, 4, "bitmap mask") == 0);
+        CHECK(pf_mask_offsets(over, PF_MASK_BITMAP, &s, o) == 0 && o[1] < INT32_MAX);
+        CHECK(pf_mask_indptr_check(over, PF_MASK_BITMAP, o, 4, "bitmap mask") == -1);
+        CHECK(strstr(pf_error_get(), "request 0 bit index 2147516415 (32768 x 65537 bits)"));
+        /* window indices stay within the request's bytes: offsets decide */
+        CHECK(pf_mask_offsets(over, PF_MASK_WINDOW, &s, o) == 0);
+        CHECK(pf_mask_indptr_check(over, PF_MASK_WINDOW, o, 4, "window mask") == 0);
+    } else {
+        CHECK(0);
+    }
+    pf_layout_free(fit);
+    pf_layout_free(over);
+}
+
 /* DESIGN.md's 128K table from the byte counts alone (the magnitudes the
  * masks command prints). */
 static void test_bytes_128k(void)
@@ -225,6 +292,7 @@ int main(void)
     test_round_trip();
     test_band();
     test_int32_boundary();
+    test_int32_request_length();
     test_bytes_128k();
     return PF_TEST_RESULT();
 }

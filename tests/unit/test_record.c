@@ -20,9 +20,9 @@ static void random_record(pf_record *r, int timed)
     snprintf(r->device, sizeof r->device, "emu (sm_90 \"limits\")");
     snprintf(r->backend, sizeof r->backend, "emu");
     snprintf(r->arch, sizeof r->arch, "sm_90");
-    r->useful_flops = 1e9 * (1 + pf_test_frand());
+    r->useful_flops = 1e9 * (2 + pf_test_frand());   /* frand is in [-1, 1) */
     r->metadata_bytes = (int64_t)(pf_test_rng() % 100000);
-    r->error = pf_test_rng() % 2 ? NAN : 1e-3 * pf_test_frand();
+    r->error = pf_test_rng() % 2 ? NAN : 1e-3 * (1 + pf_test_frand());
     r->registers = (int)(pf_test_rng() % 255);
     if (r->status != PF_STATUS_OK)
         snprintf(r->message, sizeof r->message, "failed:\twith \"quotes\"");
@@ -31,7 +31,7 @@ static void random_record(pf_record *r, int timed)
     int n = 1 + (int)(pf_test_rng() % 20);
     double v[20];
     for (int i = 0; i < n; i++)
-        v[i] = 0.1 + pf_test_frand();
+        v[i] = 1.1 + pf_test_frand(); /* positive times */
     pf_measure_summarize(v, n, &r->time);
     snprintf(r->time.timer, sizeof r->time.timer, "emu-host");
     r->time.converged = n > 10;
