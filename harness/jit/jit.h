@@ -73,12 +73,11 @@ int pf_jit_compile(const pf_variant *v, pf_jit_result *result);
 int pf_jit_compile_many(const pf_variant *vs, int n, int threads, pf_jit_result *results);
 void pf_jit_result_free(pf_jit_result *r);
 
-<<<<<<< HEAD
 /* XXH3-128 (hex) of a kernel source and every file it includes with
  * #include "..." (as the cache key sees them), without target or compiler:
  * "did the kernel change?" for journals. */
 int pf_jit_source_hash(const char *source_path, char out[33]);
-=======
+
 /* One section of a cubin (ELF64): its size and sh_info (for .text.<entry>,
  * bits 24..31 hold the entry's register count). 0, or -1 with a message
  * when the image is not an ELF64 or has no section of that name. */
@@ -91,7 +90,6 @@ int pf_cubin_find_section(const void *cubin, size_t size, const char *name, pf_c
 /* Registers per thread of a kernel entry: sh_info of .text.<entry> (sm_80
  * style) or its EIATTR_REGCOUNT in .nv.info (sm_90). -1 with a message. */
 int pf_cubin_entry_registers(const void *cubin, size_t size, const char *entry);
->>>>>>> main
 
 /* The kernels/ directory (PFTUNE_KERNEL_DIR, else the one found beside the
  * build tree at configure time). */
