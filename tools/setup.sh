@@ -30,7 +30,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # only a Recommends of clang, which --no-install-recommends skips).
 # python3-venv: the project-local venv of step 2b.
 packages=(build-essential cmake pkg-config libjansson-dev libopenblas-dev libxxhash-dev gnuplot-nox
-          clang libclang-rt-dev python3-venv)
+          clang libclang-rt-dev python3 python3-venv)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

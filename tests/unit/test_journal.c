@@ -12,7 +12,7 @@
 
 typedef struct seen {
     int n;
-    char variants[64][64];
+    char variants[64][256];
     int samples[64];
 } seen;
 
@@ -68,7 +68,7 @@ int main(void)
     /* write 10 records */
     pf_journal *j = NULL;
     CHECK_MSG(pf_journal_open(path, &h, 0, NULL, NULL, &j) == 0, "%s", pf_error_get());
-    char want[10][64];
+    char want[10][256];
     for (int i = 0; i < 10; i++) {
         pf_record r;
         record(&r, i);
