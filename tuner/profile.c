@@ -39,11 +39,8 @@ static int parse_preset(const pf_pj *c, const json_t *v, pf_profile *p, model_sh
     if (pf_pj_string(c, v, "model", -1, name, sizeof name))
         return -1;
     const pf_model_preset *pr = pf_model_preset_find(name);
-    if (!pr) {
-        char msg[PF_ERROR_MAX];
-        snprintf(msg, sizeof msg, "%s", pf_error_get());
-        return pf_pj_fail(c, "model", -1, "%s", msg);
-    }
+    if (!pr)
+        return pf_pj_fail_error(c, "model", -1);
     snprintf(p->model, sizeof p->model, "%s", pr->name);
     *m = (model_shape){.hq = pr->hq, .hkv_sliding = pr->hkv,
                        .hkv = {pr->hkv_full, pr->hkv},
@@ -82,11 +79,8 @@ static int parse_shape_scalars(const pf_pj *c, const json_t *v, model_shape *m)
         pf_rule r;
         if (pf_pj_string(c, x, "shape.rule", -1, rule, sizeof rule))
             return -1;
-        if (pf_rule_parse(rule, &r)) {
-            char msg[PF_ERROR_MAX];
-            snprintf(msg, sizeof msg, "%s", pf_error_get());
-            return pf_pj_fail(c, "shape.rule", -1, "%s", msg);
-        }
+        if (pf_rule_parse(rule, &r))
+            return pf_pj_fail_error(c, "shape.rule", -1);
         m->rule = r;
     }
     return 0;
@@ -158,21 +152,15 @@ static int parse_layers(const pf_pj *c, const json_t *v, const model_shape *m, p
         pf_layer layer;
         if (pf_pj_string(c, json_array_get(v, i), "layers", (int)i, name, sizeof name))
             return -1;
-        if (pf_layer_parse(name, &layer)) {
-            char msg[PF_ERROR_MAX];
-            snprintf(msg, sizeof msg, "%s", pf_error_get());
-            return pf_pj_fail(c, "layers", (int)i, "%s", msg);
-        }
+        if (pf_layer_parse(name, &layer))
+            return pf_pj_fail_error(c, "layers", (int)i);
         if (i == 1 && (int)layer == p->layers[0])
             return pf_pj_fail(c, "layers", 1, "duplicate of [0]");
         pf_mask_spec spec = {(pf_rule)m->rule, layer, m->window};
         if (layer == PF_LAYER_SLIDING && m->window <= 0)
             return pf_pj_fail(c, "layers", (int)i, "\"sliding\" needs a model with a window");
-        if (pf_mask_spec_check(&spec)) {
-            char msg[PF_ERROR_MAX];
-            snprintf(msg, sizeof msg, "%s", pf_error_get());
-            return pf_pj_fail(c, "layers", (int)i, "%s", msg);
-        }
+        if (pf_mask_spec_check(&spec))
+            return pf_pj_fail_error(c, "layers", (int)i);
         p->layers[p->n_layers++] = layer;
     }
     return 0;

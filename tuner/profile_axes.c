@@ -194,11 +194,8 @@ int pf_profile_parse_constraints(const pf_pj *c, const json_t *v, pf_profile *p)
         rc = pf_pj_string(c, json_array_get(v, i), "constraints", (int)i, text,
                           sizeof p->constraints[0]);
         pf_expr *e = rc ? NULL : pf_expr_parse(text, names);
-        if (!rc && !e) {
-            char msg[PF_ERROR_MAX];
-            snprintf(msg, sizeof msg, "%s", pf_error_get());
-            rc = pf_pj_fail(c, "constraints", (int)i, "%s", msg);
-        }
+        if (!rc && !e)
+            rc = pf_pj_fail_error(c, "constraints", (int)i);
         pf_expr_free(e);
     }
     free(names);

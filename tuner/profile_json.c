@@ -35,6 +35,13 @@ int pf_pj_fail(const pf_pj *c, const char *key, int idx, const char *fmt, ...)
     return pf_error_set("profile %s: \"%s\"%s: %s", c->name, k, at, what);
 }
 
+int pf_pj_fail_error(const pf_pj *c, const char *key, int idx)
+{
+    char msg[PF_ERROR_MAX];
+    snprintf(msg, sizeof msg, "%s", pf_error_get());
+    return pf_pj_fail(c, key, idx, "%s", msg);
+}
+
 const char *pf_pj_path(char *buf, size_t size, const char *key, const char *sub)
 {
     char s[64];

@@ -24,6 +24,10 @@ void pf_pj_clean(const char *in, char *out, size_t size);
  * part) and return -1. KEY is cleaned here. */
 int pf_pj_fail(const pf_pj *c, const char *key, int idx, const char *fmt, ...) PF_PRINTF(4, 5);
 
+/* pf_pj_fail with the current pf_error message (from a parser the profile
+ * calls: rule, layer, model, layout, expression). */
+int pf_pj_fail_error(const pf_pj *c, const char *key, int idx);
+
 /* KEY.SUB into buf (SUB cleaned), for nested key paths. */
 const char *pf_pj_path(char *buf, size_t size, const char *key, const char *sub);
 

@@ -30,11 +30,15 @@ static int64_t tokens_bound(const char *s)
     }
 }
 
-static int layout_error(const pf_pj *c, const char *path)
+/* Every length times the requests fits one layout. */
+static int batch_fits(const pf_pj *c, const pf_profile *p)
 {
-    char msg[PF_ERROR_MAX];
-    snprintf(msg, sizeof msg, "%s", pf_error_get());
-    return pf_pj_fail(c, path, -1, "%s", msg);
+    for (int i = 0; i < p->n_seqs; i++)
+        if (p->seq_lens[i] > PF_LAYOUT_MAX_TOKENS / p->requests)
+            return pf_pj_fail(c, "seq_lens", i, "%" PRId64 " tokens x %d requests is over the "
+                              "layout limit of %" PRId64 " tokens", p->seq_lens[i], p->requests,
+                              PF_LAYOUT_MAX_TOKENS);
+    return 0;
 }
 
 static int parse_images(const pf_pj *c, const json_t *v, pf_profile *p)
@@ -71,7 +75,7 @@ static int parse_pattern(const pf_pj *c, const json_t *v, pf_profile *p)
                           n, shortest);
     pf_layout *l;
     if (pf_layout_parse(p->layouts[0], &l))
-        return layout_error(c, key);
+        return pf_pj_fail_error(c, key, -1);
     int one = l->n_req == 1 && l->req[0].prefix == 0;
     pf_layout_free(l);
     if (!one)
@@ -114,7 +118,7 @@ static int parse_layouts(const pf_pj *c, const json_t *v, pf_profile *p)
                               reqs, seq);
         pf_layout *l;
         if (pf_layout_parse(p->layouts[i], &l))
-            return layout_error(c, path);
+            return pf_pj_fail_error(c, path, -1);
         int bad = -1;
         for (int r = 0; r < l->n_req && bad < 0; r++)
             if (l->req[r].kv_len != seq)
@@ -166,13 +170,8 @@ static int parse_random(const pf_pj *c, const json_t *v, pf_profile *p)
     if (x && pf_pj_int32(c, x, "workload.random.max_requests", -1, 1, MAX_RANDOM_REQUESTS,
                          &p->requests))
         return -1;
-    for (int i = 0; i < p->n_seqs; i++)
-        if (p->seq_lens[i] > PF_LAYOUT_MAX_TOKENS / p->requests)
-            return pf_pj_fail(c, "seq_lens", i, "%" PRId64 " tokens x %d requests is over the "
-                              "layout limit of %" PRId64 " tokens", p->seq_lens[i], p->requests,
-                              PF_LAYOUT_MAX_TOKENS);
     p->workload = PF_WORKLOAD_RANDOM;
-    return 0;
+    return batch_fits(c, p);
 }
 
 int pf_profile_parse_workload(const pf_pj *c, const json_t *v, int requests_given, pf_profile *p)
@@ -192,11 +191,8 @@ int pf_profile_parse_workload(const pf_pj *c, const json_t *v, int requests_give
     if (requests_given && !batch)
         return pf_pj_fail(c, "requests", -1, "only for \"images\" and \"layout\" workloads "
                           "(\"%s\" brings its own requests)", kind);
-    for (int i = 0; batch && i < p->n_seqs; i++)
-        if (p->seq_lens[i] > PF_LAYOUT_MAX_TOKENS / p->requests)
-            return pf_pj_fail(c, "seq_lens", i, "%" PRId64 " tokens x %d requests is over the "
-                              "layout limit of %" PRId64 " tokens", p->seq_lens[i], p->requests,
-                              PF_LAYOUT_MAX_TOKENS);
+    if (batch && batch_fits(c, p))
+        return -1;
     const json_t *x = v ? json_object_get(v, kind) : NULL;
     if (!strcmp(kind, "images"))
         return parse_images(c, x, p);

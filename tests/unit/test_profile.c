@@ -9,11 +9,13 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "attention/attn_variant.h"
 #include "attention/layout.h"
 #include "attention/mask_rule.h"
 #include "core/pf_error.h"
 #include "measure/measure.h"
 #include "pf_test.h"
+#include "tuner/expr.h"
 #include "tuner/profile.h"
 
 static const char *const axes[] = {"BLOCK_M", "BLOCK_N",  "WARPS",     "STAGES", "MASK_STORAGE",
@@ -408,6 +410,65 @@ static void test_bad(void)
     }
 }
 
+/* One point of a profile's space: a value index per axis, and SEQ_LEN. */
+typedef struct point {
+    const pf_profile *p;
+    int pick[PF_PROFILE_MAX_AXES];
+    int64_t seq;
+} point;
+
+static int point_lookup(void *ctx, const char *name, size_t len, pf_expr_value *out)
+{
+    const point *pt = ctx;
+    memset(out, 0, sizeof *out);
+    if (len == 7 && !memcmp(name, "SEQ_LEN", 7)) {
+        out->i = pt->seq;
+        return 0;
+    }
+    for (int a = 0; a < pt->p->n_axes; a++) {
+        const pf_profile_axis *ax = &pt->p->axes[a];
+        if (strlen(ax->name) != len || memcmp(ax->name, name, len))
+            continue;
+        out->is_string = ax->is_string;
+        out->s = ax->values[pt->pick[a]];
+        out->i = ax->is_string ? 0 : strtoll(out->s, NULL, 10);
+        return 0;
+    }
+    return -1;
+}
+
+/* Points of layer i at seq len s that are valid attention variants on
+ * sm_90 and pass the constraints (what the tuner will sweep). */
+static int count_points(const pf_profile *p, int layer, int64_t seq)
+{
+    point pt = {.p = p, .seq = seq};
+    pf_expr *cons[PF_PROFILE_MAX_CONSTRAINTS];
+    for (int c = 0; c < p->n_constraints; c++)
+        cons[c] = pf_expr_parse(p->constraints[c], NULL);
+    int n = 0;
+    for (;;) {
+        char text[512];
+        int at = snprintf(text, sizeof text, "HEAD_DIM=%d", p->head_dim_of_layer[layer]);
+        for (int a = 0; a < p->n_axes; a++)
+            at += snprintf(text + at, sizeof text - (size_t)at, ",%s=%s", p->axes[a].name,
+                           p->axes[a].values[pt.pick[a]]);
+        pf_attn_variant v;
+        int ok = pf_attn_variant_parse(text, 0, "sm_90", &v) == 0 &&
+                 pf_attn_variant_valid(&v, "sm_90", NULL, 0);
+        for (int c = 0; c < p->n_constraints && ok; c++)
+            ok = cons[c] && pf_expr_eval(cons[c], point_lookup, &pt) == 1;
+        n += ok;
+        int a = 0; /* next combination, odometer style */
+        while (a < p->n_axes && ++pt.pick[a] == p->axes[a].n_values)
+            pt.pick[a++] = 0;
+        if (a == p->n_axes)
+            break;
+    }
+    for (int c = 0; c < p->n_constraints; c++)
+        pf_expr_free(cons[c]);
+    return n;
+}
+
 /* Every shipped profile loads, and builds its layout at every length. */
 static void test_shipped(void)
 {
@@ -434,8 +495,21 @@ static void test_shipped(void)
                 CHECK_MSG(l->max_group_len == p.image_tokens, "%s: images", path);
             pf_layout_free(rc ? NULL : l);
         }
-        printf("%s: %s, %d seq lens, %d axes, %d constraints, strategy %s\n",
-               strrchr(path, '/') + 1, p.model, p.n_seqs, p.n_axes, p.n_constraints, p.strategy);
+        /* every layer and length has valid points; the quickstart sweep is small */
+        int points = 0;
+        for (int l = 0; l < p.n_layers; l++)
+            for (int s = 0; s < p.n_seqs; s++) {
+                int k = count_points(&p, l, p.seq_lens[s]);
+                CHECK_MSG(k > 0, "%s: no valid point for layer %d at %lld", path, l,
+                          (long long)p.seq_lens[s]);
+                points += k;
+            }
+        if (strstr(path, "/quickstart.json"))
+            CHECK_MSG(points >= 8 && points <= 16 && !strcmp(p.model, "test-tiny"),
+                      "quickstart: %d points", points);
+        printf("%s: %s, %d seq lens, %d axes, %d constraints, strategy %s, %d points\n",
+               strrchr(path, '/') + 1, p.model, p.n_seqs, p.n_axes, p.n_constraints, p.strategy,
+               points);
     }
     if (n)
         globfree(&g);
