@@ -44,7 +44,7 @@ int pf_tune_problems(const pf_profile *p, uint64_t seed, pf_tune_problem **out, 
             pb->layer = p->layers[l];
             pb->head_dim = p->head_dim_of_layer[l];
             pb->hq = p->hq;
-            pb->hkv = p->hkv;
+            pb->hkv = p->hkv_of_layer[l];
             pb->mask.rule = (pf_rule)p->rule;
             pb->mask.layer = (pf_layer)pb->layer;
             pb->mask.window = pb->layer == PF_LAYER_SLIDING ? p->window : 0;
