@@ -28,6 +28,7 @@
 #include "tuner/evaluate.h"
 #include "tuner/journal.h"
 #include "tuner/progress.h"
+#include "tuner/record_set.h"
 #include "tuner/results.h"
 #include "tuner/space.h"
 #include "tuner/strategy.h"
@@ -45,12 +46,7 @@ typedef struct sweep {
     const pf_strategy_ops *strat;
     int budget_evals;
     double budget_seconds, deadline;
-    /* every record of the sweep (journal replay + new) */
-    pf_record *recs;
-    int n_recs, cap_recs;
-    uint64_t *keys;            /* open addressing: key hash -> record index + 1 */
-    int *slots;
-    size_t n_slots;
+    pf_record_set set;         /* every record of the sweep (journal replay + new) */
     pf_journal *journal;
     /* the problem being swept */
     const pf_tune_problem *pb;
@@ -65,8 +61,9 @@ typedef struct sweep {
     pf_progress progress;
 } sweep;
 
-/* ---- the record set, keyed by (problem, variant) ---- */
+/* ---- records ---- */
 
+/* A stable hash of a point: its shard and its input seed. */
 static uint64_t key_of(const char *problem, const char *variant)
 {
     XXH3_state_t *st = XXH3_createState();
@@ -78,72 +75,15 @@ static uint64_t key_of(const char *problem, const char *variant)
     return h ? h : 1;
 }
 
-static int grow_index(sweep *S)
-{
-    size_t n = S->n_slots ? S->n_slots * 2 : 1024;
-    uint64_t *keys = calloc(n, sizeof *keys);
-    int *slots = calloc(n, sizeof *slots);
-    if (!keys || !slots) {
-        free(keys), free(slots);
-        return pf_error_set("out of memory");
-    }
-    for (int i = 0; i < S->n_recs; i++) {
-        uint64_t k = key_of(S->recs[i].problem, S->recs[i].variant);
-        size_t h = k & (n - 1);
-        while (keys[h] && keys[h] != k)
-            h = (h + 1) & (n - 1);
-        keys[h] = k;
-        slots[h] = i + 1;
-    }
-    free(S->keys), free(S->slots);
-    S->keys = keys, S->slots = slots, S->n_slots = n;
-    return 0;
-}
-
 static const pf_record *find(const sweep *S, const char *problem, const char *variant)
 {
-    if (!S->n_slots)
-        return NULL;
-    uint64_t k = key_of(problem, variant);
-    size_t h = k & (S->n_slots - 1);
-    while (S->keys[h]) {
-        if (S->keys[h] == k) {
-            const pf_record *r = &S->recs[S->slots[h] - 1];
-            if (strcmp(r->problem, problem) == 0 && strcmp(r->variant, variant) == 0)
-                return r;
-        }
-        h = (h + 1) & (S->n_slots - 1);
-    }
-    return NULL;
+    return pf_record_set_find(&S->set, problem, variant);
 }
 
-/* Take ownership of *r (its samples). A point already present is replaced
- * (the journal's last word wins). */
+/* Take ownership of *r; the journal's last word on a point wins. */
 static int add_record(sweep *S, pf_record *r)
 {
-    if ((size_t)(S->n_recs + 1) * 2 > S->n_slots && grow_index(S))
-        return -1;
-    if (S->n_recs == S->cap_recs) {
-        int cap = S->cap_recs ? S->cap_recs * 2 : 256;
-        pf_record *g = realloc(S->recs, sizeof *g * (size_t)cap);
-        if (!g)
-            return pf_error_set("out of memory");
-        S->recs = g, S->cap_recs = cap;
-    }
-    uint64_t k = key_of(r->problem, r->variant);
-    size_t h = k & (S->n_slots - 1);
-    while (S->keys[h] && S->keys[h] != k)
-        h = (h + 1) & (S->n_slots - 1);
-    if (S->keys[h]) {
-        pf_record *old = &S->recs[S->slots[h] - 1];
-        pf_record_free(old);
-        *old = *r;
-        return 0;
-    }
-    S->recs[S->n_recs] = *r;
-    S->keys[h] = k;
-    S->slots[h] = ++S->n_recs;
-    return 0;
+    return pf_record_set_put(&S->set, r, PF_RECORD_REPLACE);
 }
 
 static void on_journal_record(void *ctx, const pf_record *r)
@@ -425,9 +365,9 @@ static int write_outputs(const sweep *S, const pf_tune_problem *pbs, int n_pb, c
     json_t *meta = meta_json(S, pbs, n_pb, started);
     if (!meta)
         return pf_error_set("cannot build the results meta");
-    int rc = pf_results_write(results_path, meta, S->recs, S->n_recs);
+    int rc = pf_results_write(results_path, meta, S->set.recs, S->set.n);
     if (rc == 0) {
-        pf_results view = {meta, S->n_recs, S->recs};
+        pf_results view = {meta, S->set.n, S->set.recs};
         json_t *tuned = pf_tuned_from_results(&view);
         rc = tuned ? pf_json_doc_write(tuned, tuned_path) : pf_error_set("cannot build tuned.json");
         json_decref(tuned);
@@ -440,17 +380,17 @@ static void print_summary(const sweep *S, const pf_tune_problem *pbs, int n_pb,
                           const char *results_path, const char *tuned_path)
 {
     int counts[PF_STATUS_COUNT] = {0};
-    for (int i = 0; i < S->n_recs; i++)
-        counts[S->recs[i].status]++;
-    printf("tune: %d points recorded:", S->n_recs);
+    for (int i = 0; i < S->set.n; i++)
+        counts[S->set.recs[i].status]++;
+    printf("tune: %d points recorded:", S->set.n);
     for (int s = 0; s < PF_STATUS_COUNT; s++)
         if (counts[s])
             printf(" %d %s", counts[s], pf_status_name((pf_status)s));
     printf("\n");
     for (int i = 0; i < n_pb; i++) {
         const pf_record *best = NULL;
-        for (int k = 0; k < S->n_recs; k++) {
-            const pf_record *r = &S->recs[k];
+        for (int k = 0; k < S->set.n; k++) {
+            const pf_record *r = &S->set.recs[k];
             if (strcmp(r->problem, pbs[i].desc) == 0 && value_of(r) < INFINITY &&
                 (!best || value_of(r) < value_of(best)))
                 best = r;
@@ -516,8 +456,8 @@ int pf_tune_run(const pf_tune_opts *o)
     snprintf(jpath, sizeof jpath, "%s/journal.jsonl", o->out_dir);
     if (pf_journal_open(jpath, &h, o->resume, on_journal_record, &S, &S.journal))
         return -1;
-    if (S.n_recs)
-        fprintf(stderr, "tune: resuming: %d points already in %s\n", S.n_recs, jpath);
+    if (S.set.n)
+        fprintf(stderr, "tune: resuming: %d points already in %s\n", S.set.n, jpath);
 
     char started[32];
     iso_now(started, sizeof started);
@@ -544,8 +484,6 @@ int pf_tune_run(const pf_tune_opts *o)
         print_summary(&S, pbs, n_pb, results_path, tuned_path);
     pf_journal_close(S.journal);
     pf_tune_problems_free(pbs, n_pb);
-    for (int i = 0; i < S.n_recs; i++)
-        pf_record_free(&S.recs[i]);
-    free(S.recs), free(S.keys), free(S.slots);
+    pf_record_set_free(&S.set);
     return rc;
 }

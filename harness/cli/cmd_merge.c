@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "core/json_doc.h"
 #include "core/pf_error.h"
+#include "tuner/record_set.h"
 #include "tuner/results.h"
 
 #define CMD "merge"
@@ -34,36 +35,6 @@ static const char *device_name(const json_t *meta)
 {
     const char *s = json_string_value(json_object_get(json_object_get(meta, "device"), "name"));
     return s ? s : "";
-}
-
-/* The merged set: a point measured ok wins over a failed or pruned copy of
- * it (every shard records the pruned points). */
-static int merge_into(pf_results *all, pf_results *r)
-{
-    for (int i = 0; i < r->n; i++) {
-        pf_record *x = &r->recs[i];
-        int found = -1;
-        for (int k = 0; k < all->n && found < 0; k++)
-            if (strcmp(all->recs[k].problem, x->problem) == 0 &&
-                strcmp(all->recs[k].variant, x->variant) == 0)
-                found = k;
-        if (found >= 0) {
-            pf_record *y = &all->recs[found];
-            if (y->status != PF_STATUS_OK && x->status == PF_STATUS_OK) {
-                pf_record_free(y);
-                *y = *x;
-                memset(x, 0, sizeof *x);
-            }
-            continue;
-        }
-        pf_record *g = realloc(all->recs, sizeof *g * (size_t)(all->n + 1));
-        if (!g)
-            return pf_error_set("out of memory");
-        all->recs = g;
-        all->recs[all->n++] = *x;
-        memset(x, 0, sizeof *x); /* moved */
-    }
-    return 0;
 }
 
 int cmd_merge(int argc, char **argv)
@@ -91,8 +62,11 @@ int cmd_merge(int argc, char **argv)
     }
     if (n == 0 || !out)
         return pf_cli_usage_error(CMD, "give the shard directories and --out DIR");
-    pf_results all;
+    /* every shard records the pruned points: one record per point, an ok
+     * copy wins */
+    pf_record_set all;
     memset(&all, 0, sizeof all);
+    json_t *meta = NULL;
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
         char path[2048];
@@ -103,41 +77,44 @@ int cmd_merge(int argc, char **argv)
             break;
         }
         if (i == 0) {
-            all.meta = json_deep_copy(r.meta);
-        } else if (strcmp(meta_str(all.meta, "profile_hash"), meta_str(r.meta, "profile_hash")) ||
-                   strcmp(device_name(all.meta), device_name(r.meta)) ||
-                   strcmp(meta_str(all.meta, "arch"), meta_str(r.meta, "arch"))) {
+            meta = json_deep_copy(r.meta);
+        } else if (strcmp(meta_str(meta, "profile_hash"), meta_str(r.meta, "profile_hash")) ||
+                   strcmp(device_name(meta), device_name(r.meta)) ||
+                   strcmp(meta_str(meta, "arch"), meta_str(r.meta, "arch"))) {
             rc = pf_cli_fail(CMD, "shard %s is not a shard of the sweep in %s (profile %s on %s %s "
                              "vs profile %s on %s %s)",
                              dirs[i], dirs[0], meta_str(r.meta, "profile_hash"),
                              device_name(r.meta), meta_str(r.meta, "arch"),
-                             meta_str(all.meta, "profile_hash"), device_name(all.meta),
-                             meta_str(all.meta, "arch"));
+                             meta_str(meta, "profile_hash"), device_name(meta),
+                             meta_str(meta, "arch"));
         }
-        if (rc == 0 && merge_into(&all, &r))
-            rc = pf_cli_fail_error(CMD);
+        for (int k = 0; k < r.n && rc == 0; k++)
+            if (pf_record_set_put(&all, &r.recs[k], PF_RECORD_KEEP_OK))
+                rc = pf_cli_fail_error(CMD);
         pf_results_free(&r);
     }
     if (rc == 0) {
         json_t *from = json_array();
         for (int i = 0; i < n; i++)
             json_array_append_new(from, json_string(dirs[i]));
-        json_object_set_new(all.meta, "merged_from", from);
-        json_object_set_new(all.meta, "shard", json_string(""));
+        json_object_set_new(meta, "merged_from", from);
+        json_object_set_new(meta, "shard", json_string(""));
+        pf_results view = {meta, all.n, all.recs};
         char rpath[2048], tpath[2048];
         snprintf(rpath, sizeof rpath, "%s/results.json", out);
         snprintf(tpath, sizeof tpath, "%s/tuned.json", out);
         json_t *tuned = NULL;
         if (mkdir(out, 0755) != 0 && errno != EEXIST)
             rc = pf_cli_fail(CMD, "--out %s: %s", out, strerror(errno));
-        else if (pf_results_write(rpath, all.meta, all.recs, all.n) ||
-                 !(tuned = pf_tuned_from_results(&all)) || pf_json_doc_write(tuned, tpath))
+        else if (pf_results_write(rpath, meta, all.recs, all.n) ||
+                 !(tuned = pf_tuned_from_results(&view)) || pf_json_doc_write(tuned, tpath))
             rc = pf_cli_fail_error(CMD);
         else
             printf("merge: %d points from %d shard%s\nresults: %s\ntuned:   %s\n", all.n, n,
                    n == 1 ? "" : "s", rpath, tpath);
         json_decref(tuned);
     }
-    pf_results_free(&all);
+    pf_record_set_free(&all);
+    json_decref(meta);
     return rc;
 }
