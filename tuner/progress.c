@@ -21,10 +21,11 @@ void pf_progress_init(pf_progress *p, int n_problems)
     p->n_problems = n_problems;
 }
 
-void pf_progress_problem(pf_progress *p, int problem, int planned)
+void pf_progress_problem(pf_progress *p, int problem, int planned, int pruned)
 {
     p->problem = problem;
     p->planned = planned;
+    p->pruned = pruned;
     p->done = p->replayed = p->failed = 0;
     p->best_ms = INFINITY;
     p->best[0] = 0;
@@ -36,8 +37,8 @@ static void bar(const pf_progress *p)
     int measured = p->done - p->replayed;
     double el = now_s() - p->t0;
     double eta = measured > 0 && p->planned > p->done ? el / measured * (p->planned - p->done) : 0;
-    fprintf(stderr, "\r  problem %d/%d [%d/%d] %d failed", p->problem, p->n_problems, p->done,
-            p->planned, p->failed);
+    fprintf(stderr, "\r  problem %d/%d [%d/%d] %d pruned, %d failed", p->problem, p->n_problems,
+            p->done, p->planned, p->pruned, p->failed);
     if (isfinite(p->best_ms))
         fprintf(stderr, ", best %.3f ms", p->best_ms);
     fprintf(stderr, ", ETA %d:%02d   ", (int)eta / 60, (int)eta % 60);

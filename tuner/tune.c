@@ -245,7 +245,7 @@ static int sweep_problem(sweep *S, const pf_tune_problem *pb)
     int planned = S->budget_evals > 0 && S->budget_evals < S->n_local ? S->budget_evals : S->n_local;
     fprintf(stderr, "tune:   %d points: %d pruned, %d candidates (%d in this shard), strategy %s\n",
             S->space.n_points, pruned, S->space.n_cand, S->n_local, S->strat->name);
-    pf_progress_problem(&S->progress, pb->index + 1, planned);
+    pf_progress_problem(&S->progress, pb->index + 1, planned, pruned);
     int rc = S->strat->create(&search, &S->st);
     if (rc == 0) {
         pf_runner_config cfg;
