@@ -7,7 +7,7 @@
 
 #include "core/pf_error.h"
 
-static uint64_t key_of(const char *problem, const char *variant)
+uint64_t pf_record_key(const char *problem, const char *variant)
 {
     XXH3_state_t *st = XXH3_createState();
     XXH3_64bits_reset(st);
@@ -45,7 +45,7 @@ static int grow_index(pf_record_set *s)
         return pf_error_set("out of memory");
     }
     for (int i = 0; i < s->n; i++) {
-        uint64_t k = key_of(s->recs[i].problem, s->recs[i].variant);
+        uint64_t k = pf_record_key(s->recs[i].problem, s->recs[i].variant);
         size_t h = slot_of(&bigger, k, s->recs[i].problem, s->recs[i].variant);
         bigger.keys[h] = k;
         bigger.slots[h] = i + 1;
@@ -60,7 +60,7 @@ const pf_record *pf_record_set_find(const pf_record_set *s, const char *problem,
 {
     if (!s->n_slots)
         return NULL;
-    size_t h = slot_of(s, key_of(problem, variant), problem, variant);
+    size_t h = slot_of(s, pf_record_key(problem, variant), problem, variant);
     return s->keys[h] ? &s->recs[s->slots[h] - 1] : NULL;
 }
 
@@ -68,7 +68,7 @@ int pf_record_set_put(pf_record_set *s, pf_record *r, pf_record_policy policy)
 {
     if ((size_t)(s->n + 1) * 2 > s->n_slots && grow_index(s))
         return -1;
-    uint64_t k = key_of(r->problem, r->variant);
+    uint64_t k = pf_record_key(r->problem, r->variant);
     size_t h = slot_of(s, k, r->problem, r->variant);
     if (s->keys[h]) {
         pf_record *old = &s->recs[s->slots[h] - 1];

@@ -17,6 +17,10 @@ typedef struct pf_record_set {
     size_t n_slots;
 } pf_record_set;
 
+/* A stable 64-bit hash of a point (never 0): the set's key, and the
+ * sweep's shard and input seed of the point. */
+uint64_t pf_record_key(const char *problem, const char *variant);
+
 /* What to do when the point is already there. */
 typedef enum { PF_RECORD_REPLACE, PF_RECORD_KEEP_OK } pf_record_policy;
 

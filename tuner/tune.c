@@ -17,7 +17,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include "core/json_doc.h"
 #include "core/pf_error.h"
@@ -62,18 +61,6 @@ typedef struct sweep {
 } sweep;
 
 /* ---- records ---- */
-
-/* A stable hash of a point: its shard and its input seed. */
-static uint64_t key_of(const char *problem, const char *variant)
-{
-    XXH3_state_t *st = XXH3_createState();
-    XXH3_64bits_reset(st);
-    XXH3_64bits_update(st, problem, strlen(problem) + 1);
-    XXH3_64bits_update(st, variant, strlen(variant) + 1);
-    uint64_t h = XXH3_64bits_digest(st);
-    XXH3_freeState(st);
-    return h ? h : 1;
-}
 
 static const pf_record *find(const sweep *S, const char *problem, const char *variant)
 {
@@ -161,7 +148,7 @@ static pf_status worker_item(void *ctx, int c, void *record)
 {
     sweep *S = ctx;
     const pf_tune_point *pt = &S->space.points[S->local[c]];
-    uint64_t seed = S->seed ^ key_of(S->pb->desc, pt->text);
+    uint64_t seed = S->seed ^ pf_record_key(S->pb->desc, pt->text);
     return pf_tune_evaluate(S->dev, S->arch, &S->prof, S->pb, pt, S->prof.verify, seed,
                             (pf_tune_result *)record);
 }
@@ -195,7 +182,7 @@ static void point_done(void *ctx, const pf_runner_result *res)
 static int in_shard(const sweep *S, const pf_tune_point *pt)
 {
     return S->o->shard_n <= 1 ||
-           key_of(S->pb->desc, pt->text) % (uint64_t)S->o->shard_n == (uint64_t)S->o->shard_i;
+           pf_record_key(S->pb->desc, pt->text) % (uint64_t)S->o->shard_n == (uint64_t)S->o->shard_i;
 }
 
 static int sweep_problem(sweep *S, const pf_tune_problem *pb)
