@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/pf_error.h"
+#include "models/msg_clean.h"
 
 /* Sizes beyond these are refused: they keep every derived product in int64
  * and the fuzz target's allocations bounded. */
@@ -99,13 +100,14 @@ static int rope_entry(const sect *s, json_t *e, const char *name, pf_g3_rope *r)
         return 0;
     if (!json_is_string(t))
         return pf_error_set("config: %srope_type: expected a string", pre);
-    const char *type = json_string_value(t);
+    char tb[40];
+    const char *type = pf_msg_clean(json_string_value(t), tb, sizeof tb);
     if (strcmp(type, "default") == 0) {
         r->factor = 1.0;
         return 0;
     }
     if (strcmp(type, "linear") != 0)
-        return pf_error_set("config: %srope_type: \"%.32s\" is not supported (default, linear)",
+        return pf_error_set("config: %srope_type: \"%s\" is not supported (default, linear)",
                             pre, type);
     if (!get(&es, "factor"))
         return pf_error_set("config: %sfactor: required by rope_type linear", pre);
@@ -123,8 +125,8 @@ static int read_rope(const sect *s, pf_g3_text_config *t)
         const char *key;
         json_t *e;
         json_object_foreach(rp, key, e) {
-            char name[80];
-            snprintf(name, sizeof name, "rope_parameters.%.40s", key);
+            char name[80], kb[41];
+            snprintf(name, sizeof name, "rope_parameters.%s", pf_msg_clean(key, kb, sizeof kb));
             if (strcmp(key, "full_attention") == 0) {
                 if (rope_entry(s, e, name, &t->rope_full))
                     return -1;
@@ -206,7 +208,7 @@ static int read_text(const sect *s, pf_g3_text_config *t)
     if (tie && !json_is_true(tie))
         return pf_error_set("config: %stie_word_embeddings: only a tied lm_head is supported",
                             s->pre);
-    return read_layer_types(s, t) || read_rope(s, t);
+    return read_layer_types(s, t) || read_rope(s, t) ? -1 : 0;
 }
 
 static int read_vision(const sect *s, pf_g3_vision_config *v)
@@ -255,7 +257,8 @@ static int parse_root(json_t *root, pf_g3_config *c)
         return pf_error_set("config: expected a JSON object");
     sect top = {root, ""};
     json_t *mt = get(&top, "model_type");
-    const char *type = json_is_string(mt) ? json_string_value(mt) : NULL;
+    char tb[41];
+    const char *type = json_is_string(mt) ? pf_msg_clean(json_string_value(mt), tb, sizeof tb) : NULL;
     if (mt && !type)
         return pf_error_set("config: model_type: expected a string");
     json_t *tc = get(&top, "text_config");
@@ -264,7 +267,7 @@ static int parse_root(json_t *root, pf_g3_config *c)
         return read_text(&top, &c->text);
     }
     if (type && strcmp(type, "gemma3") != 0)
-        return pf_error_set("config: model_type: \"%.40s\" is not supported (gemma3, "
+        return pf_error_set("config: model_type: \"%s\" is not supported (gemma3, "
                             "gemma3_text)", type);
     if (!type && !tc) /* no model_type and no sections: read as text-only */
         return read_text(&top, &c->text);
@@ -297,9 +300,11 @@ int pf_g3_config_parse(const char *text, size_t len, pf_g3_config *out)
 {
     memset(out, 0, sizeof *out);
     json_error_t jerr;
+    char eb[201];
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
-        return pf_error_set("config: line %d: %.200s", jerr.line, jerr.text);
+        return pf_error_set("config: line %d: %s", jerr.line,
+                            pf_msg_clean(jerr.text, eb, sizeof eb));
     int rc = parse_root(root, out);
     json_decref(root);
     return rc;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/pf_error.h"
+#include "models/msg_clean.h"
 #include "kernels/pf_numeric.h"
 
 /* A header larger than this is refused (HF's own limit is 100 MB). */
@@ -48,13 +49,16 @@ static int cmp_begin(const void *a, const void *b)
 }
 
 /* One header entry into t. data/dsize: the data section. */
-static int parse_entry(const char *file, const char *name, json_t *e, const uint8_t *data,
+static int parse_entry(const char *file, const char *raw_name, json_t *e, const uint8_t *data,
                        size_t dsize, pf_st_tensor *t)
 {
+    char name[101];
+    pf_msg_clean(raw_name, name, sizeof name);
     if (!json_is_object(e))
         return pf_error_set("%s: tensor '%.100s': expected an object", file, name);
     json_t *jd = json_object_get(e, "dtype"), *js = json_object_get(e, "shape"),
            *jo = json_object_get(e, "data_offsets");
+    char dsb[21];
     const char *ds = json_string_value(jd);
     int esize = 0;
     for (int i = 0; ds && i < N_DTYPES; i++)
@@ -63,8 +67,8 @@ static int parse_entry(const char *file, const char *name, json_t *e, const uint
             esize = dtypes[i].size;
         }
     if (!esize)
-        return pf_error_set("%s: tensor '%.100s': unsupported dtype '%.20s'", file, name,
-                            ds ? ds : "(missing)");
+        return pf_error_set("%s: tensor '%.100s': unsupported dtype '%s'", file, name,
+                            ds ? pf_msg_clean(ds, dsb, sizeof dsb) : "(missing)");
     if (!json_is_array(js) || json_array_size(js) > PF_ST_MAX_DIMS)
         return pf_error_set("%s: tensor '%.100s': shape must be an array of at most %d ints",
                             file, name, PF_ST_MAX_DIMS);
@@ -117,9 +121,10 @@ int pf_st_parse(const void *buf, size_t size, const char *file, pf_st_tensor **o
         return pf_error_set("%s: header of %llu bytes is too large", file,
                             (unsigned long long)hlen);
     json_error_t jerr;
+    char eb[201];
     json_t *root = json_loadb((const char *)p + 8, (size_t)hlen, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
-        return pf_error_set("%s: header: %.200s", file, jerr.text);
+        return pf_error_set("%s: header: %s", file, pf_msg_clean(jerr.text, eb, sizeof eb));
     if (!json_is_object(root)) {
         json_decref(root);
         return pf_error_set("%s: header is not a JSON object", file);
@@ -154,10 +159,12 @@ int pf_st_parse(const void *buf, size_t size, const char *file, pf_st_tensor **o
         } else {
             memcpy(s, t, (size_t)cnt * sizeof *s);
             qsort(s, (size_t)cnt, sizeof *s, cmp_begin);
+            char n1[101], n2[101];
             for (int i = 1; i < cnt && !rc; i++)
                 if ((const char *)s[i - 1].data + s[i - 1].bytes > (const char *)s[i].data)
-                    rc = pf_error_set("%s: tensors '%.100s' and '%.100s' overlap", file,
-                                      s[i - 1].name, s[i].name);
+                    rc = pf_error_set("%s: tensors '%s' and '%s' overlap", file,
+                                      pf_msg_clean(s[i - 1].name, n1, sizeof n1),
+                                      pf_msg_clean(s[i].name, n2, sizeof n2));
             free(s);
         }
     }
@@ -174,61 +181,43 @@ static int convertible(const pf_st_tensor *t)
 {
     if (t->dtype == PF_ST_BF16 || t->dtype == PF_ST_F16 || t->dtype == PF_ST_F32)
         return 0;
-    return pf_error_set("%s: tensor '%.100s': dtype %s is not supported (bf16, f16, f32)",
-                        t->file, t->name, pf_st_dtype_name(t->dtype));
+    char nb[101];
+    return pf_error_set("%s: tensor '%s': dtype %s is not supported (bf16, f16, f32)", t->file,
+                        pf_msg_clean(t->name, nb, sizeof nb), pf_st_dtype_name(t->dtype));
+}
+
+/* Element i of a convertible tensor as f32 (exact for all three dtypes). */
+static float elem_f32(const pf_st_tensor *t, int64_t i)
+{
+    const uint8_t *s = t->data;
+    uint16_t h;
+    float f;
+    if (t->dtype == PF_ST_F32) {
+        memcpy(&f, s + 4 * i, 4);
+        return f;
+    }
+    memcpy(&h, s + 2 * i, 2);
+    return t->dtype == PF_ST_BF16 ? pf_bf16_to_f32(h) : pf_f16_to_f32(h);
 }
 
 int pf_st_to_bf16(const pf_st_tensor *t, uint16_t *out)
 {
-    const uint8_t *s = t->data;
     if (convertible(t))
         return -1;
-    for (int64_t i = 0; i < t->count; i++) {
-        uint16_t h;
-        uint32_t f;
-        float x;
-        switch (t->dtype) {
-        case PF_ST_BF16:
-            memcpy(&out[i], s + 2 * i, 2);
-            continue;
-        case PF_ST_F16:
-            memcpy(&h, s + 2 * i, 2);
-            out[i] = pf_f32_to_bf16(pf_f16_to_f32(h));
-            continue;
-        case PF_ST_F32:
-            memcpy(&f, s + 4 * i, 4);
-            memcpy(&x, &f, 4);
-            out[i] = pf_f32_to_bf16(x);
-            continue;
-        default:
-            return convertible(t);
-        }
+    if (t->dtype == PF_ST_BF16) { /* bits as stored (NaN payloads too) */
+        memcpy(out, t->data, t->bytes);
+        return 0;
     }
+    for (int64_t i = 0; i < t->count; i++)
+        out[i] = pf_f32_to_bf16(elem_f32(t, i));
     return 0;
 }
 
 int pf_st_to_f32(const pf_st_tensor *t, float *out)
 {
-    const uint8_t *s = t->data;
     if (convertible(t))
         return -1;
-    for (int64_t i = 0; i < t->count; i++) {
-        uint16_t h;
-        switch (t->dtype) {
-        case PF_ST_BF16:
-            memcpy(&h, s + 2 * i, 2);
-            out[i] = pf_bf16_to_f32(h);
-            continue;
-        case PF_ST_F16:
-            memcpy(&h, s + 2 * i, 2);
-            out[i] = pf_f16_to_f32(h);
-            continue;
-        case PF_ST_F32:
-            memcpy(&out[i], s + 4 * i, 4);
-            continue;
-        default:
-            return convertible(t);
-        }
-    }
+    for (int64_t i = 0; i < t->count; i++)
+        out[i] = elem_f32(t, i);
     return 0;
 }

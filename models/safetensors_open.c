@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/pf_error.h"
+#include "models/msg_clean.h"
 #include "models/safetensors.h"
 
 typedef struct st_file {
@@ -92,9 +93,11 @@ static int build_index(pf_safetensors *st)
         for (int j = 0; j < st->files[i].n; j++)
             st->all[st->n++] = &st->files[i].t[j];
     qsort(st->all, (size_t)st->n, sizeof *st->all, cmp_name);
+    char nb[101];
     for (int i = 1; i < st->n; i++)
         if (strcmp(st->all[i - 1]->name, st->all[i]->name) == 0)
-            return pf_error_set("tensor '%.100s' is in both %s and %s", st->all[i]->name,
+            return pf_error_set("tensor '%s' is in both %s and %s",
+                                pf_msg_clean(st->all[i]->name, nb, sizeof nb),
                                 st->all[i - 1]->file, st->all[i]->file);
     return 0;
 }
@@ -120,9 +123,10 @@ int pf_st_open_file(const char *path, pf_safetensors **out)
 static int open_index(const char *dir, const char *ipath, pf_safetensors *st)
 {
     json_error_t jerr;
+    char eb[201];
     json_t *root = json_load_file(ipath, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
-        return pf_error_set("%s: %.200s", ipath, jerr.text);
+        return pf_error_set("%s: %s", ipath, pf_msg_clean(jerr.text, eb, sizeof eb));
     json_t *wm = json_object_get(root, "weight_map");
     int rc = 0;
     if (!json_is_object(wm) || json_object_size(wm) == 0)
@@ -132,13 +136,14 @@ static int open_index(const char *dir, const char *ipath, pf_safetensors *st)
         rc = pf_error_set("out of memory");
     const char *name;
     json_t *v;
+    char nb[101];
     if (!rc)
         json_object_foreach(wm, name, v) {
             const char *shard = json_string_value(v);
             if (!shard || !*shard || strchr(shard, '/') || strcmp(shard, "..") == 0 ||
                 strcmp(shard, ".") == 0) {
-                rc = pf_error_set("%s: weight_map['%.100s']: expected a file name in the "
-                                  "model directory", ipath, name);
+                rc = pf_error_set("%s: weight_map['%s']: expected a file name in the "
+                                  "model directory", ipath, pf_msg_clean(name, nb, sizeof nb));
                 break;
             }
             char path[4096];
@@ -159,7 +164,8 @@ static int open_index(const char *dir, const char *ipath, pf_safetensors *st)
             char path[4096];
             snprintf(path, sizeof path, "%s/%s", dir, json_string_value(v));
             if (!t || strcmp(t->file, path) != 0) {
-                rc = pf_error_set("%s: tensor '%.100s' is not in %s", ipath, name, path);
+                rc = pf_error_set("%s: tensor '%s' is not in %s", ipath,
+                                  pf_msg_clean(name, nb, sizeof nb), path);
                 break;
             }
         }
