@@ -1,0 +1,44 @@
+/* Gemma-3 weights: the tensors a config needs (names and shapes), found in
+ * a checkpoint under either HF layout, and seeded synthetic values.
+ *
+ * A spec name is "<part>:<name inside the part>", part lm (the text model),
+ * vision (the SigLIP tower) or proj (the projector). HF's layouts put a
+ * prefix before the inner name (facts section 6):
+ *   lm:     language_model.model. | model.language_model. | model. (CausalLM)
+ *   vision: vision_tower. | vision_tower.vision_model. | model.vision_tower.
+ *           | model.vision_tower.vision_model.
+ *   proj:   multi_modal_projector. | model.multi_modal_projector.
+ * lm_head is tied to lm:embed_tokens.weight and never read; tensors not in
+ * the spec list (the SigLIP pooling head, ...) are ignored. */
+#ifndef PF_GEMMA3_WEIGHTS_H
+#define PF_GEMMA3_WEIGHTS_H
+
+#include <stdint.h>
+
+#include "models/gemma3_config.h"
+#include "models/safetensors.h"
+
+typedef struct pf_g3_spec {
+    char name[96];
+    int ndim;
+    int64_t shape[4];
+    int64_t count;
+    int kind; /* PF_G3_W_*: how synthetic values are drawn */
+} pf_g3_spec;
+
+enum { PF_G3_W_LINEAR, PF_G3_W_NORM, PF_G3_W_BIAS, PF_G3_W_EMBED, PF_G3_W_LN_WEIGHT };
+
+/* Every tensor the forward reads, in a fixed order (malloc'd *out). */
+int pf_g3_weight_specs(const pf_g3_config *c, pf_g3_spec **out, int *n);
+/* The checkpoint tensor of a spec under any HF layout, or NULL (no message). */
+const pf_st_tensor *pf_g3_find(const pf_safetensors *st, const char *spec_name);
+/* Every spec present with its shape and a convertible dtype; the error names
+ * the tensor (and the file for a shape or dtype mismatch). */
+int pf_g3_weights_check(const pf_g3_config *c, const pf_safetensors *st);
+/* Seeded synthetic bf16 values for a spec, scaled so activations stay
+ * finite through any number of layers: linear weights uniform in
+ * +-1/sqrt(fan_in), norm weights (1+w) near 1, biases small, embeddings
+ * +-1 (the post-norms bound every residual branch). */
+void pf_g3_synth(const pf_g3_spec *s, uint64_t seed, uint16_t *out);
+
+#endif
