@@ -4,8 +4,11 @@
 #
 #   tools/setup.sh          install what is missing, build build/ (optimized, -Werror)
 #   tools/setup.sh --test   also build build-asan/ (ASan+UBSan) and run every
-#                           test but the GPU ones and benchmarks (ctest -LE 'gpu|bench'),
-#                           then build build-fuzz/ (clang libFuzzer) and fuzz each
+#                           test but the GPU ones and benchmarks (ctest -LE 'gpu|bench|bundle'),
+#                           then the GPU bundle rehearsal (ctest -L bundle: builds
+#                           build-release/ and a bundle, runs it with the tree and
+#                           its libraries hidden; needs root + unshare -m), then
+#                           build build-fuzz/ (clang libFuzzer) and fuzz each
 #                           parser for 60 s (ctest -L fuzz; PFTUNE_FUZZ_SECONDS)
 #
 # Idempotent and quick when everything is present: packages are checked with
@@ -80,8 +83,12 @@ cmake --build build -j"$jobs"
 say "building build-asan/ (ASan + UBSan)"
 cmake -S . -B build-asan -DPF_SANITIZE=ON -DPF_WERROR=ON >/dev/null
 cmake --build build-asan -j"$jobs"
-say "running tests (every label but gpu and bench)"
-ctest --test-dir build-asan --output-on-failure -LE 'gpu|bench' -j"$jobs"
+say "running tests (every label but gpu, bench and bundle)"
+ctest --test-dir build-asan --output-on-failure -LE 'gpu|bench|bundle' -j"$jobs"
+
+# ... and the rehearsal of a GPU run from the bundle (tests/bundle/)
+say "rehearsing the GPU bundle (build-release/, tree and libraries hidden)"
+ctest --test-dir build-asan --output-on-failure -L bundle
 
 # ... and the parser fuzzers (tests/fuzz/CMakeLists.txt: its own project, no CUDA)
 say "building build-fuzz/ (clang libFuzzer) and fuzzing every parser"
