@@ -3,11 +3,7 @@
 # (kernels/mask_build.cu) gives the same O and LSE, bit for bit, as the
 # host-encoded mask, for each storage it builds (dense, bitmap, window),
 # int32 and int64 indptr, a sliding and a full layer, with a cached prefix.
-set -u
-PFTUNE=$1
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/common.sh" "$1"
 
 layout='t5,i9,t3,v4|t2,i6,t4;i3,t7;t1'
 run() { # NAME EXTRA-ARGS...

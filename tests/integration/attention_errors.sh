@@ -2,11 +2,7 @@
 # `pftune attention` bad input: each error is one line "pftune: attention:
 # ...", naming what is wrong; exit 2 for command-line mistakes, 1 for bad
 # data files; no output file is left behind.
-set -u
-PFTUNE=$1
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/common.sh" "$1"
 
 # expect RC NEEDLE ARGS...
 expect() {

@@ -4,11 +4,7 @@
 # --compare-reference line, and a direct comparison of the two .npy files
 # (float32 payloads read with od, relative Frobenius error in awk). The
 # user-supplied .npy path must give bit-identical results to --seed.
-set -u
-PFTUNE=$1
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/common.sh" "$1"
 seed=$(( (RANDOM << 15) | RANDOM ))
 echo "seed $seed"
 

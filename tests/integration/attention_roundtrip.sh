@@ -3,11 +3,7 @@
 # --dump-inputs, fed back with --q/--k/--v, give bit-identical outputs (kernel
 # and reference); the layout may come from a string or a JSON file; the
 # dumped arrays have the documented shapes and are bf16-exact floats.
-set -u
-PFTUNE=$1
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/common.sh" "$1"
 seed=$(( (RANDOM << 15) | RANDOM ))
 echo "seed $seed"
 

@@ -3,11 +3,7 @@
 # variant and a summary; --json is complete; the same seed reproduces the
 # same errors (also with --jobs 2, each variant reported once); the covering
 # subset is what the header says; bad options are one-line usage errors.
-set -u
-PFTUNE=$1
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/common.sh" "$1"
 seed=$(( (RANDOM << 15) | RANDOM ))
 echo "seed $seed"
 three=(--variant MASK_STORAGE=bitmap,STAGES=1 --variant MASK_STORAGE=window,INDPTR_T=int64

@@ -6,11 +6,7 @@
 # the JSON records each status; healthy kernels pass under --timeout.
 # shellcheck source=lib/plant.sh
 source "$(dirname "$0")/lib/plant.sh" # sets src
-set -u
-PFTUNE=$1
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/common.sh" "$1"
 three=(--variant MASK_STORAGE=spans --variant MASK_STORAGE=dense --variant MASK_STORAGE=bitmap)
 args=(check --device emu --head-dim 64 --seed 5 --cases 1)
 

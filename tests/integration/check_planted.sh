@@ -3,11 +3,7 @@
 # bug (softmax at half temperature; NaN probabilities) must fail with exit 1,
 # naming the variant and the case, with a replay line and JSON saying so;
 # the unmodified kernels pass with the same command.
-set -u
-PFTUNE=$1
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/common.sh" "$1"
 # shellcheck source=lib/plant.sh
 source "$(dirname "$0")/lib/plant.sh" # sets src
 seed=$(( (RANDOM << 15) | RANDOM ))

@@ -2,11 +2,7 @@
 # Every JSON document pftune prints or writes starts with its schema name and
 # version ("schema": "pftune.<doc>/<N>"), so readers can refuse what they do
 # not understand.
-set -u
-PFTUNE=$1
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/common.sh" "$1"
 
 first_key() { # file, wanted schema: the first key of the document is the schema
     sed -n 2p "$1" | grep -qxF "  \"schema\": \"$2\"," ||

@@ -2,11 +2,7 @@
 # `pftune masks` bad input: one-line "pftune: masks: ..." errors, exit 2 for
 # a bad command line, 1 for a bad layout file;
 # layouts from strings, JSON and .npy agree.
-set -u
-PFTUNE=$1
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/common.sh" "$1"
 
 # expect_exit CODE NEEDLE ARGS...: exit CODE, one stderr line with the prefix and needle
 expect_exit() {

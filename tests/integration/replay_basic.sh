@@ -5,11 +5,7 @@
 # 1/2/5%; every strategy runs, the same seed gives the same report, --json is
 # a pftune.replay/1 document; a bad schema, a missing file and an unknown
 # strategy are one-line errors (exit 1, 1, 2).
-set -u
-PFTUNE=$1
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/common.sh" "$1"
 
 # records NAME BEST_RANK SKIP: the grid BLOCK_M x BLOCK_N x WARPS x MASK_STORAGE in
 # order, every SKIP-th point left out (0: none), the best (1.0 ms) at BEST_RANK,

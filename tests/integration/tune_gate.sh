@@ -3,11 +3,7 @@
 # the kernel sources whose BLOCK_N=32 variants scale their output by 1.5) is
 # recorded verify_failed with its error, never timed, and never chosen, even
 # though it is as fast as the rest.
-set -u
-PFTUNE=$1
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/common.sh" "$1"
 src=${PFTUNE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 cp -r "$src/kernels" "$tmp/kernels"
 line='            const float inv = l > 0.0f ? 1.0f / l : 0.0f;'

@@ -4,11 +4,7 @@
 # --resume, repeated, ends with exactly one record per point and none
 # measured twice; two shards merged hold the same points as one unsharded
 # run; a resume with a changed profile is refused; bad input is one line.
-set -u
-PFTUNE=$1
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/common.sh" "$1"
 seed=$(( RANDOM % 1000 + 1 ))
 echo "seed $seed"
 
