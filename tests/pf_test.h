@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static int pf_test_passed, pf_test_failed;
 
@@ -65,6 +66,16 @@ static inline void pf_test_seed(void)
     const char *seed = getenv("PF_TEST_SEED");
     *pf_test_rng_state() = seed ? strtoull(seed, NULL, 0) : (uint64_t)time(NULL) * 2654435761u + 1;
     printf("seed %llu\n", (unsigned long long)*pf_test_rng_state());
+}
+
+/* The same for tests that draw with rand(): srand from PF_TEST_SEED or the
+ * clock and the pid, printed so a failing run can be replayed. */
+static inline void pf_test_srand(void)
+{
+    const char *env = getenv("PF_TEST_SEED");
+    unsigned seed = env ? (unsigned)strtoul(env, NULL, 10) : (unsigned)time(NULL) ^ (unsigned)getpid();
+    printf("seed %u\n", seed);
+    srand(seed);
 }
 
 #endif

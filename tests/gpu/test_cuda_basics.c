@@ -113,11 +113,7 @@ static void test_events_and_measure(pf_device *d)
 
 int main(void)
 {
-    /* fresh inputs each run; PF_TEST_SEED=N reproduces a failing one */
-    unsigned seed = getenv("PF_TEST_SEED") ? (unsigned)strtoul(getenv("PF_TEST_SEED"), NULL, 10)
-                                           : (unsigned)time(NULL) ^ (unsigned)getpid();
-    printf("seed %u\n", seed);
-    srand(seed);
+    pf_test_srand(); /* fresh inputs each run; PF_TEST_SEED=N replays one */
     pf_device *d = cuda_test_open();
     test_props(d);
     test_memory(d);

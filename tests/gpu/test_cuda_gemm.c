@@ -54,11 +54,7 @@ static void check_gemm(pf_device *d, int m, int n, int k, int b_trans)
 
 int main(void)
 {
-    /* fresh inputs each run; PF_TEST_SEED=N reproduces a failing one */
-    unsigned seed = getenv("PF_TEST_SEED") ? (unsigned)strtoul(getenv("PF_TEST_SEED"), NULL, 10)
-                                           : (unsigned)time(NULL) ^ (unsigned)getpid();
-    printf("seed %u\n", seed);
-    srand(seed);
+    pf_test_srand(); /* fresh inputs each run; PF_TEST_SEED=N replays one */
     pf_device *d = cuda_test_open();
     for (int b_trans = 0; b_trans <= 1; b_trans++) {
         check_gemm(d, 77, 131, 53, b_trans);

@@ -329,11 +329,7 @@ static void test_timer_fallbacks(void)
 
 int main(void)
 {
-    /* fresh inputs each run; PF_TEST_SEED=N reproduces a failing one */
-    unsigned seed = getenv("PF_TEST_SEED") ? (unsigned)strtoul(getenv("PF_TEST_SEED"), NULL, 10)
-                                           : (unsigned)time(NULL) ^ (unsigned)getpid();
-    printf("seed %u\n", seed);
-    srand(seed);
+    pf_test_srand(); /* fresh inputs each run; PF_TEST_SEED=N replays one */
     test_summarize_known();
     test_summarize_random();
     test_loop_converges();

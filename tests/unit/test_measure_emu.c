@@ -47,11 +47,7 @@ static int enqueue(void *ctx, pf_stream *s)
 
 int main(void)
 {
-    /* fresh inputs each run; PF_TEST_SEED=N reproduces a failing one */
-    unsigned seed = getenv("PF_TEST_SEED") ? (unsigned)strtoul(getenv("PF_TEST_SEED"), NULL, 10)
-                                           : (unsigned)time(NULL) ^ (unsigned)getpid();
-    printf("seed %u\n", seed);
-    srand(seed);
+    pf_test_srand(); /* fresh inputs each run; PF_TEST_SEED=N replays one */
     pf_device *d = NULL;
     if (pf_device_open("emu", &d)) {
         fprintf(stderr, "cannot open emu: %s\n", pf_error_get());

@@ -337,11 +337,7 @@ static void cleanup(void)
 
 int main(void)
 {
-    /* fresh inputs each run; PF_TEST_SEED=N reproduces a failing one */
-    unsigned seed = getenv("PF_TEST_SEED") ? (unsigned)strtoul(getenv("PF_TEST_SEED"), NULL, 10)
-                                           : (unsigned)time(NULL) ^ (unsigned)getpid();
-    printf("seed %u\n", seed);
-    srand(seed);
+    pf_test_srand(); /* fresh inputs each run; PF_TEST_SEED=N replays one */
     snprintf(tmpdir, sizeof tmpdir, "/tmp/pf_test_npy.XXXXXX");
     if (!mkdtemp(tmpdir)) {
         perror("mkdtemp");

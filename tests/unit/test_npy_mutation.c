@@ -70,11 +70,7 @@ static size_t mutate(unsigned char *b, size_t size, size_t header_end)
 
 int main(void)
 {
-    /* fresh inputs each run; PF_TEST_SEED=N reproduces a failing one */
-    unsigned seed = getenv("PF_TEST_SEED") ? (unsigned)strtoul(getenv("PF_TEST_SEED"), NULL, 10)
-                                           : (unsigned)time(NULL) ^ (unsigned)getpid();
-    printf("seed %u\n", seed);
-    srand(seed);
+    pf_test_srand(); /* fresh inputs each run; PF_TEST_SEED=N replays one */
     const char *dicts[] = {
         "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 5), }",
         "{'descr': '<i8', 'fortran_order': False, 'shape': (7,), }",
