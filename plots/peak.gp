@@ -9,7 +9,7 @@ set xtics rotate by 30 right noenhanced
 set ylabel "useful TFLOP/s (best variant, at its median)"
 set xlabel "problem"
 set yrange [0:*]
-set key top left noenhanced
+set key at graph 0.98, graph 0.88 right noenhanced
 set bmargin 10
 if (peak > 0) {
     set yrange [0:peak * 1.08]
