@@ -1,8 +1,11 @@
 /* Comparing two results files point by point (`pftune compare`): points
- * match on (family, variant, problem, device); a change counts only when it
- * is significant (Mann-Whitney U on the raw samples when both sides have at
- * least 3, else non-overlapping quartile ranges) AND beyond the threshold
- * in median. */
+ * match on (family, variant, problem, device); a change counts only when
+ * the median moved beyond the threshold AND NEW differs significantly from
+ * BASE scaled by (1 +- threshold): Mann-Whitney U on the raw samples when
+ * both sides have at least 3, else quartile ranges that do not overlap
+ * after the scaling. So a change near the threshold buried in noise is
+ * `ambiguous`, never `slower`. Over many points the Mann-Whitney p-values
+ * are held to a false discovery rate of alpha (Benjamini-Hochberg). */
 #ifndef PF_COMPARE_H
 #define PF_COMPARE_H
 
@@ -33,11 +36,14 @@ typedef struct pf_cmp_point {
     int base, new_;        /* point indices, -1 when absent */
     pf_cmp_verdict verdict;
     double change;         /* new median / base median - 1 (NaN if not both timed) */
-    double p;              /* p-value of the test (NaN: quartile test or none) */
+    double p;              /* p-value shown: of the test beyond the threshold for
+                              faster/slower, else of the plain test (NaN: quartiles) */
+    double p_beyond;       /* p of "moved beyond the threshold" (NaN: not tested) */
     const char *test;      /* "mann-whitney", "quartiles", or "" */
 } pf_cmp_point;
 
-/* Judge two timed records (the core of compare; unit-tested). */
+/* Judge two timed records at level o->alpha (the core of compare;
+ * unit-tested); pf_compare then adjusts for the number of points. */
 void pf_cmp_judge(const pf_record *base, const pf_record *new_, const pf_cmp_opts *o,
                   pf_cmp_point *out);
 

@@ -32,7 +32,10 @@ static const char description[] =
     "(ok in BASE, not in NEW), fixed, untimed (neither side timed), base-only,\n"
     "new-only. The test is Mann-Whitney U on the raw samples when both sides have\n"
     "at least 3 (exact for up to 20 samples a side without ties, else the normal\n"
-    "approximation with tie correction), else non-overlapping quartile ranges.\n"
+    "approximation with tie correction), else non-overlapping quartile ranges;\n"
+    "\"slower\" tests NEW against BASE x (1 + threshold), so noise around a smaller\n"
+    "change is not a regression, and over many points the p-values are held to a\n"
+    "1% false discovery rate (Benjamini-Hochberg).\n"
     "Results of different devices are refused unless --ignore-device.\n"
     "Exit status: 1 when a point is slower or failed, else 0.";
 
