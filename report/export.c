@@ -17,22 +17,33 @@ static json_t *summary(const char *tag, const char *name, const char *hint, cons
                      "value", value);
 }
 
+/* The next KEY=VALUE item of a variant string; 0 at the end. */
+static int next_kv(const char **s, char key[64], char val[64])
+{
+    while (*s && **s) {
+        const char *end = strchr(*s, ','), *eq = strchr(*s, '=');
+        size_t len = end ? (size_t)(end - *s) : strlen(*s);
+        const char *item = *s;
+        *s = end ? end + 1 : NULL;
+        if (eq && eq < item + len) {
+            snprintf(key, 64, "%.*s", (int)(eq - item), item);
+            snprintf(val, 64, "%.*s", (int)(item + len - eq - 1), eq + 1);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static json_t *state_json(const pf_rdata *d, const pf_rpoint *p)
 {
     char name[600] = "Device=0", v[64], desc[256];
     json_t *axis_values = json_array(), *sums = json_array();
-    for (const char *s = p->rec.variant; s && *s;) {
-        const char *end = strchr(s, ','), *eq = strchr(s, '=');
-        size_t len = end ? (size_t)(end - s) : strlen(s);
-        if (eq && eq < s + len) {
-            char key[64], val[64];
-            snprintf(key, sizeof key, "%.*s", (int)(eq - s), s);
-            snprintf(val, sizeof val, "%.*s", (int)(s + len - eq - 1), eq + 1);
-            json_array_append_new(axis_values, json_pack("{s:s, s:s, s:s}", "name", key, "type",
-                                                         "string", "value", val));
-            snprintf(name + strlen(name), sizeof name - strlen(name), " %s=%s", key, val);
-        }
-        s = end ? end + 1 : NULL;
+    const char *s = p->rec.variant;
+    char key[64], val[64];
+    while (next_kv(&s, key, val)) {
+        json_array_append_new(axis_values, json_pack("{s:s, s:s, s:s}", "name", key, "type",
+                                                     "string", "value", val));
+        snprintf(name + strlen(name), sizeof name - strlen(name), " %s=%s", key, val);
     }
     const pf_measure_summary *t = &p->rec.time;
     snprintf(desc, sizeof desc, "timer %s%s", t->timer,
@@ -62,35 +73,28 @@ static json_t *axes_json(const pf_rdata *d, const char *problem)
     for (int i = 0; i < d->n; i++) {
         if (strcmp(d->pts[i].rec.problem, problem) || !pf_rpoint_timed(&d->pts[i]))
             continue;
-        for (const char *s = d->pts[i].rec.variant; s && *s;) {
-            const char *end = strchr(s, ','), *eq = strchr(s, '=');
-            size_t len = end ? (size_t)(end - s) : strlen(s);
-            if (eq && eq < s + len) {
-                char key[64], val[64];
-                snprintf(key, sizeof key, "%.*s", (int)(eq - s), s);
-                snprintf(val, sizeof val, "%.*s", (int)(s + len - eq - 1), eq + 1);
-                json_t *ax = NULL;
-                size_t k;
-                json_t *x;
-                json_array_foreach(axes, k, x) {
-                    if (!strcmp(json_string_value(json_object_get(x, "name")), key))
-                        ax = x;
-                }
-                if (!ax) {
-                    ax = json_pack("{s:s, s:s, s:s, s:[]}", "name", key, "type", "string",
-                                   "flags", "", "values");
-                    json_array_append_new(axes, ax);
-                }
-                json_t *vals = json_object_get(ax, "values"), *y;
-                int seen = 0;
-                json_array_foreach(vals, k, y) {
-                    seen |= !strcmp(json_string_value(json_object_get(y, "value")), val);
-                }
-                if (!seen)
-                    json_array_append_new(vals, json_pack("{s:s, s:s, s:s}", "input_string", val,
-                                                          "description", "", "value", val));
+        const char *s = d->pts[i].rec.variant;
+        char key[64], val[64];
+        while (next_kv(&s, key, val)) {
+            json_t *ax = NULL, *x, *y;
+            size_t k;
+            json_array_foreach(axes, k, x) {
+                if (!strcmp(json_string_value(json_object_get(x, "name")), key))
+                    ax = x;
             }
-            s = end ? end + 1 : NULL;
+            if (!ax) {
+                ax = json_pack("{s:s, s:s, s:s, s:[]}", "name", key, "type", "string", "flags",
+                               "", "values");
+                json_array_append_new(axes, ax);
+            }
+            json_t *vals = json_object_get(ax, "values");
+            int seen = 0;
+            json_array_foreach(vals, k, y) {
+                seen |= !strcmp(json_string_value(json_object_get(y, "value")), val);
+            }
+            if (!seen)
+                json_array_append_new(vals, json_pack("{s:s, s:s, s:s}", "input_string", val,
+                                                      "description", "", "value", val));
         }
     }
     return axes;

@@ -71,6 +71,19 @@ static const pf_record *either(const pf_rdata *b, const pf_rdata *n, const pf_cm
     return p->base >= 0 ? rec(b, p->base) : rec(n, p->new_);
 }
 
+/* The printed numbers of one point. */
+typedef struct cells {
+    char bm[32], nm[32], ch[32], pv[32];
+} cells;
+
+static void fill_cells(const pf_rdata *b, const pf_rdata *n, const pf_cmp_point *p, cells *x)
+{
+    fmt_ms(rec(b, p->base), x->bm, sizeof x->bm);
+    fmt_ms(rec(n, p->new_), x->nm, sizeof x->nm);
+    fmt_num(p->change * 100, "%+.2f%%", x->ch, sizeof x->ch);
+    fmt_num(p->p, "%.2g", x->pv, sizeof x->pv);
+}
+
 /* Print order: what needs attention first. */
 static const pf_cmp_verdict order[PF_CMP_N] = {PF_CMP_SLOWER, PF_CMP_FAILED, PF_CMP_AMBIGUOUS,
                                                PF_CMP_FASTER, PF_CMP_FIXED, PF_CMP_SAME,
@@ -86,14 +99,11 @@ static void print_text(const pf_rdata *b, const pf_rdata *n, const pf_cmp_point 
             const pf_cmp_point *p = &pts[i];
             if (p->verdict != order[k])
                 continue;
-            char bm[32], nm[32], ch[32], pv[32];
-            fmt_ms(rec(b, p->base), bm, sizeof bm);
-            fmt_ms(rec(n, p->new_), nm, sizeof nm);
-            fmt_num(p->change * 100, "%+.2f%%", ch, sizeof ch);
-            fmt_num(p->p, "%.2g", pv, sizeof pv);
+            cells x;
+            fill_cells(b, n, p, &x);
             const pf_record *r = either(b, n, p);
             printf("%-10s %9s  %10s -> %-10s ms  p %-8s %s  %s\n", pf_cmp_verdict_name(p->verdict),
-                   ch, bm, nm, pv, r->problem, r->variant);
+                   x.ch, x.bm, x.nm, x.pv, r->problem, r->variant);
         }
     printf("total: %d points:", np);
     for (int k = 0; k < PF_CMP_N; k++)
@@ -127,15 +137,12 @@ static void print_md(const pf_rdata *b, const pf_rdata *n, const pf_cmp_point *p
             const pf_cmp_point *p = &pts[i];
             if (p->verdict != order[k] || p->verdict == PF_CMP_SAME || p->verdict == PF_CMP_UNTIMED)
                 continue; /* the table lists what changed; the counts cover the rest */
-            char bm[32], nm[32], ch[32], pv[32];
-            fmt_ms(rec(b, p->base), bm, sizeof bm);
-            fmt_ms(rec(n, p->new_), nm, sizeof nm);
-            fmt_num(p->change * 100, "%+.2f%%", ch, sizeof ch);
-            fmt_num(p->p, "%.2g", pv, sizeof pv);
+            cells x;
+            fill_cells(b, n, p, &x);
             const pf_record *r = either(b, n, p);
             printf("| %s%s | %s | %s | %s | %s | %s | `%s` |\n",
                    p->verdict == PF_CMP_SLOWER || p->verdict == PF_CMP_FAILED ? ":x: " : "",
-                   pf_cmp_verdict_name(p->verdict), ch, pv, bm, nm, r->problem, r->variant);
+                   pf_cmp_verdict_name(p->verdict), x.ch, x.pv, x.bm, x.nm, r->problem, r->variant);
         }
     printf("\n%d points compared; %d same, %d untimed on both sides.\n", np, t->n[PF_CMP_SAME],
            t->n[PF_CMP_UNTIMED]);
