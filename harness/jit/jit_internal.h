@@ -49,6 +49,12 @@ int pf_jit_ensure_dir(const char *dir);
  * after fsync: readers never see a partial file. */
 int pf_jit_write_atomic(const char *dir, const char *name, const void *data, size_t n);
 
+/* Extra host-compiler flags of emu builds for the checks in force
+ * (core/pf_sanitize.h): ThreadSanitizer for race, access callbacks for init.
+ * Part of the cache key. Returns how many were stored in flags. */
+#define PF_JIT_EMU_MAX_FLAGS 12
+int pf_jit_emu_flags(const char *flags[PF_JIT_EMU_MAX_FLAGS]);
+
 /* Host C compiler build of an emu variant into dir/<key>-<hash>.so; fills
  * so_name/so_size/so_hash on success, the log always; valid = 0 on a compile
  * error (still returns 0). */

@@ -1,11 +1,20 @@
 /* Barriers and warp collectives as the kernel calls them. A warp collective
  * gathers the lanes named in its mask: each lane parks a pointer to its
  * input and output; the last to arrive computes every lane's result (fn)
- * and releases the others, then carries on without a switch. */
+ * and releases the others, then carries on without a switch (under chaos
+ * it yields, so any lane may run on first).
+ *
+ * Race check edges: a barrier is a release by every arriving thread and an
+ * acquire by every leaving one on a block-wide word; a collective is a
+ * release by each lane on its own word, an acquire of all members' words
+ * by the lane that completes it, and an acquire of that lane's word by the
+ * others (only the members are ordered, whatever the mask). */
 #include <stdio.h>
 #include <string.h>
 
+#include "core/pf_sanitize.h"
 #include "device/emu/emu_block.h"
+#include "device/emu/emu_race.h"
 #include "device/emu/emu_runtime.h"
 
 static const char *collective_why(const pf_emu_block *b, unsigned warp, uint32_t missing)
@@ -54,12 +63,21 @@ static void arrive(uint32_t mask, const void *in, size_t in_size, void *out, siz
     w->outs[lane] = out;
     w->arrived++;
     w->arrived_mask |= 1u << lane;
+    pf_emu_cp_async_chaos(f);
+    pf_emu_race_release(f);
     if (w->arrived_mask != mask) {
         pf_emu_block_wait(f, PF_FIBER_COLLECTIVE);
+        pf_emu_race_acquire(&b->fibers[warp * 32 + (unsigned)w->completer]);
         return;
     }
-    fn(ctx, w->ins, w->outs);
     uint32_t others = w->arrived_mask & ~(1u << lane);
+#ifdef PF_EMU_TSAN
+    for (uint32_t m = others; m; m &= m - 1)
+        pf_emu_race_acquire(&b->fibers[warp * 32 + (unsigned)__builtin_ctz(m)]);
+#endif
+    fn(ctx, w->ins, w->outs);
+    pf_emu_race_release(f);
+    w->completer = (int)lane;
     w->arrived = 0;
     w->arrived_mask = 0;
     while (others) {
@@ -67,12 +85,15 @@ static void arrive(uint32_t mask, const void *in, size_t in_size, void *out, siz
         others &= others - 1;
         pf_emu_block_release(b, &b->fibers[warp * 32 + (unsigned)l]);
     }
+    if (b->sanitize & PF_SAN_CHAOS)
+        pf_emu_block_wait(f, PF_FIBER_RUNNABLE);
 }
 
 void pf_emu_warp_collective(const void *in, size_t in_size, void *out, size_t out_size,
                             void (*fn)(void *ctx, const void *const ins[32], void *const outs[32]),
                             void *ctx)
 {
+    pf_emu_current_fiber()->call_pc = __builtin_return_address(0);
     arrive(0xffffffffu, in, in_size, out, out_size, fn, ctx, "a warp-wide collective");
 }
 
@@ -81,7 +102,10 @@ void pf_emu_syncthreads(const char *file, int line)
     pf_emu_fiber *f = pf_emu_current_fiber();
     f->wait_file = file;
     f->wait_line = line;
+    pf_emu_cp_async_chaos(f);
+    pf_emu_race_release(&f->block->n);
     pf_emu_block_wait(f, PF_FIBER_BARRIER);
+    pf_emu_race_acquire(&f->block->n);
 }
 
 /* ---- shuffles */
