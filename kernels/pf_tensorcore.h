@@ -162,12 +162,10 @@ PF_DEVICE void pf_ldmatrix_x4_trans(uint32_t *r, const void *row_addr) { pf_emu_
 void pf_emu_cp_async(void *smem, const void *gmem, int src_bytes);
 void pf_emu_cp_async_commit(void);
 void pf_emu_cp_async_wait(int n);
-PF_DEVICE void pf_cp_async_16(void *smem, const void *gmem) { pf_emu_cp_async(smem, gmem, 16); }
-PF_DEVICE void pf_cp_async_16_zfill(void *smem, const void *gmem, int src_bytes)
-{
-    pf_emu_cp_async(smem, gmem, src_bytes);
-}
-PF_DEVICE void pf_cp_async_commit(void) { pf_emu_cp_async_commit(); }
+/* macros, so that reports name the kernel's line, not this header's */
+#define pf_cp_async_16(smem, gmem) pf_emu_cp_async((smem), (gmem), 16)
+#define pf_cp_async_16_zfill(smem, gmem, src_bytes) pf_emu_cp_async((smem), (gmem), (src_bytes))
+#define pf_cp_async_commit() pf_emu_cp_async_commit()
 #define pf_cp_async_wait(N) pf_emu_cp_async_wait(N)
 
 #endif

@@ -1,6 +1,8 @@
 /* Shared command-line helpers (see cli.h). */
 #include "cli/cli.h"
 
+#include "core/pf_sanitize.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -248,6 +250,16 @@ int pf_cli_parse_double(const char *cmd, const char *what, const char *text, dou
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+int pf_cli_parse_sanitize(const char *cmd, const char *text)
+{
+    unsigned mode;
+    if (pf_sanitize_parse(text, &mode) != 0 || pf_sanitize_set(mode, pf_sanitize_seed()) != 0) {
+        pf_cli_usage_error(cmd, "--sanitize %s: %s", text, pf_error_get());
+        return -1;
+    }
     return 0;
 }
 

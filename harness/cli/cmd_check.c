@@ -75,7 +75,7 @@ _Static_assert(sizeof(check_result) < 4096, "check_result must fit one atomic pi
 
 enum {
     OPT_DEVICE, OPT_HEAD_DIM, OPT_ALL, OPT_VARIANT, OPT_SEED, OPT_CASES, OPT_CASE, OPT_JSON,
-    OPT_JOBS,
+    OPT_JOBS, OPT_SANITIZE,
 };
 
 static const pf_cli_opt opts[] = {
@@ -88,6 +88,7 @@ static const pf_cli_opt opts[] = {
     [OPT_CASE] = {"case", 0, "NAME", "run only this case (replay a failure)"},
     [OPT_JSON] = {"json", 0, "FILE", "write machine-readable results (atomically)"},
     [OPT_JOBS] = {"jobs", 'j', "N", "worker processes (default 1)"},
+    [OPT_SANITIZE] = {"sanitize", 0, "LIST", "emu checks: race (TSan build), init, chaos; comma-separated"},
     {0},
 };
 
@@ -151,6 +152,10 @@ static int parse_args(int argc, char **argv, check_args *a)
         case OPT_JSON: a->json = val; break;
         case OPT_JOBS:
             if (pf_cli_parse_long(CMD, "--jobs", val, 1, 64, &a->jobs) < 0)
+                return 2;
+            break;
+        case OPT_SANITIZE:
+            if (pf_cli_parse_sanitize(CMD, val) < 0)
                 return 2;
             break;
         }

@@ -354,7 +354,7 @@ int pf_emu_block_run(pf_emu_block *b, const pf_emu_launch *L, pf_emu_uint3 bidx)
     b->sanitize = pf_sanitize_mode();
     pf_emu_chaos_begin(b);
     pf_emu_smem_begin(b);
-    if (pf_emu_init_begin(b) != 0 || pf_emu_race_block_begin(b) != 0)
+    if (pf_emu_init_begin(b) != 0)
         return -1;
     pf_emu_uint3 bdim = {L->block.x, L->block.y, L->block.z};
     pf_emu_uint3 gdim = {L->grid.x, L->grid.y, L->grid.z};
@@ -392,6 +392,8 @@ int pf_emu_block_run(pf_emu_block *b, const pf_emu_launch *L, pf_emu_uint3 bidx)
         pf_emu_ctx_init(&f->ctx, &b->stacks[i], fiber_main, f);
         queue_push(b, i);
     }
+    if (pf_emu_race_block_begin(b) != 0) /* names the fibers set up above */
+        return -1;
     for (;;) {
         if (b->failed)
             break;

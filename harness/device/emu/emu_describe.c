@@ -1,6 +1,7 @@
 /* Buffer and source-line names for the checkers' reports. Symbolizing runs
- * only when a report is made: with TSan its in-process symbolizer, else
- * addr2line on the kernel's shared object. */
+ * only when a report is made, with addr2line on the kernel's shared object
+ * (TSan's in-process symbolizer, libbacktrace in GCC, only knows the
+ * modules loaded before its first use). */
 #define _GNU_SOURCE
 #include "device/emu/emu_describe.h"
 
@@ -10,9 +11,6 @@
 
 #include "device/emu/emu_guard.h"
 
-#ifdef PF_TSAN
-#include <sanitizer/common_interface_defs.h>
-#endif
 
 void pf_emu_describe_addr(const pf_emu_block *b, uintptr_t addr, char *out, size_t out_size)
 {
@@ -67,15 +65,6 @@ void pf_emu_symbolize(void *pc, char *out, size_t out_size)
         return;
     }
     void *at = (char *)pc - 1; /* a return address: the call's line */
-#ifdef PF_TSAN
-    char buf[512];
-    buf[0] = '\0';
-    __sanitizer_symbolize_pc(at, "%s:%l", buf, sizeof buf);
-    if (buf[0] && buf[0] != '<') {
-        snprintf(out, out_size, "%s", base_name(buf));
-        return;
-    }
-#endif
     Dl_info info;
     if (dladdr(at, &info) && info.dli_fname) {
         uintptr_t off = (uintptr_t)at - (uintptr_t)info.dli_fbase;

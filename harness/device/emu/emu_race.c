@@ -97,9 +97,9 @@ int pf_emu_race_block_begin(pf_emu_block *b)
 
 static void describe_mop(pf_emu_block *b, const race_mop *m, char *out, size_t size)
 {
-    char where[256];
+    char where[160];
     pf_emu_symbolize(m->pc, where, sizeof where);
-    snprintf(out, size, "%s%s of %d bytes by %s at %s", m->atomic ? "atomic " : "",
+    snprintf(out, size, "%s%s of %d bytes by %.96s at %.150s", m->atomic ? "atomic " : "",
              m->write ? "write" : "read", m->size, m->who, where);
     (void)b;
 }
@@ -116,11 +116,11 @@ int pf_emu_race_block_end(pf_emu_block *b)
     if (!b->race || !b->race->have || b->failed)
         return b->failed ? -1 : 0;
     const race_mop *now = &b->race->mop[0], *before = &b->race->mop[1];
-    char buffer[320], a[320], c[320];
+    char buffer[320], a[400], c[400];
     pf_emu_describe_addr(b, now->addr, buffer, sizeof buffer);
     describe_mop(b, before, a, sizeof a);
     describe_mop(b, now, c, sizeof c);
-    pf_emu_block_fail(b, "data race on %s: %s, unordered with %s (ThreadSanitizer report on stderr)",
+    pf_emu_block_fail(b, "data race on %.300s: %.330s, unordered with %.330s (TSan report on stderr)",
                       buffer, a, c);
     return -1;
 }

@@ -5,7 +5,11 @@
  * A race between CUDA threads fails the launch (emu_race.c turns the report
  * into the block's error), so it is the tool's result, not the process's:
  * TSan's exit code is off, and only races it reports outside any kernel
- * fiber (harness bugs) make the process exit 66 as TSan would. */
+ * fiber (harness bugs) make the process exit 66 as TSan would.
+ *
+ * suppress_equal_addresses=0: TSan otherwise marks every address of a race
+ * it deduplicated by stack as reported, and the shared-memory arena is
+ * reused by every later kernel, whose races would then go unreported. */
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -17,7 +21,7 @@ void __tsan_on_report(void *report);
 
 __attribute__((no_sanitize_thread)) const char *__tsan_default_options(void)
 {
-    return "exitcode=0";
+    return "exitcode=0:suppress_equal_addresses=0";
 }
 
 static void exit_if_foreign(void)
