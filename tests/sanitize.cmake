@@ -1,22 +1,20 @@
-# The emu checks (label "sanitize"): the planted-bug kernels and the
-# attention family's covering subset (every storage) for head dims 64, 128
-# and 256 under --sanitize. In a -DPF_TSAN=ON build (build-tsan/, run by
-# tools/setup.sh --test as `ctest -L sanitize`) that is the race check; in
-# other builds the init check (the race unit test is not built there).
-if(PF_TSAN)
-  set(PF_SANITIZE_CHECKS race)
-else()
-  set(PF_SANITIZE_CHECKS init)
-endif()
-foreach(t unit.test_emu_sanitize unit.test_emu_race)
+# The emu checks (label "sanitize"): the planted-bug kernels
+# (test_emu_sanitize everywhere; test_emu_race in a -DPF_TSAN=ON build), the
+# attention kernel under chaos and init (integration.sanitize_attention),
+# and in a TSan build the attention family's covering subset (every
+# storage) for head dims 64, 128 and 256 under --sanitize race. The TSan
+# build (build-tsan/) runs `ctest -L sanitize` from tools/setup.sh --test.
+foreach(t unit.test_emu_sanitize unit.test_emu_race integration.sanitize_attention)
   if(TEST ${t})
-    set_tests_properties(${t} PROPERTIES LABELS "unit;sanitize")
+    get_test_property(${t} LABELS labels)
+    set_tests_properties(${t} PROPERTIES LABELS "${labels};sanitize")
   endif()
 endforeach()
-foreach(dim 64 128 256)
-  set(name sanitize.check_${PF_SANITIZE_CHECKS}_d${dim})
-  add_test(NAME ${name} COMMAND pftune check --device emu --head-dim ${dim} --jobs 2 --cases 1
-                                --sanitize ${PF_SANITIZE_CHECKS})
-  set_tests_properties(${name} PROPERTIES LABELS sanitize TIMEOUT 1500 PROCESSORS 2
-    ENVIRONMENT "PFTUNE_CACHE_DIR=${CMAKE_BINARY_DIR}/test-cache;PFTUNE_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
-endforeach()
+if(PF_TSAN)
+  foreach(dim 64 128 256)
+    add_test(NAME sanitize.check_race_d${dim}
+             COMMAND pftune check --device emu --head-dim ${dim} --jobs 2 --cases 1 --sanitize race)
+    set_tests_properties(sanitize.check_race_d${dim} PROPERTIES LABELS sanitize TIMEOUT 1200 PROCESSORS 2
+      ENVIRONMENT "PFTUNE_CACHE_DIR=${CMAKE_BINARY_DIR}/test-cache;PFTUNE_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
+  endforeach()
+endif()

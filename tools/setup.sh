@@ -5,7 +5,9 @@
 #   tools/setup.sh          install what is missing, build build/ (optimized, -Werror)
 #   tools/setup.sh --test   also build build-asan/ (ASan+UBSan) and run every
 #                           test but the GPU ones and benchmarks (ctest -LE 'gpu|bench'),
-#                           then build build-fuzz/ (clang libFuzzer) and fuzz each
+#                           then build build-tsan/ (ThreadSanitizer) and run the emu
+#                           checks under --sanitize race (ctest -L sanitize), then
+#                           build build-fuzz/ (clang libFuzzer) and fuzz each
 #                           parser for 60 s (ctest -L fuzz; PFTUNE_FUZZ_SECONDS)
 #
 # Idempotent and quick when everything is present: packages are checked with
@@ -65,6 +67,12 @@ cmake -S . -B build-asan -DPF_SANITIZE=ON -DPF_WERROR=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 say "running tests (every label but gpu and bench)"
 ctest --test-dir build-asan --output-on-failure -LE 'gpu|bench' -j"$jobs"
+
+# ... and the emu race check: ThreadSanitizer cannot share a build with ASan
+say "building build-tsan/ (ThreadSanitizer) and running the emu checks (ctest -L sanitize)"
+cmake -S . -B build-tsan -DPF_TSAN=ON -DPF_WERROR=ON >/dev/null
+cmake --build build-tsan -j"$jobs"
+ctest --test-dir build-tsan --output-on-failure -L sanitize -j"$jobs"
 
 # ... and the parser fuzzers (tests/fuzz/CMakeLists.txt: its own project, no CUDA)
 say "building build-fuzz/ (clang libFuzzer) and fuzzing every parser"

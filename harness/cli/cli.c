@@ -1,13 +1,13 @@
 /* Shared command-line helpers (see cli.h). */
 #include "cli/cli.h"
 
-#include "core/pf_sanitize.h"
-
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/pf_sanitize.h"
 
 void pf_cli_init(pf_cli *c, const char *cmd, int argc, char **argv, const pf_cli_opt *opts,
                  const char *usage, const char *description)

@@ -3,11 +3,7 @@
  * after a barrier but without cp_async_wait, so the copy may not have
  * landed. fixed_cp_async_nowait waits before the barrier. */
 #include "pf_dialect.h"
-
-typedef struct sanitize_params {
-    const float *in;
-    float *out;
-} sanitize_params;
+#include "sanitize_params.h"
 
 PF_KERNEL(planted_cp_async_nowait, sanitize_params, p)
 {

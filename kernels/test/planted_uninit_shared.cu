@@ -2,11 +2,7 @@
  * memory and every thread reads one back, so the last four read slots this
  * launch never wrote. fixed_uninit_shared writes all 64. */
 #include "pf_dialect.h"
-
-typedef struct sanitize_params {
-    const float *in;
-    float *out;
-} sanitize_params;
+#include "sanitize_params.h"
 
 PF_KERNEL(planted_uninit_shared, sanitize_params, p)
 {

@@ -3,11 +3,7 @@
  * between the steps), which independent thread scheduling does not give.
  * fixed_warp_lockstep has the __syncwarp calls. */
 #include "pf_dialect.h"
-
-typedef struct sanitize_params {
-    const float *in;
-    float *out;
-} sanitize_params;
+#include "sanitize_params.h"
 
 PF_KERNEL(planted_warp_lockstep, sanitize_params, p)
 {

@@ -24,16 +24,18 @@ typedef struct race_case {
 
 static const race_case cases[] = {
     {"planted_missing_sync.cu", "planted_missing_sync", "fixed_missing_sync", 64,
-     {"__shared__ array 'slot'", "planted_missing_sync.cu:15", "planted_missing_sync.cu:16",
+     {"__shared__ array 'slot'", "planted_missing_sync.cu:11", "planted_missing_sync.cu:12",
       "(warp 1 lane "}},
+    {"planted_missing_sync.cu", "planted_reuse_sync", "fixed_reuse_sync", 64,
+     {"__shared__ array 'slot'", "planted_missing_sync.cu:33", "planted_missing_sync.cu:34", "(warp 1 lane "}},
     {"planted_cp_async_nowait.cu", "planted_cp_async_nowait", "fixed_cp_async_nowait", 64,
      {"__shared__ array 'tile'", "bytes by cp.async unit of block (0,0,0) thread",
-      "planted_cp_async_nowait.cu:16", "planted_cp_async_nowait.cu:19"}},
+      "planted_cp_async_nowait.cu:12", "planted_cp_async_nowait.cu:15"}},
     {"planted_warp_lockstep.cu", "planted_warp_lockstep", "fixed_warp_lockstep", 32,
-     {"__shared__ array 'part'", "planted_warp_lockstep.cu:20", "(warp 0 lane ", "read of 4 bytes"}},
+     {"__shared__ array 'part'", "planted_warp_lockstep.cu:16", "(warp 0 lane ", "read of 4 bytes"}},
     {"planted_double_buffer.cu", "planted_double_buffer", "fixed_double_buffer", 64,
-     {"__shared__ array 'buf'", "cp.async unit of block (0,0,0)", "planted_double_buffer.cu:17",
-      "planted_double_buffer.cu:35"}},
+     {"__shared__ array 'buf'", "cp.async unit of block (0,0,0)", "planted_double_buffer.cu:13",
+      "planted_double_buffer.cu:27"}},
 };
 
 int main(void)

@@ -76,7 +76,7 @@ static void test_init(void)
     CHECK(contains(r.msg, "uninitialized read: thread 0 (warp 0 lane 0) reads 4 bytes"));
     CHECK(contains(r.msg, "__shared__ array 'staged'"));
     CHECK(contains(r.msg, "at byte offset 252"));
-    CHECK_MSG(contains(r.msg, "at planted_uninit_shared.cu:18"), "%s", r.msg);
+    CHECK_MSG(contains(r.msg, "at planted_uninit_shared.cu:14"), "%s", r.msg);
 
     static const char *const twins[][2] = {
         {"planted_uninit_shared.cu", "fixed_uninit_shared"},

@@ -111,6 +111,11 @@ void pf_emu_block_release(pf_emu_block *b, pf_emu_fiber *f)
 /* Leave fiber f (waiting, exiting or failed) for the next runnable one. */
 static void leave(pf_emu_block *b, pf_emu_fiber *f, int exits)
 {
+    /* Race check: the worker acquires every fiber's word after the block,
+     * also after a failure that abandons fibers mid-kernel (their writes,
+     * e.g. the message, must not race with the worker's next block). Only
+     * the worker and collective completers read these words. */
+    pf_emu_race_release(f);
     pf_emu_fiber *next = b->failed ? NULL : queue_pop(b);
     if (next == f)
         return; /* a yield that drew itself */
@@ -158,7 +163,6 @@ static void fiber_main(void *arg)
     pf_emu_race_acquire(b); /* starts after the worker's view of the launch */
     b->launch->entry(b->launch->params);
     pf_emu_cp_async_drain(f); /* copies nobody waited for still land */
-    pf_emu_race_release(f);
     f->state = PF_FIBER_DONE;
     b->done++;
     b->warps[f->pub.warp].done_mask |= 1u << f->pub.lane;
@@ -272,6 +276,7 @@ static int resolve_waiters(pf_emu_block *b)
             return -1;
         }
     }
+    b->barrier_gen++;
     for (int i = 0; i < b->n; i++)
         pf_emu_block_release(b, &b->fibers[i]);
     return 1;
@@ -384,6 +389,7 @@ int pf_emu_block_run(pf_emu_block *b, const pf_emu_launch *L, pf_emu_uint3 bidx)
         f->asan_fake_stack = NULL;
         f->n_copies = 0;
         f->group = 0;
+        f->issued = 0;
 #ifdef PF_EMU_ASAN
         /* A block that failed mid-run leaves ASan shadow markings on the
          * reused stack; clear them so the next launch starts clean. */

@@ -31,6 +31,7 @@ typedef struct pf_emu_copy {
     int src_bytes;
     unsigned group;           /* commit-group sequence number */
     void *pc;                 /* issuing call site, for race reports */
+    void *ticket;             /* race: sync address holding the issue-time clock */
 } pf_emu_copy;
 
 typedef struct pf_emu_fiber {
@@ -47,8 +48,12 @@ typedef struct pf_emu_fiber {
     pf_emu_copy *copies;
     int n_copies, cap_copies;
     unsigned group;           /* groups committed so far */
-    /* ThreadSanitizer contexts (race check): the thread, its copy unit */
+    unsigned issued;          /* copies issued (race: picks the ticket) */
+    /* ThreadSanitizer contexts (race check): the thread, its copy unit; the
+     * lane completing a collective releases into collective_done for each
+     * member (the fiber's own address is its word for the worker) */
     void *tsan, *tsan_copier;
+    int collective_done;
 } pf_emu_fiber;
 
 typedef void (*pf_emu_collective_fn)(void *ctx, const void *const ins[32], void *const outs[32]);
@@ -61,7 +66,6 @@ typedef struct pf_emu_warp {
     void *ctx;
     size_t in_size, out_size;
     const char *what;
-    int completer;            /* lane that ran fn (race: whose clock to take) */
     const void *ins[32];
     void *outs[32];
 } pf_emu_warp;
@@ -110,6 +114,11 @@ struct pf_emu_block {
     uint64_t rng;             /* chaos: per-block stream */
     unsigned char *written;   /* init: a bit per arena byte written */
     void *tsan_sched;         /* race: the worker's own TSan context */
+    char *tickets;            /* race: sync addresses for cp.async issues */
+    /* race: barrier generation k's arrivals release into barrier_word[k & 1]
+     * (a fast thread's next arrival must not reach a slow leaver) */
+    unsigned barrier_gen;
+    char barrier_word[2];
     int tsan_cap;             /* fibers with TSan contexts */
     struct pf_emu_race *race; /* race: the first report in this block */
 };

@@ -5,10 +5,13 @@
  * it yields, so any lane may run on first).
  *
  * Race check edges: a barrier is a release by every arriving thread and an
- * acquire by every leaving one on a block-wide word; a collective is a
+ * acquire by every leaving one on a block-wide word (one per generation
+ * parity); a collective is a
  * release by each lane on its own word, an acquire of all members' words
- * by the lane that completes it, and an acquire of that lane's word by the
- * others (only the members are ordered, whatever the mask). */
+ * by the lane that completes it, then a release by that lane into each
+ * member's collective_done word, which the member acquires on waking (only
+ * the members are ordered, whatever the mask, and nothing the completer
+ * does later). */
 #include <stdio.h>
 #include <string.h>
 
@@ -67,23 +70,23 @@ static void arrive(uint32_t mask, const void *in, size_t in_size, void *out, siz
     pf_emu_race_release(f);
     if (w->arrived_mask != mask) {
         pf_emu_block_wait(f, PF_FIBER_COLLECTIVE);
-        pf_emu_race_acquire(&b->fibers[warp * 32 + (unsigned)w->completer]);
+        pf_emu_race_acquire(&f->collective_done);
         return;
     }
     uint32_t others = w->arrived_mask & ~(1u << lane);
+    pf_emu_fiber *lanes = &b->fibers[warp * 32];
 #ifdef PF_EMU_TSAN
     for (uint32_t m = others; m; m &= m - 1)
-        pf_emu_race_acquire(&b->fibers[warp * 32 + (unsigned)__builtin_ctz(m)]);
+        pf_emu_race_acquire(&lanes[__builtin_ctz(m)]);
 #endif
     fn(ctx, w->ins, w->outs);
-    pf_emu_race_release(f);
-    w->completer = (int)lane;
     w->arrived = 0;
     w->arrived_mask = 0;
     while (others) {
         int l = __builtin_ctz(others);
         others &= others - 1;
-        pf_emu_block_release(b, &b->fibers[warp * 32 + (unsigned)l]);
+        pf_emu_race_release(&lanes[l].collective_done);
+        pf_emu_block_release(b, &lanes[l]);
     }
     if (b->sanitize & PF_SAN_CHAOS)
         pf_emu_block_wait(f, PF_FIBER_RUNNABLE);
@@ -103,9 +106,10 @@ void pf_emu_syncthreads(const char *file, int line)
     f->wait_file = file;
     f->wait_line = line;
     pf_emu_cp_async_chaos(f);
-    pf_emu_race_release(&f->block->n);
+    char *word = &f->block->barrier_word[f->block->barrier_gen & 1];
+    pf_emu_race_release(word);
     pf_emu_block_wait(f, PF_FIBER_BARRIER);
-    pf_emu_race_acquire(&f->block->n);
+    pf_emu_race_acquire(word);
 }
 
 /* ---- shuffles */

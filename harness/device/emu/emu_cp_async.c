@@ -33,7 +33,7 @@ static void land(pf_emu_fiber *f, const pf_emu_copy *c)
 {
 #ifdef PF_EMU_TSAN
     pf_emu_race_switch(f->tsan_copier);
-    pf_emu_race_acquire(&f->n_copies); /* the thread's view at (or after) issue */
+    pf_emu_race_acquire(c->ticket); /* the thread's view at issue */
     if (c->src_bytes > 0)
         __tsan_read_range_pc((void *)c->src, (unsigned long)c->src_bytes, c->pc);
     __tsan_write_range_pc(c->dst, 16, c->pc);
@@ -105,7 +105,14 @@ void pf_emu_cp_async(void *smem, const void *gmem, int src_bytes)
     c->src_bytes = src_bytes;
     c->group = f->group;
     c->pc = __builtin_return_address(0);
-    pf_emu_race_release(&f->n_copies);
+    c->ticket = NULL;
+#ifdef PF_EMU_TSAN
+    /* a ring of sync addresses per thread: a ticket is reused only after
+     * PF_EMU_TICKETS newer issues (older clocks in it are harmless) */
+    c->ticket = f->block->tickets + (size_t)f->tid * PF_EMU_TICKETS + f->issued % PF_EMU_TICKETS;
+    pf_emu_race_release(c->ticket);
+#endif
+    f->issued++;
 }
 
 void pf_emu_cp_async_commit(void)

@@ -83,6 +83,10 @@ int pf_emu_race_block_begin(pf_emu_block *b)
         }
     }
     b->race->have = 0;
+    if (!b->tickets && !(b->tickets = (char *)malloc((size_t)PF_EMU_MAX_THREADS * PF_EMU_TICKETS))) {
+        snprintf(b->msg, sizeof b->msg, "emu: out of memory");
+        return -1;
+    }
     for (; b->tsan_cap < b->n; b->tsan_cap++) {
         /* created here, so each starts after everything the worker saw */
         b->fibers[b->tsan_cap].tsan = __tsan_create_fiber(0);
@@ -130,10 +134,15 @@ void pf_emu_race_block_destroy(pf_emu_block *b)
     drop_contexts(b);
     free(b->race);
     b->race = NULL;
+    free(b->tickets);
+    b->tickets = NULL;
 }
 
 void pf_emu_race_to_sched(void)
 {
+    pf_emu_fiber *f = pf_emu_current_fiber();
+    if (f)
+        __tsan_release(f); /* as leave() does: the worker acquires it */
     if (t_sched_ctx)
         __tsan_switch_to_fiber(t_sched_ctx, __tsan_switch_to_fiber_no_sync);
 }

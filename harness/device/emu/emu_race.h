@@ -20,6 +20,7 @@
 
 #ifdef PF_TSAN
 #define PF_EMU_TSAN 1
+#define PF_EMU_TICKETS 256 /* cp.async issue sync addresses per thread */
 #include <sanitizer/tsan_interface.h>
 
 /* Worker side: contexts and names for the block's n fibers. */
