@@ -13,13 +13,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 layout='t5,i9,t3,v4|t2,i6,t4;i3,t7;t1'
-run() { # NAME EXTRA-ARGS...
-    local name=$1; shift
-    if ! "$PFTUNE" attention --device emu --seed 7 --layout "$layout" --heads 4:2 \
-        "$@" --out "$tmp/$name.npy" --lse "$tmp/$name.lse.npy" >"$tmp/$name.log" 2>&1; then
-        echo "FAIL: $name: run failed:"; cat "$tmp/$name.log"; fail=1; return 1
-    fi
-}
+. "$(dirname "$0")/lib/attention_run.sh"
 
 for d in 64 128; do
     storages="dense bitmap window spans"
