@@ -12,7 +12,10 @@
  *  - Dynamic shared memory is a separate region (not after the static part),
  *    ending exactly at a guard page.
  *  - Shared memory starts filled with 0xff bytes (NaN as float), so a kernel
- *    that reads it before writing it computes garbage instead of zeros.
+ *    that reads it before writing it computes garbage instead of zeros
+ *    (--sanitize init reports such a read with its source line).
+ *  - cp.async copies land at the cp_async_wait that retires their group,
+ *    not at issue (see pf_tensorcore.h).
  *  - A warp collective waits for all lanes named in its mask; lanes of one
  *    warp may not be inside two different collectives at once.
  *  - Launch bounds: use PF_KERNEL_BOUNDED(name, T, p, threads); CUDA does not
@@ -133,6 +136,29 @@ void pf_emu_warp_collective(const void *in, size_t in_size, void *out, size_t ou
 #define __syncwarp(...) pf_emu_syncwarp(PF_EMU_ARG2(_, ##__VA_ARGS__, 0xffffffffu))
 #define __threadfence() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #define __threadfence_block() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+
+#ifdef PF_EMU_INITCHECK
+/* --sanitize init: the JIT compiles with -fsanitize=kernel-address and
+ * call-only instrumentation, so every load and store of the kernel calls
+ * one of these (hidden: they never bind to a user-space ASan runtime).
+ * The runtime tracks which shared-memory bytes this launch has written. */
+void pf_emu_init_access(const void *addr, size_t n, int write, void *pc);
+#define PF_EMU_INIT_HOOK(kind, size, write)                                                \
+    __attribute__((visibility("hidden"), no_sanitize_address)) void                       \
+        __asan_##kind##size##_noabort(void *a);                                            \
+    void __asan_##kind##size##_noabort(void *a)                                            \
+    {                                                                                      \
+        pf_emu_init_access(a, size, write, __builtin_return_address(0));                   \
+    }
+PF_EMU_INIT_HOOK(load, 1, 0) PF_EMU_INIT_HOOK(load, 2, 0) PF_EMU_INIT_HOOK(load, 4, 0)
+PF_EMU_INIT_HOOK(load, 8, 0) PF_EMU_INIT_HOOK(load, 16, 0)
+PF_EMU_INIT_HOOK(store, 1, 1) PF_EMU_INIT_HOOK(store, 2, 1) PF_EMU_INIT_HOOK(store, 4, 1)
+PF_EMU_INIT_HOOK(store, 8, 1) PF_EMU_INIT_HOOK(store, 16, 1)
+__attribute__((visibility("hidden"), no_sanitize_address)) void __asan_loadN_noabort(void *a, size_t n);
+void __asan_loadN_noabort(void *a, size_t n) { pf_emu_init_access(a, n, 0, __builtin_return_address(0)); }
+__attribute__((visibility("hidden"), no_sanitize_address)) void __asan_storeN_noabort(void *a, size_t n);
+void __asan_storeN_noabort(void *a, size_t n) { pf_emu_init_access(a, n, 1, __builtin_return_address(0)); }
+#endif
 
 /* ---- bit casts and math */
 static inline float __int_as_float(int v) { float f; memcpy(&f, &v, 4); return f; }

@@ -5,8 +5,8 @@
  * Under NVRTC (__CUDACC_RTC__) each is one inline PTX instruction (sm_80+).
  * Under PF_EMU each warp-wide instruction is a pf_emu_warp_collective whose
  * callback (harness/device/emu/emu_warp_math.c, resolved from libpftune_core when the
- * kernel .so is loaded) computes all 32 lanes at once; cp.async is a
- * synchronous copy. Fragment layouts and emulated numerics: see
+ * kernel .so is loaded) computes all 32 lanes at once; cp.async copies
+ * are queued per thread and land at the retiring wait. Fragment layouts and emulated numerics: see
  * harness/device/emu/emu_warp_math.h (they follow the PTX ISA exactly; the emulated mma
  * sums exact fp32 products in k order, so the last bits may differ from
  * tensor-core hardware).
@@ -117,7 +117,6 @@ typedef struct pf_emu_ldmatrix_wire {
 void pf_emu_mma_bf16_collective(void *ctx, const void *const ins[32], void *const outs[32]);
 void pf_emu_mma_f16_collective(void *ctx, const void *const ins[32], void *const outs[32]);
 void pf_emu_ldmatrix_collective(void *ctx, const void *const ins[32], void *const outs[32]);
-void pf_emu_cp_async_check(const void *smem, const void *gmem, int src_bytes);
 
 PF_DEVICE void pf_emu_mma(void (*fn)(void *, const void *const *, void *const *), float d[4],
                           const uint32_t a[4], const uint32_t b[2], const float c[4])
@@ -155,22 +154,19 @@ PF_DEVICE void pf_ldmatrix_x1_trans(uint32_t *r, const void *row_addr) { pf_emu_
 PF_DEVICE void pf_ldmatrix_x2_trans(uint32_t *r, const void *row_addr) { pf_emu_ldmatrix(r, row_addr, 2, 1); }
 PF_DEVICE void pf_ldmatrix_x4_trans(uint32_t *r, const void *row_addr) { pf_emu_ldmatrix(r, row_addr, 4, 1); }
 
-/* Synchronous copies: by the time a kernel waits, the data is there. The
- * check fails the launch where the GPU would fault (alignment, not shared). */
-PF_DEVICE void pf_cp_async_16(void *smem, const void *gmem)
-{
-    pf_emu_cp_async_check(smem, gmem, 16);
-    memcpy(smem, gmem, 16);
-}
-PF_DEVICE void pf_cp_async_16_zfill(void *smem, const void *gmem, int src_bytes)
-{
-    pf_emu_cp_async_check(smem, gmem, src_bytes);
-    if (src_bytes > 0) /* 0: the source may be an out-of-range clamped pointer */
-        memcpy(smem, gmem, (size_t)src_bytes);
-    memset((unsigned char *)smem + src_bytes, 0, (size_t)(16 - src_bytes));
-}
-PF_DEVICE void pf_cp_async_commit(void) {}
-#define pf_cp_async_wait(N) ((void)(N))
+/* Asynchronous as on the GPU: a copy is queued at issue and lands when the
+ * wait that retires its group runs (under chaos: at a random point before
+ * that), so touching the destination early reads stale data and, under the
+ * race check, is reported. The runtime also fails the launch where the GPU
+ * would fault (alignment, destination not shared). */
+void pf_emu_cp_async(void *smem, const void *gmem, int src_bytes);
+void pf_emu_cp_async_commit(void);
+void pf_emu_cp_async_wait(int n);
+/* macros, so that reports name the kernel's line, not this header's */
+#define pf_cp_async_16(smem, gmem) pf_emu_cp_async((smem), (gmem), 16)
+#define pf_cp_async_16_zfill(smem, gmem, src_bytes) pf_emu_cp_async((smem), (gmem), (src_bytes))
+#define pf_cp_async_commit() pf_emu_cp_async_commit()
+#define pf_cp_async_wait(N) pf_emu_cp_async_wait(N)
 
 #endif
 

@@ -1,5 +1,8 @@
 # Unit tests: one executable per tests/unit/test_*.c, label "unit".
 file(GLOB PF_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/test_*.c)
+if(NOT PF_TSAN) # the race check needs a ThreadSanitizer build
+  list(REMOVE_ITEM PF_UNIT_TESTS ${CMAKE_SOURCE_DIR}/tests/unit/test_emu_race.c)
+endif()
 foreach(src ${PF_UNIT_TESTS})
   get_filename_component(name ${src} NAME_WE)
   add_executable(${name} ${src})
@@ -31,4 +34,5 @@ foreach(src ${PF_GPU_TESTS})
     ENVIRONMENT "PFTUNE_CACHE_DIR=${CMAKE_BINARY_DIR}/test-cache;PFTUNE_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
 endforeach()
 include(${CMAKE_SOURCE_DIR}/tests/check.cmake OPTIONAL)
+include(${CMAKE_SOURCE_DIR}/tests/sanitize.cmake OPTIONAL)
 

@@ -8,6 +8,8 @@
 #                           then the GPU bundle rehearsal (ctest -L bundle: builds
 #                           build-release/ and a bundle, runs it with the tree and
 #                           its libraries hidden; needs root + unshare -m), then
+#                           build build-tsan/ (ThreadSanitizer) and run the emu
+#                           checks under --sanitize race (ctest -L sanitize), then
 #                           build build-fuzz/ (clang libFuzzer) and fuzz each
 #                           parser for 60 s (ctest -L fuzz; PFTUNE_FUZZ_SECONDS)
 #
@@ -89,6 +91,12 @@ ctest --test-dir build-asan --output-on-failure -LE 'gpu|bench|bundle' -j"$jobs"
 # ... and the rehearsal of a GPU run from the bundle (tests/bundle/)
 say "rehearsing the GPU bundle (build-release/, tree and libraries hidden)"
 ctest --test-dir build-asan --output-on-failure -L bundle
+
+# ... and the emu race check: ThreadSanitizer cannot share a build with ASan
+say "building build-tsan/ (ThreadSanitizer) and running the emu checks (ctest -L sanitize)"
+cmake -S . -B build-tsan -DPF_TSAN=ON -DPF_WERROR=ON >/dev/null
+cmake --build build-tsan -j"$jobs"
+ctest --test-dir build-tsan --output-on-failure -L sanitize -j"$jobs"
 
 # ... and the parser fuzzers (tests/fuzz/CMakeLists.txt: its own project, no CUDA)
 say "building build-fuzz/ (clang libFuzzer) and fuzzing every parser"

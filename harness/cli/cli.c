@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/pf_sanitize.h"
+
 void pf_cli_init(pf_cli *c, const char *cmd, int argc, char **argv, const pf_cli_opt *opts,
                  const char *usage, const char *description)
 {
@@ -248,6 +250,16 @@ int pf_cli_parse_double(const char *cmd, const char *what, const char *text, dou
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+int pf_cli_parse_sanitize(const char *cmd, const char *text)
+{
+    unsigned mode;
+    if (pf_sanitize_parse(text, &mode) != 0 || pf_sanitize_set(mode, pf_sanitize_seed()) != 0) {
+        pf_cli_usage_error(cmd, "--sanitize %s: %s", text, pf_error_get());
+        return -1;
+    }
     return 0;
 }
 

@@ -90,6 +90,11 @@ int pf_cli_parse_double(const char *cmd, const char *what, const char *text, dou
  * listing them (with a closest-match suggestion) and return -1. */
 int pf_cli_parse_choice(const char *cmd, const char *what, const char *text,
                         const char *const *choices);
+/* --sanitize LIST (race, init, chaos; core/pf_sanitize.h): parse and put in
+ * force for this process and its forked workers; the chaos seed comes from
+ * PFTUNE_SANITIZE_SEED. A usage error (printed, returns -1) for an unknown
+ * word or a check this build cannot do. */
+int pf_cli_parse_sanitize(const char *cmd, const char *text);
 
 /* Edit distance (Levenshtein) between two strings. */
 int pf_cli_edit_distance(const char *a, const char *b);

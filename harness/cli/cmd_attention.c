@@ -33,7 +33,7 @@
 enum {
     OPT_LAYOUT, OPT_HEADS, OPT_HEAD_DIM, OPT_RULE, OPT_LAYER, OPT_WINDOW, OPT_SCALE, OPT_Q, OPT_K,
     OPT_V, OPT_SEED, OPT_VARIANT, OPT_REFERENCE, OPT_COMPARE, OPT_DEVICE, OPT_LSE, OPT_OUT,
-    OPT_DUMP, OPT_ENCODE_DEVICE,
+    OPT_DUMP, OPT_ENCODE_DEVICE, OPT_SANITIZE,
 };
 
 static const pf_cli_opt opts[] = {
@@ -57,6 +57,7 @@ static const pf_cli_opt opts[] = {
     [OPT_DUMP] = {"dump-inputs", 0, "DIR", "write the bf16-rounded q/k/v as DIR/{q,k,v}.npy"},
     [OPT_ENCODE_DEVICE] = {"encode-on-device", 0, NULL,
                            "build dense/bitmap/window masks on the device (same bytes)"},
+    [OPT_SANITIZE] = {"sanitize", 0, "LIST", "emu checks: race (TSan build), init, chaos; comma-separated"},
     {0},
 };
 
@@ -153,6 +154,10 @@ static int parse_args(int argc, char **argv, attn_args *a)
         case OPT_OUT: a->out = val; break;
         case OPT_DUMP: a->dump = val; break;
         case OPT_ENCODE_DEVICE: a->encode_on_device = 1; break;
+        case OPT_SANITIZE:
+            if (pf_cli_parse_sanitize(CMD, val) < 0)
+                return 2;
+            break;
         }
     }
     if (!a->layout)

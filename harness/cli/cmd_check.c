@@ -75,7 +75,7 @@ typedef struct check_result {
 
 enum {
     OPT_DEVICE, OPT_HEAD_DIM, OPT_ALL, OPT_VARIANT, OPT_SEED, OPT_CASES, OPT_CASE, OPT_JSON,
-    OPT_JOBS, OPT_TIMEOUT,
+    OPT_JOBS, OPT_TIMEOUT, OPT_SANITIZE,
 };
 
 static const pf_cli_opt opts[] = {
@@ -90,6 +90,7 @@ static const pf_cli_opt opts[] = {
     [OPT_JOBS] = {"jobs", 'j', "N", "worker processes (default 1)"},
     [OPT_TIMEOUT] = {"timeout", 0, "SECONDS",
                      "per-variant limit (default none): its worker is killed, status timeout"},
+    [OPT_SANITIZE] = {"sanitize", 0, "LIST", "emu checks: race (TSan build), init, chaos; comma-separated"},
     {0},
 };
 
@@ -157,6 +158,10 @@ static int parse_args(int argc, char **argv, check_args *a)
             break;
         case OPT_TIMEOUT:
             if (pf_cli_parse_long(CMD, "--timeout", val, 1, 1000000, &a->timeout) < 0)
+                return 2;
+            break;
+        case OPT_SANITIZE:
+            if (pf_cli_parse_sanitize(CMD, val) < 0)
                 return 2;
             break;
         }

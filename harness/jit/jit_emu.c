@@ -14,6 +14,7 @@
 
 #include "jit/jit_internal.h"
 #include "core/pf_error.h"
+#include "core/pf_sanitize.h"
 
 extern char **environ;
 
@@ -70,6 +71,26 @@ static int run_capture(char *const argv[], char **log, int *status)
     return 0;
 }
 
+int pf_jit_emu_flags(const char *flags[PF_JIT_EMU_MAX_FLAGS])
+{
+    unsigned mode = pf_sanitize_mode();
+    int n = 0;
+    if (mode & (PF_SAN_RACE | PF_SAN_INIT))
+        flags[n++] = "-g"; /* reports name kernel source lines */
+    if (mode & PF_SAN_RACE)
+        flags[n++] = "-fsanitize=thread";
+    if (mode & PF_SAN_INIT) {
+        /* every load and store becomes a call to __asan_{load,store}N_noabort,
+         * which pf_dialect.h defines (hidden) under PF_EMU_INITCHECK */
+        static const char *const init[] = {"-DPF_EMU_INITCHECK=1", "-fsanitize=kernel-address",
+                                           "--param=asan-instrumentation-with-call-threshold=0",
+                                           "--param=asan-stack=0", "--param=asan-globals=0"};
+        for (size_t i = 0; i < sizeof init / sizeof init[0]; i++)
+            flags[n++] = init[i];
+    }
+    return n;
+}
+
 int pf_jit_emu_build(const pf_variant *v, const char *key, const char *kernel_dir,
                      const char *dir, pf_jit_artifact *out)
 {
@@ -91,6 +112,10 @@ int pf_jit_emu_build(const pf_variant *v, const char *key, const char *kernel_di
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         argv[a++] = (char *)fixed[i];
     argv[a++] = inc;
+    const char *extra[PF_JIT_EMU_MAX_FLAGS];
+    int n_extra = pf_jit_emu_flags(extra);
+    for (int i = 0; i < n_extra; i++)
+        argv[a++] = (char *)extra[i];
     for (int i = 0; i < v->n_defines && i < PF_JIT_MAX_DEFINES; i++) {
         if (v->defines[i].value[0])
             snprintf(defs[i], sizeof defs[i], "-D%s=%s", v->defines[i].name, v->defines[i].value);

@@ -61,6 +61,12 @@ int pf_jit_ensure_dir(const char *dir, pf_trust trust);
 /* Does the existing directory `dir` (and its parents) pass `trust`? 1 / 0. */
 int pf_jit_dir_trusted(const char *dir, pf_trust trust);
 
+/* Extra host-compiler flags of emu builds for the checks in force
+ * (core/pf_sanitize.h): ThreadSanitizer for race, access callbacks for init.
+ * Part of the cache key. Returns how many were stored in flags. */
+#define PF_JIT_EMU_MAX_FLAGS 12
+int pf_jit_emu_flags(const char *flags[PF_JIT_EMU_MAX_FLAGS]);
+
 /* Host C compiler build of an emu variant into dir/<key>-<hash>.so (mode
  * 0700; `dir` must be private); fills
  * so_name/so_size/so_hash on success, the log always; valid = 0 on a compile

@@ -165,6 +165,12 @@ int pf_jit_key(const pf_variant *v, const char *src, const char *kernel_dir, cha
     hash_str(st, "pftune-jit-key-2"); /* bump when build options change */
     hash_str(st, v->target);
     hash_str(st, pf_jit_compiler_id(v->target));
+    /* checker instrumentation (pf_sanitize.h); none adds nothing, so plain
+     * builds keep their keys */
+    const char *flags[PF_JIT_EMU_MAX_FLAGS];
+    int n_flags = strcmp(v->target, "emu") == 0 ? pf_jit_emu_flags(flags) : 0;
+    for (int i = 0; i < n_flags; i++)
+        hash_str(st, flags[i]);
 
     pf_define defs[PF_JIT_MAX_DEFINES];
     int n = v->n_defines < PF_JIT_MAX_DEFINES ? v->n_defines : PF_JIT_MAX_DEFINES;

@@ -6,13 +6,7 @@
 . "$(dirname "$0")/lib/common.sh" "$1"
 
 layout='t5,i9,t3,v4|t2,i6,t4;i3,t7;t1'
-run() { # NAME EXTRA-ARGS...
-    local name=$1; shift
-    if ! "$PFTUNE" attention --device emu --seed 7 --layout "$layout" --heads 4:2 --head-dim 64 \
-        "$@" --out "$tmp/$name.npy" --lse "$tmp/$name.lse.npy" >"$tmp/$name.log" 2>&1; then
-        echo "FAIL: $name: run failed:"; cat "$tmp/$name.log"; fail=1; return 1
-    fi
-}
+. "$(dirname "$0")/lib/attention_run.sh"
 
 for storage in dense bitmap window; do
     for indptr in int32 int64; do
@@ -20,7 +14,7 @@ for storage in dense bitmap window; do
             tag=$storage.$indptr.$layer
             mask=(--rule gemma3)
             [ $layer = sliding ] && mask=(--rule gemma4 --layer sliding --window 5)
-            args=(--variant "MASK_STORAGE=$storage,INDPTR_T=$indptr,TILE_SKIP=1" "${mask[@]}")
+            args=(--head-dim 64 --variant "MASK_STORAGE=$storage,INDPTR_T=$indptr,TILE_SKIP=1" "${mask[@]}")
             run "$tag.host" "${args[@]}" || continue
             run "$tag.dev" "${args[@]}" --encode-on-device || continue
             grep -q '^mask metadata .*encoded on the device' "$tmp/$tag.dev.log" ||
@@ -39,7 +33,7 @@ for storage in dense bitmap window; do
 done
 
 # spans has nothing to build: the flag is accepted and the group ids path runs
-run spans --variant MASK_STORAGE=spans --encode-on-device &&
+run spans --head-dim 64 --variant MASK_STORAGE=spans --encode-on-device &&
     ! grep -q 'encoded on the device' "$tmp/spans.log" ||
     { echo "FAIL: spans with --encode-on-device"; fail=1; }
 

@@ -14,7 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/pf_sanitize.h"
 #include "device/emu/emu_asan.h"
+#include "device/emu/emu_init.h"
+#include "device/emu/emu_race.h"
 
 /* initial-exec: see pf_dialect.h */
 __thread pf_emu_thread *pf_emu_self __attribute__((tls_model("initial-exec")));
@@ -38,6 +41,7 @@ static void switch_to_fiber(pf_emu_block *b, pf_emu_ctx *from, void **from_fake,
     (void)from_fake;
     (void)from_exits;
 #endif
+    pf_emu_race_switch(to->tsan);
     pf_emu_ctx_switch(from, &to->ctx);
 #ifdef PF_EMU_ASAN
     __sanitizer_finish_switch_fiber(*from_fake, NULL, NULL);
@@ -54,6 +58,7 @@ static void switch_to_sched(pf_emu_block *b, pf_emu_fiber *from, int from_exits)
 #else
     (void)from_exits;
 #endif
+    pf_emu_race_switch(b->tsan_sched);
     pf_emu_ctx_switch(&from->ctx, &b->sched);
 #ifdef PF_EMU_ASAN
     __sanitizer_finish_switch_fiber(from->asan_fake_stack, NULL, NULL);
@@ -68,6 +73,8 @@ void pf_emu_block_after_fault(pf_emu_block *b)
     /* We left a fiber by siglongjmp: ASan still believes we are on it. */
     __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
+    b->failed = 1;
+    pf_emu_race_block_end(b); /* drops the abandoned fibers' TSan contexts */
 }
 
 /* ---- run queue */
@@ -82,6 +89,13 @@ static pf_emu_fiber *queue_pop(pf_emu_block *b)
 {
     if (b->q_count == 0)
         return NULL;
+    if (b->sanitize & PF_SAN_CHAOS) { /* any runnable fiber may go next */
+        unsigned n = (unsigned)b->n, k = pf_emu_chaos_below(b, b->q_count);
+        unsigned h = b->q_head, j = (h + k) % n;
+        int t = b->queue[h];
+        b->queue[h] = b->queue[j];
+        b->queue[j] = t;
+    }
     int i = b->queue[b->q_head];
     b->q_head = (b->q_head + 1) % (unsigned)b->n;
     b->q_count--;
@@ -97,7 +111,14 @@ void pf_emu_block_release(pf_emu_block *b, pf_emu_fiber *f)
 /* Leave fiber f (waiting, exiting or failed) for the next runnable one. */
 static void leave(pf_emu_block *b, pf_emu_fiber *f, int exits)
 {
+    /* Race check: the worker acquires every fiber's word after the block,
+     * also after a failure that abandons fibers mid-kernel (their writes,
+     * e.g. the message, must not race with the worker's next block). Only
+     * the worker and collective completers read these words. */
+    pf_emu_race_release(f);
     pf_emu_fiber *next = b->failed ? NULL : queue_pop(b);
+    if (next == f)
+        return; /* a yield that drew itself */
     if (next)
         switch_to_fiber(b, &f->ctx, &f->asan_fake_stack, exits, next);
     else
@@ -108,6 +129,8 @@ static void leave(pf_emu_block *b, pf_emu_fiber *f, int exits)
 void pf_emu_block_wait(pf_emu_fiber *f, int state)
 {
     f->state = state;
+    if (state == PF_FIBER_RUNNABLE) /* a yield: queue up behind the others */
+        queue_push(f->block, (int)f->tid);
     leave(f->block, f, 0);
 }
 
@@ -137,7 +160,9 @@ static void fiber_main(void *arg)
 #ifdef PF_EMU_ASAN
     __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
+    pf_emu_race_acquire(b); /* starts after the worker's view of the launch */
     b->launch->entry(b->launch->params);
+    pf_emu_cp_async_drain(f); /* copies nobody waited for still land */
     f->state = PF_FIBER_DONE;
     b->done++;
     b->warps[f->pub.warp].done_mask |= 1u << f->pub.lane;
@@ -251,6 +276,7 @@ static int resolve_waiters(pf_emu_block *b)
             return -1;
         }
     }
+    b->barrier_gen++;
     for (int i = 0; i < b->n; i++)
         pf_emu_block_release(b, &b->fibers[i]);
     return 1;
@@ -290,6 +316,11 @@ void pf_emu_block_destroy(pf_emu_block *b)
     if (b->stacks)
         for (int i = 0; i < b->cap; i++)
             pf_emu_stack_free(&b->stacks[i]);
+    if (b->fibers)
+        for (int i = 0; i < PF_EMU_MAX_THREADS; i++)
+            pf_emu_cp_async_free(&b->fibers[i]);
+    pf_emu_race_block_destroy(b);
+    pf_emu_init_destroy(b);
     pf_emu_smem_destroy(b);
     free(b->fibers);
     free(b->stacks);
@@ -325,7 +356,11 @@ int pf_emu_block_run(pf_emu_block *b, const pf_emu_launch *L, pf_emu_uint3 bidx)
     b->msg[0] = '\0';
     b->q_head = 0;
     b->q_count = 0;
+    b->sanitize = pf_sanitize_mode();
+    pf_emu_chaos_begin(b);
     pf_emu_smem_begin(b);
+    if (pf_emu_init_begin(b) != 0)
+        return -1;
     pf_emu_uint3 bdim = {L->block.x, L->block.y, L->block.z};
     pf_emu_uint3 gdim = {L->grid.x, L->grid.y, L->grid.z};
     for (int w = 0; w < (n + 31) / 32; w++) {
@@ -352,6 +387,9 @@ int pf_emu_block_run(pf_emu_block *b, const pf_emu_launch *L, pf_emu_uint3 bidx)
         f->tid = u;
         f->block = b;
         f->asan_fake_stack = NULL;
+        f->n_copies = 0;
+        f->group = 0;
+        f->issued = 0;
 #ifdef PF_EMU_ASAN
         /* A block that failed mid-run leaves ASan shadow markings on the
          * reused stack; clear them so the next launch starts clean. */
@@ -360,6 +398,8 @@ int pf_emu_block_run(pf_emu_block *b, const pf_emu_launch *L, pf_emu_uint3 bidx)
         pf_emu_ctx_init(&f->ctx, &b->stacks[i], fiber_main, f);
         queue_push(b, i);
     }
+    if (pf_emu_race_block_begin(b) != 0) /* names the fibers set up above */
+        return -1;
     for (;;) {
         if (b->failed)
             break;
@@ -374,6 +414,8 @@ int pf_emu_block_run(pf_emu_block *b, const pf_emu_launch *L, pf_emu_uint3 bidx)
     }
     b->cur = NULL;
     pf_emu_self = NULL;
+    if (pf_emu_race_block_end(b) != 0)
+        b->failed = 1;
     if (!b->failed && pf_emu_smem_check(b) != 0)
         b->failed = 1;
     return b->failed ? -1 : 0;

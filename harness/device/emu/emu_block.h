@@ -24,6 +24,16 @@ enum { PF_FIBER_RUNNABLE, PF_FIBER_BARRIER, PF_FIBER_COLLECTIVE, PF_FIBER_DONE }
 
 typedef struct pf_emu_block pf_emu_block;
 
+/* One cp.async in flight (emu_cp_async.c). */
+typedef struct pf_emu_copy {
+    void *dst;
+    const void *src;
+    int src_bytes;
+    unsigned group;           /* commit-group sequence number */
+    void *pc;                 /* issuing call site, for race reports */
+    void *ticket;             /* race: sync address holding the issue-time clock */
+} pf_emu_copy;
+
 typedef struct pf_emu_fiber {
     pf_emu_thread pub;        /* what the kernel reads through pf_emu_self */
     pf_emu_ctx ctx;
@@ -31,8 +41,19 @@ typedef struct pf_emu_fiber {
     unsigned tid;             /* linear thread index in the block */
     const char *wait_file;    /* __syncthreads call site while waiting */
     int wait_line;
+    void *call_pc;            /* kernel call site of the current collective */
     pf_emu_block *block;
     void *asan_fake_stack;
+    /* cp.async queue: copies not landed yet, oldest first */
+    pf_emu_copy *copies;
+    int n_copies, cap_copies;
+    unsigned group;           /* groups committed so far */
+    unsigned issued;          /* copies issued (race: picks the ticket) */
+    /* ThreadSanitizer contexts (race check): the thread, its copy unit; the
+     * lane completing a collective releases into collective_done for each
+     * member (the fiber's own address is its word for the worker) */
+    void *tsan, *tsan_copier;
+    int collective_done;
 } pf_emu_fiber;
 
 typedef void (*pf_emu_collective_fn)(void *ctx, const void *const ins[32], void *const outs[32]);
@@ -87,6 +108,19 @@ struct pf_emu_block {
     int failed;
     pf_emu_fiber *cur;
     char msg[PF_ERROR_MAX];
+
+    /* checks (core/pf_sanitize.h), fixed for the block's run */
+    unsigned sanitize;
+    uint64_t rng;             /* chaos: per-block stream */
+    unsigned char *written;   /* init: a bit per arena byte written */
+    void *tsan_sched;         /* race: the worker's own TSan context */
+    char *tickets;            /* race: sync addresses for cp.async issues */
+    /* race: barrier generation k's arrivals release into barrier_word[k & 1]
+     * (a fast thread's next arrival must not reach a slow leaver) */
+    unsigned barrier_gen;
+    char barrier_word[2];
+    int tsan_cap;             /* fibers with TSan contexts */
+    struct pf_emu_race *race; /* race: the first report in this block */
 };
 
 int pf_emu_block_init(pf_emu_block *b);
@@ -109,6 +143,18 @@ void pf_emu_block_fail(pf_emu_block *b, const char *fmt, ...) PF_PRINTF(2, 3);
 /* "0-31,40,64-95": the fibers for which pick(f) holds. */
 void pf_emu_format_threads(const pf_emu_block *b, int (*pick)(const pf_emu_fiber *f, const void *arg),
                            const void *arg, char *out, size_t out_size);
+
+/* ---- cp.async (emu_cp_async.c) */
+/* Land every copy of fiber f (at exit: nothing waits for them). */
+void pf_emu_cp_async_drain(pf_emu_fiber *f);
+/* Chaos: land some of f's queued copies now (at one of its sync points). */
+void pf_emu_cp_async_chaos(pf_emu_fiber *f);
+void pf_emu_cp_async_free(pf_emu_fiber *f);
+
+/* ---- chaos scheduling (emu_chaos.c) */
+void pf_emu_chaos_begin(pf_emu_block *b);
+/* A uniformly random integer in [0, n). */
+unsigned pf_emu_chaos_below(pf_emu_block *b, unsigned n);
 
 /* ---- shared memory (emu_shared.c) */
 int pf_emu_smem_init(pf_emu_block *b);

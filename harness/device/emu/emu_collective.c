@@ -1,11 +1,23 @@
 /* Barriers and warp collectives as the kernel calls them. A warp collective
  * gathers the lanes named in its mask: each lane parks a pointer to its
  * input and output; the last to arrive computes every lane's result (fn)
- * and releases the others, then carries on without a switch. */
+ * and releases the others, then carries on without a switch (under chaos
+ * it yields, so any lane may run on first).
+ *
+ * Race check edges: a barrier is a release by every arriving thread and an
+ * acquire by every leaving one on a block-wide word (one per generation
+ * parity); a collective is a
+ * release by each lane on its own word, an acquire of all members' words
+ * by the lane that completes it, then a release by that lane into each
+ * member's collective_done word, which the member acquires on waking (only
+ * the members are ordered, whatever the mask, and nothing the completer
+ * does later). */
 #include <stdio.h>
 #include <string.h>
 
+#include "core/pf_sanitize.h"
 #include "device/emu/emu_block.h"
+#include "device/emu/emu_race.h"
 #include "device/emu/emu_runtime.h"
 
 static const char *collective_why(const pf_emu_block *b, unsigned warp, uint32_t missing)
@@ -54,25 +66,37 @@ static void arrive(uint32_t mask, const void *in, size_t in_size, void *out, siz
     w->outs[lane] = out;
     w->arrived++;
     w->arrived_mask |= 1u << lane;
+    pf_emu_cp_async_chaos(f);
+    pf_emu_race_release(f);
     if (w->arrived_mask != mask) {
         pf_emu_block_wait(f, PF_FIBER_COLLECTIVE);
+        pf_emu_race_acquire(&f->collective_done);
         return;
     }
-    fn(ctx, w->ins, w->outs);
     uint32_t others = w->arrived_mask & ~(1u << lane);
+    pf_emu_fiber *lanes = &b->fibers[warp * 32];
+#ifdef PF_EMU_TSAN
+    for (uint32_t m = others; m; m &= m - 1)
+        pf_emu_race_acquire(&lanes[__builtin_ctz(m)]);
+#endif
+    fn(ctx, w->ins, w->outs);
     w->arrived = 0;
     w->arrived_mask = 0;
     while (others) {
         int l = __builtin_ctz(others);
         others &= others - 1;
-        pf_emu_block_release(b, &b->fibers[warp * 32 + (unsigned)l]);
+        pf_emu_race_release(&lanes[l].collective_done);
+        pf_emu_block_release(b, &lanes[l]);
     }
+    if (b->sanitize & PF_SAN_CHAOS)
+        pf_emu_block_wait(f, PF_FIBER_RUNNABLE);
 }
 
 void pf_emu_warp_collective(const void *in, size_t in_size, void *out, size_t out_size,
                             void (*fn)(void *ctx, const void *const ins[32], void *const outs[32]),
                             void *ctx)
 {
+    pf_emu_current_fiber()->call_pc = __builtin_return_address(0);
     arrive(0xffffffffu, in, in_size, out, out_size, fn, ctx, "a warp-wide collective");
 }
 
@@ -81,7 +105,11 @@ void pf_emu_syncthreads(const char *file, int line)
     pf_emu_fiber *f = pf_emu_current_fiber();
     f->wait_file = file;
     f->wait_line = line;
+    pf_emu_cp_async_chaos(f);
+    char *word = &f->block->barrier_word[f->block->barrier_gen & 1];
+    pf_emu_race_release(word);
     pf_emu_block_wait(f, PF_FIBER_BARRIER);
+    pf_emu_race_acquire(word);
 }
 
 /* ---- shuffles */

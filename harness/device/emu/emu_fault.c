@@ -10,6 +10,7 @@
 #include "core/pf_error.h"
 
 #include "device/emu/emu_asan.h"
+#include "device/emu/emu_race.h"
 
 static const int handled[] = {SIGSEGV, SIGBUS, SIGFPE};
 #define N_HANDLED 3
@@ -58,6 +59,7 @@ static void on_fault(int sig, siginfo_t *info, void *uc)
     /* leaving a fiber for the worker's stack; finished after the jump */
     __sanitizer_start_switch_fiber(NULL, armed_stack_bottom, armed_stack_size);
 #endif
+    pf_emu_race_to_sched(); /* TSan too: the jump buffer is the worker's */
     siglongjmp(*jb, 1);
 }
 

@@ -150,6 +150,24 @@ int pf_emu_guard_check_all(const char *who)
     return rc;
 }
 
+int pf_emu_guard_label(uintptr_t addr, char *out, size_t out_size)
+{
+    out[0] = '\0';
+    pthread_mutex_lock(&g_lock);
+    for (size_t i = 0; i < g_count; i++) {
+        const guard_entry *e = &g_entries[i];
+        uintptr_t lo = (uintptr_t)e->data;
+        if (addr < lo || addr >= lo + e->bytes)
+            continue;
+        snprintf(out, out_size, "global buffer '%s' (%zu bytes) at byte offset %zu", e->label, e->bytes,
+                 (size_t)(addr - lo));
+        pthread_mutex_unlock(&g_lock);
+        return 1;
+    }
+    pthread_mutex_unlock(&g_lock);
+    return 0;
+}
+
 int pf_emu_guard_describe(uintptr_t addr, char *out, size_t out_size)
 {
     out[0] = '\0';

@@ -18,6 +18,9 @@ int pf_emu_guard_range(const void *p, size_t n, const char *what);
 /* Verify every live allocation's canaries; -1 with a message naming the
  * first damaged buffer (prefixed by `who`), canaries then restored. */
 int pf_emu_guard_check_all(const char *who);
+/* Name the allocation holding addr: "global buffer 'label' (N bytes) at
+ * byte offset X"; 0 (and "") if none. */
+int pf_emu_guard_label(uintptr_t addr, char *out, size_t out_size);
 /* Describe a faulting address near an allocation; 0 (and "") if none. */
 int pf_emu_guard_describe(uintptr_t addr, char *out, size_t out_size);
 

@@ -15,6 +15,7 @@
 
 #include "device/arch.h"
 #include "device/emu/emu_block.h"
+#include "device/emu/emu_race.h"
 
 #define STATIC_CAP (52u * 1024u) /* 48 KiB of arrays + redzones */
 #define REDZONE 32u
@@ -66,6 +67,12 @@ void pf_emu_smem_begin(pf_emu_block *b)
     b->dyn = b->dyn_guard - rounded;
     memset(b->dyn, FILL, dyn);
     memset(b->dyn + dyn, CANARY, rounded - dyn);
+#ifdef PF_EMU_TSAN
+    /* Fill the static arrays here, on the worker, before any fiber runs:
+     * under TSan a fill by the first fiber to declare an array would race
+     * with the other fibers' writes. */
+    memset(b->static_base, FILL, b->static_cap);
+#endif
 }
 
 static int redzone_intact(const unsigned char *p, size_t n, size_t *first_bad)
@@ -128,7 +135,9 @@ void *pf_emu_shared_static(const pf_emu_smem_site *site, size_t bytes)
     size_t next = round_up(end, 16) + REDZONE;
     if (next > b->static_cap)
         pf_emu_block_fail(b, "static shared-memory arena exhausted by '%s'", site->name);
+#ifndef PF_EMU_TSAN
     memset(b->static_base + offset, FILL, bytes);
+#endif
     memset(b->static_base + end, CANARY, next - end);
     pf_emu_smem_entry *e = &b->sites[b->n_sites++];
     e->site = site;

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "device/emu/emu_block.h"
+#include "device/emu/emu_init.h"
+#include "device/emu/emu_race.h"
 #include "kernels/pf_numeric.h"
 
 static float half_to_f32(pf_mma_type type, uint16_t h)
@@ -128,6 +130,15 @@ static void check_ldmatrix_rows(int num_mats, const void *const addr[PF_WARP])
         if (!in_shared(b, addr[lane], 16))
             pf_emu_block_fail(b, "ldmatrix.x%d: warp %u lane %d row address %p is not in shared memory",
                               num_mats, pf_emu_current_fiber()->pub.warp, lane, addr[lane]);
+    }
+    /* the checks see the rows as read by the warp, at the kernel's call */
+    void *pc = pf_emu_current_fiber()->call_pc;
+    for (int lane = 0; lane < 8 * num_mats; lane++) {
+#ifdef PF_EMU_TSAN
+        __tsan_read_range_pc((void *)addr[lane], 16, pc);
+#endif
+        if (b->written)
+            pf_emu_init_access(addr[lane], 16, 0, pc);
     }
 }
 
