@@ -287,6 +287,8 @@ static int check_args(const pfattn_launch_args *a, int *k, int *use_causal, int 
         missing = "group_ids (spans storage)";
     if (!missing && kn->mask_storage != PFATTN_MASK_SPANS && (!a->mask || !a->mask_indptr))
         missing = "mask and mask_indptr";
+    if (!missing && kn->mask_storage == PFATTN_MASK_WINDOW && a->band.stride <= 0)
+        missing = "band (window storage: pfattn_mask_band)";
     if (!missing && kn->tile_skip && (!a->tile_class || !a->tile_indptr))
         missing = "tile_class and tile_indptr (TILE_SKIP kernel)";
     if (missing)
