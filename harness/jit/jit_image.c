@@ -2,11 +2,9 @@
 #include "jit/jit_image.h"
 
 #include <nvrtc.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/pf_error.h"
 #include "jit/jit_internal.h"
@@ -35,95 +33,50 @@ int pf_jit_nvrtc_arch_check(const char *arch)
     return 0;
 }
 
-typedef struct image_pool {
+typedef struct image_job {
     const pf_variant *vs;
     const char *include_dir;
     pf_jit_image *out;
-    int n, next;
-    pthread_mutex_t lock;
-    char (*errors)[PF_ERROR_MAX]; /* per variant: "" or pftune's own failure */
-} image_pool;
+} image_job;
 
-static void build_one(image_pool *p, int i)
+static int build_one(void *ctx, int i)
 {
+    image_job *j = ctx;
     char *src = NULL;
     size_t size;
     pf_jit_artifact a;
     memset(&a, 0, sizeof a);
-    if (pf_jit_read_file(p->vs[i].source, &src, &size) != 0 ||
-        pf_jit_nvrtc_build(&p->vs[i], src, p->include_dir, &a) != 0) {
-        snprintf(p->errors[i], PF_ERROR_MAX, "%s", pf_error_get());
-        free(src);
-        pf_jit_artifact_free(&a);
-        return;
-    }
+    int rc = pf_jit_read_file(j->vs[i].source, &src, &size);
+    if (!rc)
+        rc = pf_jit_nvrtc_build(&j->vs[i], src, j->include_dir, &a);
     free(src);
-    pf_jit_image *img = &p->out[i];
-    img->valid = a.valid;
-    img->log = a.log;
-    img->cubin = a.cubin;
-    img->cubin_size = a.cubin_size;
-    img->ptx = a.ptx;
-    img->ptx_size = a.ptx_size;
-    img->res = a.res;
-    a.log = NULL; /* moved */
-    a.cubin = NULL;
-    a.ptx = NULL;
-    pf_jit_artifact_free(&a);
-}
-
-static void *worker(void *arg)
-{
-    image_pool *p = arg;
-    for (;;) {
-        pthread_mutex_lock(&p->lock);
-        int i = p->next++;
-        pthread_mutex_unlock(&p->lock);
-        if (i >= p->n)
-            return NULL;
-        build_one(p, i);
+    if (!rc) {
+        pf_jit_image *img = &j->out[i];
+        img->valid = a.valid;
+        img->log = a.log;
+        img->cubin = a.cubin;
+        img->cubin_size = a.cubin_size;
+        img->ptx = a.ptx;
+        img->ptx_size = a.ptx_size;
+        img->res = a.res;
+        a.log = NULL; /* moved */
+        a.cubin = NULL;
+        a.ptx = NULL;
     }
+    pf_jit_artifact_free(&a);
+    return rc;
 }
 
 int pf_jit_image_build_many(const pf_variant *vs, int n, const char *include_dir, int threads,
                             pf_jit_image *out)
 {
     memset(out, 0, (size_t)(n > 0 ? n : 0) * sizeof *out);
-    if (n <= 0)
+    image_job j = {vs, include_dir, out};
+    if (pf_jit_parallel(n, threads, build_one, &j) == 0)
         return 0;
-    if (threads <= 0) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = cores > 0 ? (int)cores : 1;
-    }
-    if (threads > n)
-        threads = n;
-    image_pool p = {.vs = vs, .include_dir = include_dir, .out = out, .n = n};
-    p.errors = calloc((size_t)n, sizeof *p.errors);
-    pthread_t *tids = calloc((size_t)threads, sizeof *tids);
-    if (!p.errors || !tids) {
-        free(p.errors);
-        free(tids);
-        return pf_error_set("out of memory");
-    }
-    pthread_mutex_init(&p.lock, NULL);
-    int started = 0;
-    while (started < threads && pthread_create(&tids[started], NULL, worker, &p) == 0)
-        started++;
-    if (started == 0)
-        worker(&p);
-    for (int t = 0; t < started; t++)
-        pthread_join(tids[t], NULL);
-    pthread_mutex_destroy(&p.lock);
-    int rc = 0;
-    for (int i = 0; i < n && !rc; i++)
-        if (p.errors[i][0])
-            rc = pf_error_set("%s", p.errors[i]);
-    free(p.errors);
-    free(tids);
-    if (rc)
-        for (int i = 0; i < n; i++)
-            pf_jit_image_free(&out[i]);
-    return rc;
+    for (int i = 0; i < n; i++)
+        pf_jit_image_free(&out[i]);
+    return -1;
 }
 
 void pf_jit_image_free(pf_jit_image *img)
