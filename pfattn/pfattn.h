@@ -35,7 +35,7 @@ extern "C" {
 /* The message of the last failure on this thread ("" if none). */
 const char *pfattn_last_error(void);
 
-/* Mask rules (DESIGN of the tuner):
+/* Mask rules (positions from the request start; k key, q query):
  *   causal(q,k) = k <= q; same(q,k) = q and k in one vision group;
  *   window(q,k) = k > q - W
  *   rule           full layer        sliding layer
