@@ -33,9 +33,10 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # 1. packages
 # clang + libclang-rt-dev: libFuzzer for the fuzz tests (libclang_rt.fuzzer is
 # only a Recommends of clang, which --no-install-recommends skips).
-# python3-venv: the project-local venv of step 2b.
+# python3-venv: the project-local venv of step 2b. python3-numpy: the export
+# test's Python binding check (tests/export_consumer/check_pfattn.py).
 packages=(build-essential cmake pkg-config libjansson-dev libopenblas-dev libxxhash-dev gnuplot-nox
-          clang libclang-rt-dev python3 python3-venv)
+          clang libclang-rt-dev python3 python3-venv python3-numpy)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

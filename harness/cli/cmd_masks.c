@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/masks_dump.h"
 #include "attention/layout.h"
 #include "attention/mask_encode.h"
 #include "attention/mask_rule.h"
@@ -17,7 +18,8 @@
 
 #define CMD "masks"
 
-enum { OPT_LAYOUT, OPT_LAYOUT_FILE, OPT_SEQ, OPT_WINDOW, OPT_RULE, OPT_INDPTR, OPT_JSON };
+enum { OPT_LAYOUT, OPT_LAYOUT_FILE, OPT_SEQ, OPT_WINDOW, OPT_RULE, OPT_INDPTR, OPT_JSON, OPT_DUMP,
+       OPT_TILES };
 
 static const pf_cli_opt opts[] = {
     [OPT_LAYOUT] = {"layout", 'l', "SPEC", "layout string, e.g. 't20,i256,t30;t100|t40'"},
@@ -27,6 +29,8 @@ static const pf_cli_opt opts[] = {
     [OPT_RULE] = {"rule", 'r', "RULE", "causal, gemma3 (default), gemma4, bidirectional"},
     [OPT_INDPTR] = {"indptr", 0, "TYPE", "int32 or int64 (default): indptr bytes counted"},
     [OPT_JSON] = {"json", 0, NULL, "print one JSON object"},
+    [OPT_DUMP] = {"dump", 0, "DIR", "write every encoder's bytes to DIR (masks_dump.h; small layouts)"},
+    [OPT_TILES] = {"tiles", 0, "MxN,...", "tile sizes for --dump (default 64x64,64x32,128x64,16x32)"},
     {0},
 };
 
@@ -40,11 +44,33 @@ typedef struct masks_args {
     long seq, window;
     pf_rule rule;
     int indptr_bytes, json;
+    const char *dump;
+    int tiles[PF_MASKS_DUMP_MAX_TILES][2], n_tiles;
 } masks_args;
+
+/* "64x64,64x32" -> tiles. */
+static int parse_tiles(const char *text, masks_args *a)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", text);
+    char *save = NULL;
+    a->n_tiles = 0;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        int m, n, used = 0;
+        if (a->n_tiles == PF_MASKS_DUMP_MAX_TILES ||
+            sscanf(t, "%dx%d%n", &m, &n, &used) != 2 || t[used] || m <= 0 || n <= 0)
+            return pf_cli_usage_error(CMD, "--tiles: want up to %d sizes like 64x32 (got '%s')",
+                                      PF_MASKS_DUMP_MAX_TILES, t);
+        a->tiles[a->n_tiles][0] = m;
+        a->tiles[a->n_tiles++][1] = n;
+    }
+    return 0;
+}
 
 static int parse_args(int argc, char **argv, masks_args *a)
 {
-    *a = (masks_args){.window = 1024, .rule = PF_RULE_GEMMA3, .indptr_bytes = 8};
+    *a = (masks_args){.window = 1024, .rule = PF_RULE_GEMMA3, .indptr_bytes = 8,
+                      .tiles = {{64, 64}, {64, 32}, {128, 64}, {16, 32}}, .n_tiles = 4};
     pf_cli c;
     pf_cli_init(&c, CMD, argc, argv, opts, "pftune masks (--layout SPEC | --layout-file F | --seq S) [options]",
                 "Print the mask metadata bytes of each storage (dense, bitmap, window, spans)\n"
@@ -83,6 +109,11 @@ static int parse_args(int argc, char **argv, masks_args *a)
                 return pf_cli_usage_error(CMD, "--indptr must be int32 or int64 (got '%s')", val);
             break;
         case OPT_JSON: a->json = 1; break;
+        case OPT_DUMP: a->dump = val; break;
+        case OPT_TILES:
+            if (parse_tiles(val, a))
+                return 2;
+            break;
         }
     }
     int sources = (a->layout != NULL) + (a->layout_file != NULL) + (a->seq > 0);
@@ -206,6 +237,11 @@ int pf_cmd_masks(int argc, char **argv)
      * data (exit 1), as in `pftune attention`. */
     if (rc < 0)
         return a.layout_file ? pf_cli_fail_error(CMD) : pf_cli_usage_error(CMD, "%s", pf_error_get());
+    if (a.dump) {
+        rc = pf_masks_dump(a.dump, l, a.rule, (int)a.window, (const int(*)[2])a.tiles, a.n_tiles);
+        pf_layout_free(l);
+        return rc ? pf_cli_fail_error(CMD) : 0;
+    }
     masks_row rows[8];
     int n = 0;
     for (int storage = PF_MASK_DENSE; storage <= PF_MASK_SPANS; storage++)

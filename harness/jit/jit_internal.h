@@ -7,7 +7,8 @@
  * jit_emu.c    target "emu": host C compiler -> shared object
  * jit_nvrtc.c  GPU archs: NVRTC -> cubin + PTX + ptxas resource log
  * jit_resources.c  parse the ptxas log / cubin into pf_resources
- * jit_pool.c   pf_jit_compile_many (pthread pool) */
+ * jit_pool.c   pf_jit_parallel (pthread pool), pf_jit_compile_many on it
+ * jit_image.c  uncached cubin + PTX for shipping (jit_image.h) */
 #ifndef PF_JIT_INTERNAL_H
 #define PF_JIT_INTERNAL_H
 
@@ -73,6 +74,10 @@ int pf_jit_emu_flags(const char *flags[PF_JIT_EMU_MAX_FLAGS]);
  * error (still returns 0). */
 int pf_jit_emu_build(const pf_variant *v, const char *key, const char *kernel_dir,
                      const char *dir, pf_jit_artifact *out);
+/* Run fn(ctx, i) for i in 0..n-1 on `threads` workers (0: one per core).
+ * -1 if any call returned -1, with the message of the first in order. */
+int pf_jit_parallel(int n, int threads, int (*fn)(void *ctx, int i), void *ctx);
+
 /* NVRTC build of `src` for an arch target. */
 int pf_jit_nvrtc_build(const pf_variant *v, const char *src, const char *kernel_dir,
                        pf_jit_artifact *out);

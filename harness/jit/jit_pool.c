@@ -1,7 +1,7 @@
-/* pf_jit_compile_many: a small pthread pool pulling variant indices from a
- * shared counter. Error messages are thread-local, so each failing slot's
- * message is copied out and the first one (in input order) is re-raised on
- * the caller's thread. */
+/* A small pthread pool pulling item indices from a shared counter
+ * (pf_jit_parallel), and pf_jit_compile_many on it. Error messages are
+ * thread-local, so each failing item's message is copied out and the first
+ * one (in input order) is re-raised on the caller's thread. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,13 +12,13 @@
 #include "core/pf_error.h"
 
 typedef struct pool {
-    const pf_variant *vs;
-    pf_jit_result *results;
+    int (*fn)(void *ctx, int i);
+    void *ctx;
     int n;
     int next;
     pthread_mutex_t lock;
-    int *failed;                   /* per variant: pf_jit_compile returned -1 */
-    char (*errors)[PF_ERROR_MAX];  /* per variant message */
+    int *failed;                   /* per item: fn returned -1 */
+    char (*errors)[PF_ERROR_MAX];  /* per item message */
 } pool;
 
 static void *worker(void *arg)
@@ -30,14 +30,14 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&p->lock);
         if (i >= p->n)
             return NULL;
-        if (pf_jit_compile(&p->vs[i], &p->results[i]) != 0) {
+        if (p->fn(p->ctx, i) != 0) {
             p->failed[i] = 1;
             snprintf(p->errors[i], PF_ERROR_MAX, "%s", pf_error_get());
         }
     }
 }
 
-int pf_jit_compile_many(const pf_variant *vs, int n, int threads, pf_jit_result *results)
+int pf_jit_parallel(int n, int threads, int (*fn)(void *ctx, int i), void *ctx)
 {
     if (n <= 0)
         return 0;
@@ -47,7 +47,7 @@ int pf_jit_compile_many(const pf_variant *vs, int n, int threads, pf_jit_result 
     }
     if (threads > n)
         threads = n;
-    pool p = {.vs = vs, .results = results, .n = n};
+    pool p = {.fn = fn, .ctx = ctx, .n = n};
     p.failed = calloc((size_t)n, sizeof *p.failed);
     p.errors = calloc((size_t)n, sizeof *p.errors);
     pthread_t *tids = calloc((size_t)threads, sizeof *tids);
@@ -80,4 +80,21 @@ int pf_jit_compile_many(const pf_variant *vs, int n, int threads, pf_jit_result 
     free(p.errors);
     free(tids);
     return rc;
+}
+
+typedef struct compile_many {
+    const pf_variant *vs;
+    pf_jit_result *results;
+} compile_many;
+
+static int compile_one(void *ctx, int i)
+{
+    compile_many *c = ctx;
+    return pf_jit_compile(&c->vs[i], &c->results[i]);
+}
+
+int pf_jit_compile_many(const pf_variant *vs, int n, int threads, pf_jit_result *results)
+{
+    compile_many c = {vs, results};
+    return pf_jit_parallel(n, threads, compile_one, &c);
 }
