@@ -188,11 +188,12 @@ void pf_slurm_states_query(const char *ids, pf_slurm_states *st)
     if (!ids || !*ids)
         return;
     static char out[1 << 20];
-    /* squeue -j fails as a whole once one of the ids has left the queue:
-     * then every job in the queue, filtered by the lookups */
-    char *squeue[] = {"squeue", "-h", "-r", "-o", "%i|%T", "-j", (char *)ids, NULL};
+    /* -t all: finished jobs too, while the controller still holds them.
+     * squeue -j fails as a whole once one of the ids has left the
+     * controller: then every job it holds, filtered by the lookups */
+    char *squeue[] = {"squeue", "-h", "-r", "-t", "all", "-o", "%i|%T", "-j", (char *)ids, NULL};
     if (pf_slurm_on_path("squeue") && (pf_slurm_run(squeue, out, sizeof out, NULL, 0) == 0 ||
-                                       (squeue[5] = NULL, pf_slurm_run(squeue, out, sizeof out,
+                                       (squeue[7] = NULL, pf_slurm_run(squeue, out, sizeof out,
                                                                        NULL, 0) == 0))) {
         st->squeue = 1;
         add_states(st, out);
