@@ -22,6 +22,7 @@
 #include <xxhash.h>
 
 #include "attention/attention_run.h"
+#include "core/iso_time.h"
 #include "core/json_doc.h"
 #include "core/pf_error.h"
 #include "device/device.h"
@@ -424,20 +425,12 @@ static int parse_devices(sweep *S, const char *which)
     return 0;
 }
 
-static void iso_now(char *out, size_t n)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static json_t *meta_json(const sweep *S, const pf_tune_problem *pbs, int n_pb,
                          const char *started)
 {
     const pf_device_props *p = &S->props;
     char finished[32], host[256] = "", seed[32], shard[32] = "";
-    iso_now(finished, sizeof finished);
+    pf_iso_time_now(finished, sizeof finished);
     gethostname(host, sizeof host - 1);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)S->seed);
     if (S->o->shard_n > 1)
@@ -589,7 +582,7 @@ int pf_tune_run(const pf_tune_opts *o)
         fprintf(stderr, "tune: resuming: %d points already in %s\n", S.n_recs, jpath);
 
     char started[32];
-    iso_now(started, sizeof started);
+    pf_iso_time_now(started, sizeof started);
     pf_tune_problem *pbs = NULL;
     int n_pb = 0, rc = pf_tune_problems(&S.prof, S.seed, &pbs, &n_pb);
     fprintf(stderr, "tune: %s on %s [%s, %s], %d problem%s, strategy %s, seed %llu%s\n",

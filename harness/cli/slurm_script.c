@@ -20,15 +20,28 @@ static void quote(FILE *f, const char *s)
     fputc('\'', f);
 }
 
-/* "pftune-<profile file name without .json>" */
-static void job_name(FILE *f, const pf_slurm_opts *o, const char *suffix)
+/* name='value' */
+static void shell_var(FILE *f, const char *name, const char *value)
 {
+    fprintf(f, "%s=", name);
+    quote(f, value);
+    fputc('\n', f);
+}
+
+/* A script's text goes to a memory stream; it starts with the shell and
+ * the job name, "pftune-<profile file name without .json><suffix>". */
+static FILE *script_start(char **text, size_t *size, const pf_slurm_opts *o, const char *suffix)
+{
+    FILE *f = open_memstream(text, size);
+    if (!f)
+        return NULL;
     const char *base = strrchr(o->profile, '/');
     base = base ? base + 1 : o->profile;
     size_t len = strlen(base);
     if (len > 5 && strcmp(base + len - 5, ".json") == 0)
         len -= 5;
-    fprintf(f, "#SBATCH --job-name=pftune-%.*s%s\n", (int)len, base, suffix);
+    fprintf(f, "#!/bin/bash\n#SBATCH --job-name=pftune-%.*s%s\n", (int)len, base, suffix);
+    return f;
 }
 
 /* The options both jobs share: where, how long, on whose account, logs. */
@@ -61,11 +74,9 @@ char *pf_slurm_array_script(const pf_slurm_opts *o, int tasks, const char *indic
 {
     char *text = NULL;
     size_t size = 0;
-    FILE *f = open_memstream(&text, &size);
+    FILE *f = script_start(&text, &size, o, "");
     if (!f)
         return NULL;
-    fprintf(f, "#!/bin/bash\n");
-    job_name(f, o, "");
     fprintf(f, "#SBATCH --array=%s\n", indices);
     if (o->gpus_per_task > 0)
         fprintf(f, "#SBATCH --gpus-per-task=%d\n", o->gpus_per_task);
@@ -81,9 +92,9 @@ char *pf_slurm_array_script(const pf_slurm_opts *o, int tasks, const char *indic
             "# nothing twice.\n"
             "set -u\n",
             pf_version_full(), tasks);
-    fputs("pftune=", f), quote(f, o->pftune), fputc('\n', f);
-    fputs("profile=", f), quote(f, o->profile), fputc('\n', f);
-    fputs("dir=", f), quote(f, o->out_dir), fputc('\n', f);
+    shell_var(f, "pftune", o->pftune);
+    shell_var(f, "profile", o->profile);
+    shell_var(f, "dir", o->out_dir);
     fprintf(f,
             "i=${SLURM_ARRAY_TASK_ID:?submit this with sbatch: it is a job-array script}\n"
             "echo \"pftune: task $i of %d, job ${SLURM_JOB_ID:-?}, restart "
@@ -114,11 +125,9 @@ char *pf_slurm_merge_script(const pf_slurm_opts *o, int tasks)
 {
     char *text = NULL;
     size_t size = 0;
-    FILE *f = open_memstream(&text, &size);
+    FILE *f = script_start(&text, &size, o, "-merge");
     if (!f)
         return NULL;
-    fprintf(f, "#!/bin/bash\n");
-    job_name(f, o, "-merge");
     common_options(f, o, "merge.log");
     fprintf(f,
             "# Written by `pftune tune --slurm` (pftune %s): runs after the array,\n"
@@ -127,8 +136,8 @@ char *pf_slurm_merge_script(const pf_slurm_opts *o, int tasks)
             "# the submission: it resubmits only those).\n"
             "set -u\n",
             pf_version_full());
-    fputs("pftune=", f), quote(f, o->pftune), fputc('\n', f);
-    fputs("dir=", f), quote(f, o->out_dir), fputc('\n', f);
+    shell_var(f, "pftune", o->pftune);
+    shell_var(f, "dir", o->out_dir);
     fprintf(f,
             "shards=()\n"
             "for ((i = 0; i < %d; i++)); do shards+=(\"$dir/shard-$i\"); done\n"

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "core/atomic_file.h"
+#include "core/iso_time.h"
 #include "core/json_doc.h"
 #include "core/pf_error.h"
 #include "tuner/shard_state.h"
@@ -125,14 +125,6 @@ static int sbatch(const char *script, const char *extra, char *id, size_t n)
     return 0;
 }
 
-static void iso_now(char *out, size_t n)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static int merged_complete(const char *dir)
 {
     pf_shard_state st;
@@ -167,7 +159,7 @@ static int submit(const pf_slurm_opts *o, json_t *jobs, const char *array, const
         return pf_error_set("%s: %s", path, strerror(errno));
     json_t *sub = json_object();
     char now[32];
-    iso_now(now, sizeof now);
+    pf_iso_time_now(now, sizeof now);
     json_object_set_new(sub, "submitted", json_string(now));
     json_array_append_new(json_object_get(jobs, "submissions"), sub);
     if (array) {

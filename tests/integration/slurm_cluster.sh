@@ -14,6 +14,7 @@
 # FAILS this test, saying why.
 set -u
 PFTUNE=$1
+source "$(dirname "${BASH_SOURCE[0]}")/lib/tiny_sweep.sh"
 fail=0
 tmp=$(mktemp -d)
 chmod 755 "$tmp" # munged wants its socket's directory searchable by all
@@ -94,22 +95,8 @@ echo "cluster up on port $port after $((SECONDS - t0)) s"
 # ---- the sweep ----
 # 12 candidates + 4 pruned; each point samples for 1.5 s so a task lasts
 # seconds and can be cancelled mid-way
-cat >"$tmp/p.json" <<JSON
-{
-  "family": "attention",
-  "model": "test-tiny",
-  "seq_lens": [40, 72],
-  "layers": ["full"],
-  "workload": {"images": {"tokens": 16, "every": 24}},
-  "axes": {"BLOCK_M": [32, 64], "BLOCK_N": [32], "WARPS": [2, 4], "STAGES": [1],
-           "MASK_STORAGE": ["spans", "bitmap"], "INDPTR_T": ["int32"], "TILE_SKIP": [1]},
-  "constraints": ["BLOCK_M / WARPS >= 16"],
-  "seed": 11,
-  "measure": {"warmup": 0, "min_samples": 1000, "max_samples": 1000, "stdrel": 0,
-              "max_seconds": 1.5, "flush_l2": false}
-}
-JSON
-keys() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("\n".join(sorted(r["problem"]+"|"+r["variant"]+"|"+r["status"] for r in d["records"])))' "$1"; }
+tiny_profile "$tmp/p.json" 11 '{"warmup": 0, "min_samples": 1000, "max_samples": 1000, "stdrel": 0,
+                                 "max_seconds": 1.5, "flush_l2": false}'
 # the unsharded run, meanwhile
 "$PFTUNE" tune "$tmp/p.json" --device emu --out "$tmp/full" >/dev/null 2>"$tmp/full.err" &
 full_pid=$!
@@ -134,7 +121,7 @@ grep -q "tasks 0-3 of 4" "$tmp/a.out" || { echo "FAIL: $(cat "$tmp/a.out")"; fai
 state=$(wait_job "$merge" 90)
 [ "$state" = COMPLETED ] || { echo "FAIL: merge job $merge: $state"; cat "$tmp/a/logs/"*.log; fail=1; }
 wait $full_pid || { echo "FAIL: unsharded run"; cat "$tmp/full.err"; fail=1; }
-[ "$(keys "$tmp/a/results.json")" = "$(keys "$tmp/full/results.json")" ] ||
+[ "$(result_keys "$tmp/a/results.json")" = "$(result_keys "$tmp/full/results.json")" ] ||
     { echo "FAIL: the 4-task sweep differs from the unsharded run"; fail=1; }
 [ -f "$tmp/a/tuned.json" ] || { echo "FAIL: no merged tuned.json"; fail=1; }
 "$PFTUNE" status "$tmp/a" >"$tmp/st.out" 2>&1
@@ -168,7 +155,7 @@ state=$(wait_job "$merge" 90)
 [ "$state" = COMPLETED ] || { echo "FAIL: merge after the rerun: $state"; cat "$tmp/b/logs/merge.log"; fail=1; }
 grep -q "tune: resuming: $((measured + 4)) points already in" "$tmp/b/logs/task-1.log" ||
     { echo "FAIL: task 1 did not resume its $measured measured points"; cat "$tmp/b/logs/task-1.log"; fail=1; }
-[ "$(keys "$tmp/b/results.json")" = "$(keys "$tmp/full/results.json")" ] ||
+[ "$(result_keys "$tmp/b/results.json")" = "$(result_keys "$tmp/full/results.json")" ] ||
     { echo "FAIL: after cancel + rerun the sweep differs from the unsharded run"; fail=1; }
 # every candidate in exactly one shard's journal, exactly once
 python3 - "$tmp/b" <<'PY' || fail=1

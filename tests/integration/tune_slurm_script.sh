@@ -9,26 +9,13 @@
 # tests/integration/slurm_cluster.sh does the same on a real Slurm.
 set -u
 PFTUNE=$1
+source "$(dirname "${BASH_SOURCE[0]}")/lib/tiny_sweep.sh"
 fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 
-cat >p.json <<JSON
-{
-  "family": "attention",
-  "model": "test-tiny",
-  "seq_lens": [40, 72],
-  "layers": ["full"],
-  "workload": {"images": {"tokens": 16, "every": 24}},
-  "axes": {"BLOCK_M": [32, 64], "BLOCK_N": [32], "WARPS": [2, 4], "STAGES": [1],
-           "MASK_STORAGE": ["spans", "bitmap"], "INDPTR_T": ["int32"], "TILE_SKIP": [1]},
-  "constraints": ["BLOCK_M / WARPS >= 16"],
-  "seed": 3,
-  "measure": {"warmup": 0, "min_samples": 2, "max_samples": 2, "flush_l2": false}
-}
-JSON
-keys() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("\n".join(sorted(r["problem"]+"|"+r["variant"]+"|"+r["status"] for r in d["records"])))' "$1"; }
+tiny_profile p.json 3
 has() { grep -qF -- "$2" "$1" || { echo "FAIL: $1 lacks: $2"; fail=1; }; }
 
 # --dry-run: the options asked for, nothing created
@@ -89,7 +76,7 @@ has run/slurm-array.sh "#SBATCH --array=1"
 SLURM_ARRAY_TASK_ID=1 bash run/slurm-array.sh >/dev/null 2>&1 || { echo "FAIL: task 1"; fail=1; }
 bash run/slurm-merge.sh >merge2.out 2>&1 || { echo "FAIL: final merge"; cat merge2.out; fail=1; }
 "$PFTUNE" tune p.json --device emu --out full >/dev/null 2>&1 || { echo "FAIL: unsharded run"; fail=1; }
-[ "$(keys run/results.json)" = "$(keys full/results.json)" ] ||
+[ "$(result_keys run/results.json)" = "$(result_keys full/results.json)" ] ||
     { echo "FAIL: merged shards differ from the unsharded run"; fail=1; }
 "$PFTUNE" status run --json >st2.json || fail=1
 python3 -c '
