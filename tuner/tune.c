@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <math.h>
 #include <nvrtc.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,7 @@ typedef struct sweep {
     int64_t planned;           /* points this shard records (pruned + its candidates) */
     int complete;              /* every problem swept to its end, within the time budget */
     int out_of_time;           /* the time budget stopped the strategy */
+    int stop_signal;           /* a worker was stopped from outside: hand out no more */
     /* the problem being swept */
     const pf_tune_problem *pb;
     const pf_tune_space *space;
@@ -198,6 +200,8 @@ static int next_item(void *ctx)
 {
     sweep *S = ctx;
     for (;;) {
+        if (S->stop_signal)
+            return -1;
         if (S->deadline > 0 && now_s() > S->deadline) {
             S->out_of_time = 1;
             return -1;
@@ -239,9 +243,27 @@ static pf_status worker_item(void *ctx, int c, void *record)
                             (pf_tune_result *)record);
 }
 
+/* A worker killed by SIGTERM (scancel, preemption, kill), SIGINT (Ctrl-C)
+ * or SIGHUP was stopped from outside, usually with this whole process
+ * group: its point did not crash, and must not be journalled as if it
+ * had, or --resume would never measure it. The runner names the signal
+ * ("its worker died of signal 15 (Terminated)", runner.h). */
+static int outside_signal(const pf_runner_result *res)
+{
+    const char *p = res->status == PF_STATUS_CRASHED && res->message
+                        ? strstr(res->message, "died of signal ") : NULL;
+    int sig = p ? atoi(p + strlen("died of signal ")) : 0;
+    return sig == SIGTERM || sig == SIGINT || sig == SIGHUP ? sig : 0;
+}
+
 static void point_done(void *ctx, const pf_runner_result *res)
 {
     sweep *S = ctx;
+    int sig = outside_signal(res);
+    if (sig) {
+        S->stop_signal = sig;
+        return;
+    }
     const pf_tune_point *pt = &S->space->points[S->local[res->index]];
     const pf_tune_result *tr = res->record;
     pf_record r;
@@ -395,6 +417,9 @@ static int sweep_problem(sweep *S, const pf_tune_problem *pb)
     S->local = NULL;
     if (rc == 0 && S->append_failed)
         rc = pf_error_set("journal: %s", S->append_error);
+    if (rc == 0 && S->stop_signal)
+        rc = pf_error_set("stopped: a worker got signal %d (%s) from outside; --resume continues",
+                          S->stop_signal, strsignal(S->stop_signal));
     return rc;
 }
 

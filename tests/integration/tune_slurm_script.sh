@@ -5,7 +5,8 @@
 # scripts and DIR/slurm-jobs.json; the scripts run by hand as Slurm would
 # (SLURM_ARRAY_TASK_ID) sweep the shards, the merge job names a missing
 # shard and exits 1, the rerun resubmits only that shard (--array=1), and
-# the final merge equals one unsharded run; status and bad input.
+# the final merge equals one unsharded run; a worker's SIGTERM is no
+# crash; status and bad input.
 # tests/integration/slurm_cluster.sh does the same on a real Slurm.
 set -u
 PFTUNE=$1
@@ -88,6 +89,24 @@ assert d["total"]["done"] + d["total"]["pruned"] + d["total"]["failed"] == 16, d
 assert len(d["best"]) == 2' || { echo "FAIL: status --json"; cat st2.json; fail=1; }
 "$PFTUNE" tune p.json --slurm --device emu --out run >sub3.out 2>&1
 has sub3.out "nothing to submit"
+
+# a worker stopped from outside (SIGTERM reaches every process of a
+# cancelled or preempted job) is not journalled as a crash: the task stops,
+# and its resume measures that point
+tiny_profile slow.json 5 '{"warmup": 0, "min_samples": 1000, "max_samples": 1000, "stdrel": 0,
+                           "max_seconds": 1.5, "flush_l2": false}'
+"$PFTUNE" tune slow.json --device emu --shard 0/4 --out w >/dev/null 2>w.err &
+pid=$!
+for ((k = 0; k < 150; k++)); do grep -qE '"status": ?"ok"' w/journal.jsonl 2>/dev/null && break; sleep 0.2; done
+kill -TERM $(ps -o pid= --ppid $pid)
+wait $pid
+rc=$?
+[ $rc -eq 1 ] && grep -q "stopped: a worker got signal 15 (Terminated) from outside" w.err ||
+    { echo "FAIL: a worker's SIGTERM: exit $rc: $(cat w.err)"; fail=1; }
+"$PFTUNE" tune slow.json --device emu --shard 0/4 --out w --resume >/dev/null 2>w.err ||
+    { echo "FAIL: resume after SIGTERM: $(cat w.err)"; fail=1; }
+! grep -q '"crashed"' w/journal.jsonl && [ "$(grep -cE '"status": ?"ok"' w/journal.jsonl)" = 3 ] ||
+    { echo "FAIL: after SIGTERM + resume the journal holds a crash or misses points"; fail=1; }
 
 # bad input: one line, exit 2 (usage) or 1
 bad() { local want=$1; shift; "$PFTUNE" "$@" >/dev/null 2>e.err; local rc=$?
