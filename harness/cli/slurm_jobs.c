@@ -117,7 +117,8 @@ static void drain(int fd_out, int fd_err, char *out, size_t n, char *err, size_t
             }
             size_t keep = cap[i] > len[i] + 1 ? cap[i] - len[i] - 1 : 0;
             keep = keep < (size_t)r ? keep : (size_t)r;
-            memcpy(buf[i] + len[i], tmp, keep);
+            if (keep) /* the rest, and all of an unwanted stream, is dropped */
+                memcpy(buf[i] + len[i], tmp, keep);
             len[i] += keep;
         }
     }
