@@ -54,6 +54,8 @@ static int parse_shard(const char *text, int *i, int *n)
     return 0;
 }
 
+/* With --slurm, the options every task's tune gets as given (indexed by
+ * option; the last entry sizes the table to every option). */
 static const char *const pass_flag[] = {
     [OPT_STRATEGY] = "--strategy", [OPT_BUDGET] = "--budget", [OPT_SEED] = "--seed",
     [OPT_JOBS] = "--jobs", [OPT_TIMEOUT] = "--timeout", [OPT_DRY_RUN] = NULL,
