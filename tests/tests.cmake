@@ -36,3 +36,10 @@ endforeach()
 include(${CMAKE_SOURCE_DIR}/tests/check.cmake OPTIONAL)
 include(${CMAKE_SOURCE_DIR}/tests/sanitize.cmake OPTIONAL)
 
+
+# The real-Slurm test starts a one-node cluster (root, Debian's slurm and
+# munge packages): also label "slurm"; alone, so its tasks get the cores.
+if(TEST integration.slurm_cluster)
+  set_tests_properties(integration.slurm_cluster PROPERTIES LABELS "integration;slurm"
+    TIMEOUT 300 RUN_SERIAL TRUE)
+endif()

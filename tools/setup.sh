@@ -35,8 +35,11 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # only a Recommends of clang, which --no-install-recommends skips).
 # python3-venv: the project-local venv of step 2b. python3-numpy: the export
 # test's Python binding check (tests/export_consumer/check_pfattn.py).
+# slurmctld slurmd slurm-client munge: the one-node cluster of the Slurm test
+# (tests/integration/slurm_cluster.sh starts its own daemons, ports and key).
 packages=(build-essential cmake pkg-config libjansson-dev libopenblas-dev libxxhash-dev gnuplot-nox
-          clang libclang-rt-dev python3 python3-venv python3-numpy)
+          clang libclang-rt-dev python3 python3-venv python3-numpy
+          slurmctld slurmd slurm-client munge)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

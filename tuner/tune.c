@@ -1,9 +1,11 @@
-/* The sweep (see tune.h): for each problem of the profile, build its space
- * (pruning with reasons, static facts from NVRTC), let the strategy pick
- * points, evaluate them in runner workers (one per GPU, or --jobs on emu),
- * and journal every finished point; then write results.json and
- * tuned.json. A resumed sweep replays journalled points to the strategy
- * instead of measuring them again. */
+/* The sweep (see tune.h): build every problem's space (pruning with
+ * reasons, static facts from NVRTC) and split its candidates over the
+ * shards by cost; then for each problem let the strategy pick points of
+ * this shard, evaluate them in runner workers (one per GPU, or --jobs on
+ * emu), and journal every finished point; results.json and tuned.json
+ * (with the planned count and whether the sweep is complete) are written
+ * before the first problem and after each. A resumed sweep replays
+ * journalled points to the strategy instead of measuring them again. */
 #include "tuner/tune.h"
 
 #include "core/version.h"
@@ -11,6 +13,7 @@
 #include <errno.h>
 #include <math.h>
 #include <nvrtc.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attention/attention_run.h"
+#include "core/iso_time.h"
 #include "core/json_doc.h"
 #include "core/pf_error.h"
 #include "device/device.h"
@@ -29,6 +34,7 @@
 #include "tuner/progress.h"
 #include "tuner/record_set.h"
 #include "tuner/results.h"
+#include "tuner/shard_plan.h"
 #include "tuner/space.h"
 #include "tuner/strategy.h"
 
@@ -47,9 +53,16 @@ typedef struct sweep {
     double budget_seconds, deadline;
     pf_record_set set;         /* every record of the sweep (journal replay + new) */
     pf_journal *journal;
+    /* the plan: every problem's space, and which candidates this shard measures */
+    pf_tune_space *spaces;
+    unsigned char **mine;      /* [problem][candidate]: 1 when in this shard */
+    int64_t planned;           /* points this shard records (pruned + its candidates) */
+    int complete;              /* every problem swept to its end, within the time budget */
+    int out_of_time;           /* the time budget stopped the strategy */
+    int stop_signal;           /* a worker was stopped from outside: hand out no more */
     /* the problem being swept */
     const pf_tune_problem *pb;
-    pf_tune_space space;
+    const pf_tune_space *space;
     int *local;                /* shard candidate -> space point */
     int n_local;
     void *st;                  /* strategy state */
@@ -114,12 +127,16 @@ static int next_item(void *ctx)
 {
     sweep *S = ctx;
     for (;;) {
-        if (S->deadline > 0 && now_s() > S->deadline)
+        if (S->stop_signal)
             return -1;
+        if (S->deadline > 0 && now_s() > S->deadline) {
+            S->out_of_time = 1;
+            return -1;
+        }
         int c = S->strat->next(S->st);
         if (c < 0 || c >= S->n_local)
             return -1;
-        const pf_tune_point *pt = &S->space.points[S->local[c]];
+        const pf_tune_point *pt = &S->space->points[S->local[c]];
         const pf_record *done = find(S, S->pb->desc, pt->text);
         if (!done)
             return c;
@@ -147,16 +164,34 @@ static void worker_fini(void *ctx)
 static pf_status worker_item(void *ctx, int c, void *record)
 {
     sweep *S = ctx;
-    const pf_tune_point *pt = &S->space.points[S->local[c]];
+    const pf_tune_point *pt = &S->space->points[S->local[c]];
     uint64_t seed = S->seed ^ pf_record_key(S->pb->desc, pt->text);
     return pf_tune_evaluate(S->dev, S->arch, &S->prof, S->pb, pt, S->prof.verify, seed,
                             (pf_tune_result *)record);
 }
 
+/* A worker killed by SIGTERM (scancel, preemption, kill), SIGINT (Ctrl-C)
+ * or SIGHUP was stopped from outside, usually with this whole process
+ * group: its point did not crash, and must not be journalled as if it
+ * had, or --resume would never measure it. The runner names the signal
+ * ("its worker died of signal 15 (Terminated)", runner.h). */
+static int outside_signal(const pf_runner_result *res)
+{
+    const char *p = res->status == PF_STATUS_CRASHED && res->message
+                        ? strstr(res->message, "died of signal ") : NULL;
+    int sig = p ? atoi(p + strlen("died of signal ")) : 0;
+    return sig == SIGTERM || sig == SIGINT || sig == SIGHUP ? sig : 0;
+}
+
 static void point_done(void *ctx, const pf_runner_result *res)
 {
     sweep *S = ctx;
-    const pf_tune_point *pt = &S->space.points[S->local[res->index]];
+    int sig = outside_signal(res);
+    if (sig) {
+        S->stop_signal = sig;
+        return;
+    }
+    const pf_tune_point *pt = &S->space->points[S->local[res->index]];
     const pf_tune_result *tr = res->record;
     pf_record r;
     if (res->status == PF_STATUS_CRASHED || res->status == PF_STATUS_TIMEOUT) {
@@ -177,24 +212,78 @@ static void point_done(void *ctx, const pf_runner_result *res)
     finish_point(S, &r);
 }
 
-/* ---- one problem ---- */
+/* ---- the plan ---- */
 
-static int in_shard(const sweep *S, const pf_tune_point *pt)
+static int planned_of(const sweep *S, int n_local)
 {
-    return S->o->shard_n <= 1 ||
-           pf_record_key(S->pb->desc, pt->text) % (uint64_t)S->o->shard_n == (uint64_t)S->o->shard_i;
+    return S->budget_evals > 0 && S->budget_evals < n_local ? S->budget_evals : n_local;
 }
+
+/* Build every problem's space, then split the candidates of all problems
+ * over the shards by estimated cost (shard_plan.h): the same items in every
+ * task give the same plan. Pruned points belong to every shard. */
+static int plan_sweep(sweep *S, const pf_tune_problem *pbs, int n_pb)
+{
+    S->spaces = calloc((size_t)(n_pb ? n_pb : 1), sizeof *S->spaces);
+    S->mine = calloc((size_t)(n_pb ? n_pb : 1), sizeof *S->mine);
+    if (!S->spaces || !S->mine)
+        return pf_error_set("out of memory");
+    int n_items = 0;
+    for (int p = 0; p < n_pb; p++) {
+        fprintf(stderr, "tune: problem %d: %s\n", p + 1, pbs[p].desc);
+        if (pf_tune_space_build(&S->prof, &pbs[p], S->arch, 0, &S->spaces[p]))
+            return pf_error_prefix("problem %d", p + 1);
+        n_items += S->spaces[p].n_cand;
+        if (!(S->mine[p] = malloc((size_t)(S->spaces[p].n_cand ? S->spaces[p].n_cand : 1))))
+            return pf_error_set("out of memory");
+    }
+    pf_shard_item *items = malloc(sizeof *items * (size_t)(n_items ? n_items : 1));
+    if (!items)
+        return pf_error_set("out of memory");
+    for (int p = 0, k = 0; p < n_pb; p++) {
+        pf_attn_problem ap = {pbs[p].layout, pbs[p].mask, pbs[p].scale, pbs[p].hq, pbs[p].hkv,
+                              pbs[p].head_dim};
+        uint64_t cost = pf_shard_cost(pf_attn_useful_flops(&ap));
+        for (int c = 0; c < S->spaces[p].n_cand; c++, k++) {
+            const pf_tune_point *pt = &S->spaces[p].points[S->spaces[p].cand[c]];
+            items[k] = (pf_shard_item){cost, pf_record_key(pbs[p].desc, pt->text), 0};
+        }
+    }
+    int rc = pf_shard_assign(items, n_items, S->o->shard_n > 1 ? S->o->shard_n : 1);
+    S->planned = 0;
+    for (int p = 0, k = 0; rc == 0 && p < n_pb; p++) {
+        int n_local = 0;
+        for (int c = 0; c < S->spaces[p].n_cand; c++, k++) {
+            S->mine[p][c] = items[k].shard == (S->o->shard_n > 1 ? S->o->shard_i : 0);
+            n_local += S->mine[p][c];
+        }
+        S->planned += S->spaces[p].n_points - S->spaces[p].n_cand + planned_of(S, n_local);
+    }
+    free(items);
+    return rc;
+}
+
+static void free_plan(sweep *S, int n_pb)
+{
+    for (int p = 0; S->spaces && p < n_pb; p++)
+        pf_tune_space_free(&S->spaces[p]);
+    for (int p = 0; S->mine && p < n_pb; p++)
+        free(S->mine[p]);
+    free(S->spaces), free(S->mine);
+    S->spaces = NULL, S->mine = NULL;
+}
+
+/* ---- one problem ---- */
 
 static int sweep_problem(sweep *S, const pf_tune_problem *pb)
 {
     S->pb = pb;
-    fprintf(stderr, "tune: problem %d: %s\n", pb->index + 1, pb->desc);
-    if (pf_tune_space_build(&S->prof, pb, S->arch, 0, &S->space))
-        return pf_error_prefix("problem %d", pb->index + 1);
+    fprintf(stderr, "tune: sweeping problem %d: %s\n", pb->index + 1, pb->desc);
+    S->space = &S->spaces[pb->index];
     /* pruned points are recorded (once) with their reasons */
     int pruned = 0;
-    for (int i = 0; i < S->space.n_points; i++) {
-        const pf_tune_point *pt = &S->space.points[i];
+    for (int i = 0; i < S->space->n_points; i++) {
+        const pf_tune_point *pt = &S->space->points[i];
         if (pt->status == PF_STATUS_OK)
             continue;
         pruned++;
@@ -206,32 +295,31 @@ static int sweep_problem(sweep *S, const pf_tune_problem *pb)
         snprintf(r.backend, sizeof r.backend, "%s", S->props.backend);
         finish_point(S, &r);
     }
-    S->local = calloc((size_t)(S->space.n_cand ? S->space.n_cand : 1), sizeof *S->local);
-    pf_candidate_info *info = calloc((size_t)(S->space.n_cand ? S->space.n_cand : 1), sizeof *info);
+    S->local = calloc((size_t)(S->space->n_cand ? S->space->n_cand : 1), sizeof *S->local);
+    pf_candidate_info *info = calloc((size_t)(S->space->n_cand ? S->space->n_cand : 1), sizeof *info);
     if (!S->local || !info) {
         free(info);
         return pf_error_set("out of memory");
     }
     S->n_local = 0;
-    for (int c = 0; c < S->space.n_cand; c++) {
-        const pf_tune_point *pt = &S->space.points[S->space.cand[c]];
-        if (!in_shard(S, pt))
+    for (int c = 0; c < S->space->n_cand; c++) {
+        if (!S->mine[pb->index][c])
             continue;
-        info[S->n_local] = S->space.cand_info[c];
-        S->local[S->n_local++] = S->space.cand[c];
+        info[S->n_local] = S->space->cand_info[c];
+        S->local[S->n_local++] = S->space->cand[c];
     }
     pf_search search;
     memset(&search, 0, sizeof search);
-    search.n_axes = S->space.n_axes;
-    for (int a = 0; a < S->space.n_axes; a++)
-        search.axis_size[a] = S->space.axis_size[a];
+    search.n_axes = S->space->n_axes;
+    for (int a = 0; a < S->space->n_axes; a++)
+        search.axis_size[a] = S->space->axis_size[a];
     search.n = S->n_local;
     search.cand = info;
     search.seed = S->seed + (uint64_t)pb->index;
     search.budget_evals = S->budget_evals;
-    int planned = S->budget_evals > 0 && S->budget_evals < S->n_local ? S->budget_evals : S->n_local;
+    int planned = planned_of(S, S->n_local);
     fprintf(stderr, "tune:   %d points: %d pruned, %d candidates (%d in this shard), strategy %s\n",
-            S->space.n_points, pruned, S->space.n_cand, S->n_local, S->strat->name);
+            S->space->n_points, pruned, S->space->n_cand, S->n_local, S->strat->name);
     pf_progress_problem(&S->progress, pb->index + 1, planned, pruned);
     int rc = S->strat->create(&search, &S->st);
     if (rc == 0) {
@@ -254,9 +342,11 @@ static int sweep_problem(sweep *S, const pf_tune_problem *pb)
     free(info);
     free(S->local);
     S->local = NULL;
-    pf_tune_space_free(&S->space);
     if (rc == 0 && S->append_failed)
         rc = pf_error_set("journal: %s", S->append_error);
+    if (rc == 0 && S->stop_signal)
+        rc = pf_error_set("stopped: a worker got signal %d (%s) from outside; --resume continues",
+                          S->stop_signal, strsignal(S->stop_signal));
     return rc;
 }
 
@@ -287,20 +377,12 @@ static int parse_devices(sweep *S, const char *which)
     return 0;
 }
 
-static void iso_now(char *out, size_t n)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static json_t *meta_json(const sweep *S, const pf_tune_problem *pbs, int n_pb,
                          const char *started)
 {
     const pf_device_props *p = &S->props;
     char finished[32], host[256] = "", seed[32], shard[32] = "";
-    iso_now(finished, sizeof finished);
+    pf_iso_time_now(finished, sizeof finished);
     gethostname(host, sizeof host - 1);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)S->seed);
     if (S->o->shard_n > 1)
@@ -337,6 +419,11 @@ static json_t *meta_json(const sweep *S, const pf_tune_problem *pbs, int n_pb,
         "finished", finished, "profile_path", S->o->profile_path, "profile_hash", phash,
         "profile", profile ? profile : json_null(), "strategy", S->strat->name, "seed", seed,
         "shard", shard, "problems", problems);
+    if (m) {
+        /* for status and merge: how far this shard is */
+        json_object_set_new(m, "planned_points", json_integer(S->planned));
+        json_object_set_new(m, "complete", json_boolean(S->complete));
+    }
     if (m && p->caps.host_timers)
         json_object_set_new(m, "timing_note",
                             json_string("emu-host: host timings of the CPU emulator, not GPU "
@@ -447,7 +534,7 @@ int pf_tune_run(const pf_tune_opts *o)
         fprintf(stderr, "tune: resuming: %d points already in %s\n", S.set.n, jpath);
 
     char started[32];
-    iso_now(started, sizeof started);
+    pf_iso_time_now(started, sizeof started);
     pf_tune_problem *pbs = NULL;
     int n_pb = 0, rc = pf_tune_problems(&S.prof, S.seed, &pbs, &n_pb);
     fprintf(stderr, "tune: %s on %s [%s, %s], %d problem%s, strategy %s, seed %llu%s\n",
@@ -458,17 +545,23 @@ int pf_tune_run(const pf_tune_opts *o)
     if (S.budget_seconds > 0)
         S.deadline = now_s() + S.budget_seconds;
     char results_path[1200], tuned_path[1200];
-    for (int i = 0; i < n_pb && rc == 0; i++) {
-        rc = sweep_problem(&S, &pbs[i]);
-        /* results after every problem: a long sweep can be looked at early */
+    if (rc == 0)
+        rc = plan_sweep(&S, pbs, n_pb);
+    /* results before the first problem (the planned count, for status) and
+     * after every one: a long sweep can be looked at early */
+    for (int i = 0; i <= n_pb && rc == 0; i++) {
+        if (i > 0)
+            rc = sweep_problem(&S, &pbs[i - 1]);
+        S.complete = i == n_pb && !S.out_of_time;
         if (rc == 0)
             rc = write_outputs(&S, pbs, n_pb, started, results_path, tuned_path,
                                sizeof results_path);
     }
-    if (rc == 0 && n_pb == 0)
-        rc = write_outputs(&S, pbs, n_pb, started, results_path, tuned_path, sizeof results_path);
+    if (rc == 0 && S.out_of_time)
+        fprintf(stderr, "tune: the time budget ended the sweep early: --resume continues it\n");
     if (rc == 0)
         print_summary(&S, pbs, n_pb, results_path, tuned_path);
+    free_plan(&S, n_pb);
     pf_journal_close(S.journal);
     pf_tune_problems_free(pbs, n_pb);
     pf_record_set_free(&S.set);

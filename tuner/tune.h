@@ -15,7 +15,7 @@ typedef struct pf_tune_opts {
     int has_seed;
     uint64_t seed;          /* with has_seed: overrides the profile's */
     int resume;
-    int shard_i, shard_n;   /* shard i of n (n = 1: everything) */
+    int shard_i, shard_n;   /* shard i of n (n = 1: everything; split by cost: shard_plan.h) */
     const char *device;     /* "auto", "emu", "cuda:0,cuda:1", "all" */
     int jobs;               /* emu: worker processes (GPUs: one per device) */
     double timeout_s;       /* per point; 0: none */

@@ -5,25 +5,11 @@
 # measured twice; two shards merged hold the same points as one unsharded
 # run; a resume with a changed profile is refused; bad input is one line.
 . "$(dirname "$0")/lib/common.sh" "$1"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/tiny_sweep.sh"
 seed=$(( RANDOM % 1000 + 1 ))
 echo "seed $seed"
 
-cat >"$tmp/p.json" <<JSON
-{
-  "family": "attention",
-  "model": "test-tiny",
-  "seq_lens": [40, 72],
-  "layers": ["full"],
-  "workload": {"images": {"tokens": 16, "every": 24}},
-  "axes": {"BLOCK_M": [32, 64], "BLOCK_N": [32], "WARPS": [2, 4], "STAGES": [1],
-           "MASK_STORAGE": ["spans", "bitmap"], "INDPTR_T": ["int32"], "TILE_SKIP": [1]},
-  "constraints": ["BLOCK_M / WARPS >= 16"],
-  "seed": $seed,
-  "measure": {"warmup": 0, "min_samples": 2, "max_samples": 2, "flush_l2": false}
-}
-JSON
-# points: 2 seq x (BLOCK_M 32/64 x WARPS 2/4 x 2 storages) = 16, of which
-# BLOCK_M=32,WARPS=4 (8 rows a warp) is pruned by the constraint
+tiny_profile "$tmp/p.json" "$seed" # 16 points, 4 pruned
 count() { grep -c '"status"' "$1"; }
 
 "$PFTUNE" tune "$tmp/p.json" --device emu --out "$tmp/full" >"$tmp/full.out" 2>"$tmp/full.err"
@@ -67,8 +53,7 @@ for i in 0 1; do
         { echo "FAIL: shard $i"; fail=1; }
 done
 "$PFTUNE" merge "$tmp/s0" "$tmp/s1" --out "$tmp/m" >/dev/null || { echo "FAIL: merge"; fail=1; }
-keys() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("\n".join(sorted(r["problem"]+"|"+r["variant"]+"|"+r["status"] for r in d["records"])))' "$1"; }
-[ "$(keys "$tmp/m/results.json")" = "$(keys "$tmp/full/results.json")" ] ||
+[ "$(result_keys "$tmp/m/results.json")" = "$(result_keys "$tmp/full/results.json")" ] ||
     { echo "FAIL: merged shards differ from the unsharded run"; fail=1; }
 
 # a resume with a changed profile is refused, naming it
