@@ -15,6 +15,7 @@
  * Each point is timed by the measure layer: 2 warm-up runs, an L2 flush
  * before every sample, at most --iters samples (default 100), stopping
  * early once the relative noise is under 0.5%; CUPTI times where available.
+ * --noise N measures one point N times and prints the spread of its medians.
  * --emu-smoke runs the same flow on the emu backend at toy sizes (to test the
  * benchmark itself on a CPU-only machine; its times are host times). */
 #include <math.h>
@@ -49,6 +50,7 @@ typedef struct bench_opts {
     double max_mask_gib;
     const char *variant;
     const char *json; /* --json FILE: every record, schema pftune.bench.attention/1 */
+    int noise;        /* --noise N: measure one point N times, report the spread */
     int emu_smoke;
 } bench_opts;
 
@@ -56,7 +58,8 @@ static int usage(const char *msg)
 {
     fprintf(stderr, "attention_bench: %s\n", msg);
     fprintf(stderr, "usage: attention_bench [--seq N]... [--model 4b|27b]... [--iters N] "
-                    "[--max-mask-gib G] [--variant KEY=VAL,...] [--json FILE] [--quick] [--emu-smoke]\n");
+                    "[--max-mask-gib G] [--variant KEY=VAL,...] [--json FILE] [--noise N] [--quick] "
+                    "[--emu-smoke]\n");
     return 2;
 }
 
@@ -94,6 +97,11 @@ static int parse_args(int argc, char **argv, bench_opts *o)
             i++;
         } else if (!strcmp(a, "--max-mask-gib") && next) {
             o->max_mask_gib = atof(next);
+            i++;
+        } else if (!strcmp(a, "--noise") && next) {
+            o->noise = atoi(next);
+            if (o->noise < 2 || o->noise > 1000)
+                return usage("--noise needs a count in 2..1000");
             i++;
         } else if (!strcmp(a, "--json") && next) {
             o->json = next;
@@ -195,6 +203,52 @@ static int bench_one(pf_device *dev, const char *arch, const bench_opts *o, cons
     return rc;
 }
 
+/* --noise N: the timing noise of the measure layer itself. One point (the
+ * first model and length, full layer, gemma3 rule, spans, tile skip) is
+ * measured N times; the spread of the N medians is what a regression check
+ * between two runs has to beat (target on a GPU: under 1%). */
+static int bench_noise(pf_device *dev, const char *arch, const bench_opts *o, const bench_model *m,
+                       const pf_layout *L)
+{
+    pf_mask_spec spec = {PF_RULE_GEMMA3, PF_LAYER_FULL, 0};
+    pf_attn_problem pb = {L, spec, 1.0f / sqrtf((float)m->head_dim), m->hq, m->hkv, m->head_dim};
+    pf_attn_variant v;
+    if (pf_attn_variant_parse(o->variant, m->head_dim, arch, &v))
+        return -1;
+    v.mask_storage = PF_MASK_SPANS;
+    v.tile_skip = 1;
+    char vs[256];
+    pf_attn_variant_to_string(&v, vs, sizeof vs);
+    pf_attn_prepared *ap = NULL;
+    if (pf_attn_prepare(dev, arch, &pb, &v, NULL, NULL, NULL, 1234, 0, &ap, NULL))
+        return -1;
+    pf_measure_opts mo;
+    pf_measure_defaults(&mo);
+    mo.warmup = 2;
+    mo.max_samples = o->iters;
+    mo.min_samples = o->iters < mo.min_samples ? o->iters : mo.min_samples;
+    mo.use_cupti = 1;
+    double sum = 0, sq = 0, med[1000];
+    pf_measure_summary s;
+    int rc = 0;
+    for (int i = 0; i < o->noise && rc == 0; i++) {
+        rc = pf_attn_measure(ap, &mo, &s, NULL);
+        med[i] = s.median_ms;
+        sum += med[i];
+    }
+    pf_attn_release(ap);
+    if (rc)
+        return -1;
+    double mean = sum / o->noise;
+    for (int i = 0; i < o->noise; i++)
+        sq += (med[i] - mean) * (med[i] - mean);
+    double rel = sqrt(sq / (o->noise - 1)) / mean;
+    printf("noise: %d measurements of %s at %lld tokens (%s): mean of medians %.4f ms, relative "
+           "stdev %.3f%% (target < 1%%) [%s]\n",
+           o->noise, m->name, (long long)L->total_q, vs, mean, rel * 100, s.timer);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     bench_opts o;
@@ -242,6 +296,17 @@ int main(int argc, char **argv)
     printf("useful TFLOP/s = 4*D*Hq per visible (q,k) pair / time; mask = metadata bytes "
            "(mask + indptr + group ids + tile classes)\n");
     int failures = 0;
+    if (o.noise) {
+        pf_layout *L = NULL;
+        int m0 = o.model_mask & 1 ? 0 : 1;
+        int nrc = pf_layout_gen_periodic(1, o.seqs[0], o.emu_smoke ? 64 : 256, image_every, &L) ||
+                  bench_noise(dev, arch, &o, &models[m0], L);
+        if (nrc)
+            fprintf(stderr, "attention_bench: --noise: %s\n", pf_error_get());
+        pf_layout_free(L);
+        pf_device_close(dev);
+        return nrc ? 1 : 0;
+    }
     json_t *records = o.json ? json_array() : NULL;
     for (size_t mi = 0; mi < sizeof models / sizeof models[0]; mi++) {
         if (!(o.model_mask & (1 << mi)))
