@@ -328,6 +328,11 @@ static int group_records(const json_t *records, group **gs, int *n)
         pf_record r;
         if (pf_record_from_json(j, &r))
             return pf_error_prefix("records[%zu]", i);
+        if (r.status == PF_STATUS_INVALID) {
+            /* pruned before any run: the tuner never offers it to a strategy */
+            pf_record_free(&r);
+            continue;
+        }
         group *g = group_of(gs, n, r.problem);
         int rc = g ? add_entry(g, &r) : -1;
         pf_record_free(&r);
