@@ -4,6 +4,7 @@
  * modules loaded before its first use). */
 #define _GNU_SOURCE
 #include "device/emu/emu_describe.h"
+#include "device/emu/emu_dlopen.h"
 
 #include <dlfcn.h>
 #include <stdio.h>
@@ -68,8 +69,12 @@ void pf_emu_symbolize(void *pc, char *out, size_t out_size)
     Dl_info info;
     if (dladdr(at, &info) && info.dli_fname) {
         uintptr_t off = (uintptr_t)at - (uintptr_t)info.dli_fbase;
-        if (!addr2line(info.dli_fname, off, out, out_size))
-            snprintf(out, out_size, "%s+0x%llx", base_name(info.dli_fname), (unsigned long long)off);
+        /* kernels are loaded through /proc/self/fd paths: use the real file */
+        const char *file = pf_emu_module_path(info.dli_fbase);
+        if (!file)
+            file = info.dli_fname;
+        if (!addr2line(file, off, out, out_size))
+            snprintf(out, out_size, "%s+0x%llx", base_name(file), (unsigned long long)off);
         return;
     }
     snprintf(out, out_size, "%p", pc);

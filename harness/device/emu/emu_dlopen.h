@@ -8,4 +8,10 @@
 /* dlopen handle (RTLD_NOW | RTLD_LOCAL), or NULL with pf_error set. */
 void *pf_emu_dlopen_trusted(const char *path);
 
+/* The file a loaded kernel came from, by its load base (dladdr's
+ * dli_fbase): dladdr itself only knows the /proc/self/fd path it was
+ * loaded through, which is gone once the fd is closed (reports need the
+ * real file for addr2line). NULL if unknown. */
+const char *pf_emu_module_path(const void *base);
+
 #endif
