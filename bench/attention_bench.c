@@ -124,6 +124,18 @@ static int parse_args(int argc, char **argv, bench_opts *o)
     return 0;
 }
 
+/* How every point is timed: 2 warm-up runs, an L2 flush before each sample,
+ * at most --iters samples, stopping early once the noise is low; CUPTI
+ * where the backend has it. */
+static void measure_opts(const bench_opts *o, pf_measure_opts *mo)
+{
+    pf_measure_defaults(mo);
+    mo->warmup = 2;
+    mo->max_samples = o->iters;
+    mo->min_samples = o->iters < mo->min_samples ? o->iters : mo->min_samples;
+    mo->use_cupti = 1;
+}
+
 /* One timed configuration; prints one row. Returns -1 on a failure. */
 static int bench_one(pf_device *dev, const char *arch, const bench_opts *o, const bench_model *m,
                      const pf_layout *L, pf_mask_spec spec, int storage, int tile_skip,
@@ -175,13 +187,8 @@ static int bench_one(pf_device *dev, const char *arch, const bench_opts *o, cons
     pf_attn_prepared *ap = NULL;
     int rc = pf_attn_prepare(dev, NULL, &pb, &v, NULL, NULL, NULL, 1234, 0, &ap, NULL);
     if (rc == 0) {
-        /* the measure layer: warm-up, L2 flush before each sample, stdrel stop */
         pf_measure_opts mo;
-        pf_measure_defaults(&mo);
-        mo.warmup = 2;
-        mo.min_samples = o->iters < mo.min_samples ? o->iters : mo.min_samples;
-        mo.max_samples = o->iters;
-        mo.use_cupti = 1;
+        measure_opts(o, &mo);
         double samples[PF_RECORD_MAX_SAMPLES];
         rc = pf_attn_measure(ap, &mo, &rec.time, samples);
         const pf_attn_run_info *info = pf_attn_prepared_info(ap);
@@ -223,11 +230,7 @@ static int bench_noise(pf_device *dev, const char *arch, const bench_opts *o, co
     if (pf_attn_prepare(dev, arch, &pb, &v, NULL, NULL, NULL, 1234, 0, &ap, NULL))
         return -1;
     pf_measure_opts mo;
-    pf_measure_defaults(&mo);
-    mo.warmup = 2;
-    mo.max_samples = o->iters;
-    mo.min_samples = o->iters < mo.min_samples ? o->iters : mo.min_samples;
-    mo.use_cupti = 1;
+    measure_opts(o, &mo);
     double sum = 0, sq = 0, med[1000];
     pf_measure_summary s;
     int rc = 0;

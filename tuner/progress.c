@@ -7,12 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "core/clock.h"
 
 void pf_progress_init(pf_progress *p, int n_problems)
 {
@@ -29,13 +24,13 @@ void pf_progress_problem(pf_progress *p, int problem, int planned, int pruned)
     p->done = p->replayed = p->failed = 0;
     p->best_ms = INFINITY;
     p->best[0] = 0;
-    p->t0 = now_s();
+    p->t0 = pf_clock_seconds();
 }
 
 static void bar(const pf_progress *p)
 {
     int measured = p->done - p->replayed;
-    double el = now_s() - p->t0;
+    double el = pf_clock_seconds() - p->t0;
     double eta = measured > 0 && p->planned > p->done ? el / measured * (p->planned - p->done) : 0;
     fprintf(stderr, "\r  problem %d/%d [%d/%d] %d pruned, %d failed", p->problem, p->n_problems,
             p->done, p->planned, p->pruned, p->failed);

@@ -37,6 +37,7 @@
 #include "tuner/shard_plan.h"
 #include "tuner/space.h"
 #include "tuner/strategy.h"
+#include "core/clock.h"
 
 #define MAX_DEVICES 16
 
@@ -114,13 +115,6 @@ static double value_of(const pf_record *r)
     return r->status == PF_STATUS_OK && r->time.samples > 0 ? r->time.median_ms : INFINITY;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* The runner's item source: the strategy's next point; points the journal
  * already holds are told to the strategy at once, not measured again. */
 static int next_item(void *ctx)
@@ -129,7 +123,7 @@ static int next_item(void *ctx)
     for (;;) {
         if (S->stop_signal)
             return -1;
-        if (S->deadline > 0 && now_s() > S->deadline) {
+        if (S->deadline > 0 && pf_clock_seconds() > S->deadline) {
             S->out_of_time = 1;
             return -1;
         }
@@ -543,7 +537,7 @@ int pf_tune_run(const pf_tune_opts *o)
             S.props.caps.host_timers ? " (emu: host timings, not GPU numbers)" : "");
     pf_progress_init(&S.progress, n_pb);
     if (S.budget_seconds > 0)
-        S.deadline = now_s() + S.budget_seconds;
+        S.deadline = pf_clock_seconds() + S.budget_seconds;
     char results_path[1200], tuned_path[1200];
     if (rc == 0)
         rc = plan_sweep(&S, pbs, n_pb);

@@ -10,6 +10,7 @@
 
 #include "jit/jit_internal.h"
 #include "core/pf_error.h"
+#include "core/clock.h"
 
 static const char *const known_targets[] = {"sm_80", "sm_86", "sm_89",  "sm_90",
                                             "sm_90a", "sm_100", "sm_120", "emu"};
@@ -178,13 +179,6 @@ static void make_nocache_dir(void)
         atexit(remove_nocache_dir);
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* Move an artifact into the caller's result (takes ownership of its buffers). */
 static int fill_result(pf_jit_artifact *a, const char *dir, pf_jit_result *r)
 {
@@ -210,7 +204,7 @@ static int fill_result(pf_jit_artifact *a, const char *dir, pf_jit_result *r)
 
 int pf_jit_compile(const pf_variant *v, pf_jit_result *r)
 {
-    double t0 = now_ms();
+    double t0 = (pf_clock_seconds() * 1e3);
     memset(r, 0, sizeof *r);
     if (pf_target_check(v->target) != 0)
         return -1;
@@ -265,7 +259,7 @@ int pf_jit_compile(const pf_variant *v, pf_jit_result *r)
         pf_jit_result_free(r);
         return -1;
     }
-    r->compile_ms = now_ms() - t0;
+    r->compile_ms = (pf_clock_seconds() * 1e3) - t0;
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/pf_error.h"
+#include "core/clock.h"
 
 #define PF_FLUSH_FALLBACK_BYTES ((size_t)32 << 20)
 
@@ -75,13 +76,6 @@ int pf_measure_summarize(const double *samples_ms, int n, pf_measure_summary *ou
     out->q3_ms = quantile_sorted(v, n, 0.75);
     free(v);
     return 0;
-}
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* Which clock times the samples. */
@@ -158,7 +152,7 @@ static int take_sample(loop_state *L, pf_measure_fn fn, void *ctx, double *ms)
     for (int i = 0; i < L->n_obs; i++)
         if (L->obs[i].sample_begin && L->obs[i].sample_begin(L->obs[i].self))
             return pf_error_prefix("%s", L->obs[i].name);
-    double t0 = now_seconds();
+    double t0 = pf_clock_seconds();
     if (L->timer == TIMER_EVENTS && pf_dev_event_record(L->dev, L->start, L->s))
         return -1;
     if (fn(ctx, L->s))
@@ -167,7 +161,7 @@ static int take_sample(loop_state *L, pf_measure_fn fn, void *ctx, double *ms)
         return -1;
     if (pf_dev_stream_sync(L->dev, L->s))
         return -1;
-    *ms = (now_seconds() - t0) * 1e3;
+    *ms = (pf_clock_seconds() - t0) * 1e3;
     if (L->timer == TIMER_EVENTS) {
         float elapsed = 0;
         if (pf_dev_event_elapsed_ms(L->dev, L->start, L->end, &elapsed))
@@ -192,7 +186,7 @@ static int sample_loop(loop_state *L, pf_measure_fn fn, void *ctx, const pf_meas
             return pf_error_prefix("warm-up run %d", i + 1);
     if (pf_dev_stream_sync(L->dev, L->s))
         return -1;
-    double t0 = now_seconds();
+    double t0 = pf_clock_seconds();
     int n = 0;
     out->converged = 0;
     while (n < o->max_samples) {
@@ -207,7 +201,7 @@ static int sample_loop(loop_state *L, pf_measure_fn fn, void *ctx, const pf_meas
                 break;
             }
         }
-        if (now_seconds() - t0 > o->max_seconds && n >= 1)
+        if (pf_clock_seconds() - t0 > o->max_seconds && n >= 1)
             break;
     }
     if (pf_measure_summarize(v, n, out))

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "runner/runner_internal.h"
+#include "core/clock.h"
 
 #define START_TIMEOUT_MIN_S 60.0
 
@@ -42,13 +43,6 @@ typedef struct pool {
     char start_error[PF_ERROR_MAX]; /* the first worker that could not start */
     void *zero_record;
 } pool;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void deliver(pool *p, int index, pf_status st, const char *msg, const void *record)
 {
@@ -108,7 +102,7 @@ static void start_worker(pool *p, slot *s)
     /* a hung start-up (device open) must not hang the run either; it gets
      * at least a minute, as opening a GPU can take seconds on a busy host */
     double limit = p->cfg->timeout_s > START_TIMEOUT_MIN_S ? p->cfg->timeout_s : START_TIMEOUT_MIN_S;
-    s->deadline = p->cfg->timeout_s > 0 ? now_s() + limit : 0;
+    s->deadline = p->cfg->timeout_s > 0 ? pf_clock_seconds() + limit : 0;
 }
 
 /* The next item to hand out, or -1 (then p->exhausted is set). */
@@ -150,7 +144,7 @@ static void assign(pool *p, slot *s)
     p->stash = -1;
     p->given++;
     s->item = index;
-    s->deadline = p->cfg->timeout_s > 0 ? now_s() + p->cfg->timeout_s : 0;
+    s->deadline = p->cfg->timeout_s > 0 ? pf_clock_seconds() + p->cfg->timeout_s : 0;
 }
 
 /* s's process died, or overran its deadline (then it is killed here):
@@ -240,7 +234,7 @@ static void on_readable(pool *p, slot *s)
 
 static void check_deadlines(pool *p)
 {
-    double t = now_s();
+    double t = pf_clock_seconds();
     for (int i = 0; i < p->n_slots; i++) {
         slot *s = &p->slots[i];
         if (s->fd >= 0 && s->deadline > 0 && t >= s->deadline)
@@ -258,7 +252,7 @@ static int poll_timeout_ms(const pool *p)
     }
     if (first == 0)
         return -1;
-    double ms = (first - now_s()) * 1000 + 1;
+    double ms = (first - pf_clock_seconds()) * 1000 + 1;
     return ms < 0 ? 0 : ms > 60000 ? 60000 : (int)ms;
 }
 
