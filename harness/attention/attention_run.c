@@ -270,6 +270,9 @@ int pf_attn_prepare_opts(pf_device *dev, const char *arch, const pf_attn_problem
                             v->head_dim, pb->head_dim);
     if ((q == NULL) != (k == NULL) || (q == NULL) != (v_in == NULL))
         return pf_error_set("attention: give all of q, k, v or none (random inputs)");
+    int external = opts && opts->external_tensors;
+    if (external && q)
+        return pf_error_set("attention: external tensors are bound later; pass q/k/v NULL");
     pf_device_props pr;
     memset(&pr, 0, sizeof pr);
     if (pf_dev_props(dev, &pr))
@@ -309,14 +312,14 @@ int pf_attn_prepare_opts(pf_device *dev, const char *arch, const pf_attn_problem
         rc = pf_error_prefix("attention");
     if (!rc)
         rc = build_work(L, v->block_m, &wr, &wq, &nw);
-    if (!rc)
+    if (!rc && !external)
         rc = upload_tensor(dev, q, nq, seed, "attention q", &ap->d_q);
-    if (!rc)
+    if (!rc && !external)
         rc = upload_tensor(dev, k, nkv, seed + 1, "attention k", &ap->d_k);
-    if (!rc)
+    if (!rc && !external)
         rc = upload_tensor(dev, v_in, nkv, seed + 2, "attention v", &ap->d_v);
     ap->o_bytes = nq * PF_ATTN_ELEM_BYTES;
-    if (!rc)
+    if (!rc && !external)
         rc = dev_upload(dev, NULL, ap->o_bytes, "attention o", &ap->d_o);
     if (!rc && want_lse) {
         ap->lse_bytes = (size_t)L->total_q * pb->hq * sizeof(float);
@@ -374,6 +377,15 @@ int pf_attn_prepare_opts(pf_device *dev, const char *arch, const pf_attn_problem
     return 0;
 }
 
+void pf_attn_bind(pf_attn_prepared *ap, pf_dptr q, pf_dptr k, pf_dptr v, pf_dptr o)
+{
+    pf_attn_params *P = &ap->params;
+    P->q = (const void *)(uintptr_t)q;
+    P->k = (const void *)(uintptr_t)k;
+    P->v = (const void *)(uintptr_t)v;
+    P->o = (void *)(uintptr_t)o;
+}
+
 int pf_attn_poison(pf_attn_prepared *ap)
 {
     if (ap->d_o && pf_dev_memset8(ap->dev, ap->d_o, 0xff, ap->o_bytes, NULL))
@@ -387,6 +399,8 @@ int pf_attn_launch(pf_attn_prepared *ap, pf_stream *s)
 {
     if (ap->params.num_work == 0)
         return 0;
+    if (!ap->params.q || !ap->params.o)
+        return pf_error_set("attention: external tensors not bound (pf_attn_bind)");
     return pf_dev_launch(ap->dev, ap->module, "attention", ap->info.grid, ap->info.block,
                          ap->info.smem, s, &ap->params, sizeof ap->params);
 }
@@ -410,6 +424,8 @@ int pf_attn_download(pf_attn_prepared *ap, float *o, float *lse)
 {
     if (pf_dev_stream_sync(ap->dev, NULL))
         return -1;
+    if (o && !ap->d_o)
+        return pf_error_set("attention: the output is the caller's (external tensors)");
     if (o) {
         size_t n = ap->o_bytes / PF_ATTN_ELEM_BYTES;
         pf_bf16 *h = (pf_bf16 *)malloc(ap->o_bytes ? ap->o_bytes : 1);

@@ -28,6 +28,9 @@ typedef struct pf_attn_problem {
 typedef struct pf_attn_opts {
     int encode_on_device; /* dense/bitmap/window: build the mask on the device
                              (mask_device.h; same bytes as the host encoder) */
+    int external_tensors; /* q/k/v/o are the caller's device tensors, given to
+                             pf_attn_bind before each launch (a model forward):
+                             prepare builds only the metadata, q/k/v must be NULL */
 } pf_attn_opts;
 
 typedef struct pf_attn_run_info {
@@ -85,6 +88,9 @@ int pf_attn_prepare_opts(pf_device *dev, const char *arch, const pf_attn_problem
                          const pf_attn_variant *v, const pf_attn_opts *opts, const float *q,
                          const float *k, const float *v_in, uint64_t seed, int want_lse,
                          pf_attn_prepared **out, pf_attn_run_info *info);
+/* External tensors (pf_attn_opts.external_tensors): point the prepared
+ * launch at the caller's bf16 device tensors, laid out as pf_attn_run's. */
+void pf_attn_bind(pf_attn_prepared *ap, pf_dptr q, pf_dptr k, pf_dptr v, pf_dptr o);
 /* Fill O (and LSE) with NaN bytes, so a row the kernel forgets shows up. */
 int pf_attn_poison(pf_attn_prepared *ap);
 /* One launch on stream s (NULL: default). */

@@ -1,0 +1,381 @@
+/* `pftune forward`: the Gemma-3 multimodal prefill on a device, from a
+ * preset (synthetic weights) or an HF model directory, on a layout with
+ * seeded inputs or on HF-style .npy inputs. Writes OUT/logits.npy and
+ * OUT/forward.json (per-phase times through the measure layer, peak device
+ * memory with the mask metadata's share). */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "core/json_doc.h"
+#include "core/npy.h"
+#include "core/pf_error.h"
+#include "core/version.h"
+#include "device/arch.h"
+#include "device/device.h"
+#include "models/gemma3_forward.h"
+#include "models/gemma3_inputs_load.h"
+#include "tuner/results.h"
+
+#define CMD "forward"
+
+enum {
+    OPT_MODEL, OPT_LAYOUT, OPT_SEED, OPT_INPUTS, OPT_ATTN, OPT_TUNED, OPT_ALL_LOGITS, OPT_DEVICE,
+    OPT_OUT, OPT_WEIGHTS_SEED, OPT_NO_TIME, OPT_SAMPLES, OPT_WARMUP, OPT_NO_TOKEN_TYPES,
+};
+
+static const pf_cli_opt opts[] = {
+    [OPT_MODEL] = {"model", 'm', "PRESET|DIR", "a preset (synthetic weights) or an HF model directory"},
+    [OPT_LAYOUT] = {"layout", 0, "SPEC", "requests, e.g. 't8,i16,t8;t40' (i spans: whole images)"},
+    [OPT_SEED] = {"seed", 0, "N", "seed of the --layout token ids and pixels (default 1)"},
+    [OPT_INPUTS] = {"inputs", 0, "DIR", "input_ids.npy, token_type_ids.npy, pixel_values.npy"},
+    [OPT_ATTN] = {"attn", 0, "[KIND:]KEY=VAL,...",
+                  "attention variant for text layers, or KIND full|sliding|vision only (repeatable)"},
+    [OPT_TUNED] = {"tuned", 0, "FILE", "take each layer kind's variant from a tuned.json"},
+    [OPT_ALL_LOGITS] = {"all-logits", 0, NULL, "logits of every position (default: each request's last)"},
+    [OPT_DEVICE] = {"device", 0, "DEV", "auto (default), cuda, cuda:N or emu"},
+    [OPT_OUT] = {"out", 'o', "DIR", "write DIR/logits.npy and DIR/forward.json"},
+    [OPT_WEIGHTS_SEED] = {"weights-seed", 0, "N", "seed of a preset's synthetic weights (default 0)"},
+    [OPT_NO_TIME] = {"no-time", 0, NULL, "run once, without the per-phase timing"},
+    [OPT_SAMPLES] = {"samples", 0, "N", "timed runs per phase (default 10 on cuda, 3 on emu)"},
+    [OPT_WARMUP] = {"warmup", 0, "N", "untimed runs before each phase's samples (default 1)"},
+    [OPT_NO_TOKEN_TYPES] = {"no-token-types", 0, NULL,
+                            "ignore token_type_ids: plain causal/sliding masks (HF without them)"},
+    {0},
+};
+
+typedef struct fwd_args {
+    const char *model, *layout, *inputs, *tuned, *device, *out;
+    const char *attn[8];
+    int n_attn, all_logits, no_time, no_token_types;
+    long seed, weights_seed, samples, warmup;
+} fwd_args;
+
+static int parse_args(int argc, char **argv, fwd_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->device = "auto";
+    a->seed = 1;
+    a->samples = -1;
+    a->warmup = 1;
+    pf_cli c;
+    pf_cli_init(&c, CMD, argc, argv, opts,
+                "pftune forward --model PRESET|DIR (--layout SPEC [--seed N] | --inputs DIR) "
+                "--out DIR [options]",
+                "Run a Gemma-3 prefill (vision tower, projector, language model) with the\n"
+                "attention family, and write the logits and the per-phase times. A preset runs\n"
+                "with seeded synthetic weights; a directory is an HF checkpoint (config.json and\n"
+                "model.safetensors or its shard index). Times come from the measure layer and\n"
+                "are labelled by their timer (emu-host on emu: host time, not a GPU number).\n"
+                "Exit 2: bad command line; 1: bad model, inputs or a failed run.");
+    c.examples = "  pftune forward --model gemma3-tiny --layout 't8,i16,t8' --device emu --out o\n"
+                 "  pftune forward --model ./gemma3-hf --inputs ./prompt --all-logits --out o\n"
+                 "  pftune forward --model gemma3-4b --layout 't4000,i256,t3936' --tuned tuned.json "
+                 "--out o\n";
+    const char *val;
+    int o;
+    while ((o = pf_cli_next(&c, &val)) != PF_CLI_DONE) {
+        switch (o) {
+        case PF_CLI_HELP: return 0;
+        case PF_CLI_ERROR: return 2;
+        case PF_CLI_ARG: return pf_cli_usage_error(CMD, "unexpected argument '%s'", val);
+        case OPT_MODEL: a->model = val; break;
+        case OPT_LAYOUT: a->layout = val; break;
+        case OPT_INPUTS: a->inputs = val; break;
+        case OPT_TUNED: a->tuned = val; break;
+        case OPT_DEVICE: a->device = val; break;
+        case OPT_OUT: a->out = val; break;
+        case OPT_ALL_LOGITS: a->all_logits = 1; break;
+        case OPT_NO_TIME: a->no_time = 1; break;
+        case OPT_NO_TOKEN_TYPES: a->no_token_types = 1; break;
+        case OPT_ATTN:
+            if (a->n_attn == 8)
+                return pf_cli_usage_error(CMD, "--attn given more than 8 times");
+            a->attn[a->n_attn++] = val;
+            break;
+        case OPT_SEED:
+            if (pf_cli_parse_long(CMD, "--seed", val, 0, __LONG_MAX__, &a->seed) < 0)
+                return 2;
+            break;
+        case OPT_WEIGHTS_SEED:
+            if (pf_cli_parse_long(CMD, "--weights-seed", val, 0, __LONG_MAX__, &a->weights_seed) < 0)
+                return 2;
+            break;
+        case OPT_SAMPLES:
+            if (pf_cli_parse_long(CMD, "--samples", val, 1, 100000, &a->samples) < 0)
+                return 2;
+            break;
+        case OPT_WARMUP:
+            if (pf_cli_parse_long(CMD, "--warmup", val, 0, 100000, &a->warmup) < 0)
+                return 2;
+            break;
+        }
+    }
+    if (!a->model)
+        return pf_cli_usage_error(CMD, "missing --model PRESET|DIR");
+    if (!a->layout == !a->inputs)
+        return pf_cli_usage_error(CMD, "give exactly one of --layout SPEC and --inputs DIR");
+    if (!a->out)
+        return pf_cli_usage_error(CMD, "missing --out DIR");
+    if (a->tuned && a->n_attn)
+        return pf_cli_usage_error(CMD, "--tuned and --attn are exclusive");
+    return -1;
+}
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Config and weights: a directory is a checkpoint, anything else a preset. */
+static int load_model(const fwd_args *a, pf_g3_config *c, pf_g3_weight_set *w)
+{
+    if (is_dir(a->model)) {
+        if (pf_g3_config_load(a->model, c) || pf_g3_weight_set_load(c, a->model, w))
+            return pf_cli_fail_error(CMD);
+        return 0;
+    }
+    if (pf_g3_config_preset(a->model, c) || pf_g3_weight_set_synth(c, (uint64_t)a->weights_seed, w))
+        return pf_cli_fail(CMD, "--model %s: %s (or give an HF model directory)", a->model,
+                           pf_error_get());
+    return 0;
+}
+
+/* --attn [KIND:]SPEC over the defaults. */
+static int apply_attn(const fwd_args *a, pf_device *dev, const pf_g3_config *c,
+                      pf_g3_forward_opts *fo)
+{
+    char arch[16];
+    if (pf_device_arch(dev, arch, sizeof arch))
+        return pf_cli_fail_error(CMD);
+    for (int i = 0; i < a->n_attn; i++) {
+        const char *s = a->attn[i];
+        int full = 1, sliding = 1, vision = 0;
+        if (strncmp(s, "full:", 5) == 0)
+            sliding = 0, s += 5;
+        else if (strncmp(s, "sliding:", 8) == 0)
+            full = 0, s += 8;
+        else if (strncmp(s, "vision:", 7) == 0)
+            full = sliding = 0, vision = 1, s += 7;
+        if (vision && !c->has_vision)
+            return pf_cli_usage_error(CMD, "--attn vision:...: the model has no vision tower");
+        int hd = vision ? c->vision.hidden / c->vision.heads : c->text.head_dim;
+        pf_attn_variant v;
+        char why[256];
+        if (pf_attn_variant_parse(s, hd, arch, &v))
+            return pf_cli_usage_error(CMD, "--attn '%s': %s", a->attn[i], pf_error_get());
+        if (!pf_attn_variant_valid(&v, arch, why, sizeof why))
+            return pf_cli_usage_error(CMD, "--attn '%s': %s", a->attn[i], why);
+        if (full)
+            fo->attn_full = v;
+        if (sliding)
+            fo->attn_sliding = v;
+        if (vision)
+            fo->attn_vision = v;
+    }
+    return 0;
+}
+
+/* --tuned: each text layer kind's variant at the longest request. */
+static int apply_tuned(const fwd_args *a, pf_device *dev, const pf_g3_config *c,
+                       const pf_g3_inputs *in, pf_g3_forward_opts *fo)
+{
+    json_error_t err;
+    json_t *doc = json_load_file(a->tuned, 0, &err);
+    if (!doc)
+        return pf_cli_fail(CMD, "--tuned %s: line %d: %s", a->tuned, err.line, err.text);
+    char arch[16];
+    int rc = pf_device_arch(dev, arch, sizeof arch) ? pf_cli_fail_error(CMD) : 0;
+    int64_t seq = 0;
+    for (int r = 0; r < in->batch; r++)
+        seq = in->req_len[r] > seq ? in->req_len[r] : seq;
+    const char *kinds[2] = {"full", "sliding"};
+    pf_attn_variant *dst[2] = {&fo->attn_full, &fo->attn_sliding};
+    for (int k = 0; k < 2 && !rc; k++) {
+        char text[256];
+        if (pf_tuned_lookup(doc, NULL, kinds[k], c->text.head_dim, "gemma3", seq, text, sizeof text,
+                            NULL, NULL, 0))
+            rc = pf_cli_fail(CMD, "--tuned %s: %s layers: %s", a->tuned, kinds[k], pf_error_get());
+        else if (pf_attn_variant_parse(text, c->text.head_dim, arch, dst[k]))
+            rc = pf_cli_fail(CMD, "--tuned %s: %s layers: %s", a->tuned, kinds[k], pf_error_get());
+    }
+    json_decref(doc);
+    return rc;
+}
+
+static json_t *report_json(const fwd_args *a, const pf_g3_config *c, const pf_g3_inputs *in,
+                           const pf_device_props *pr, const pf_g3_forward_report *r, int timed)
+{
+    json_t *d = pf_json_doc_new("pftune.forward", 1);
+    json_object_set_new(d, "pftune_version", json_string(pf_version_full()));
+    json_object_set_new(d, "model", json_string(a->model));
+    json_object_set_new(d, "weights", json_string(is_dir(a->model) ? "checkpoint" : "synthetic"));
+    json_object_set_new(d, "device", json_string(pr->name));
+    json_object_set_new(d, "backend", json_string(pr->backend));
+    json_object_set_new(d, "tokens", json_integer(in->tokens));
+    json_object_set_new(d, "requests", json_integer(in->batch));
+    json_object_set_new(d, "images", json_integer(in->n_images));
+    json_object_set_new(d, "token_types", json_boolean(in->token_type_ids && !a->no_token_types));
+    json_t *var = json_object();
+    json_object_set_new(var, "full", json_string(r->variant_full));
+    json_object_set_new(var, "sliding", json_string(r->variant_sliding));
+    if (c->has_vision)
+        json_object_set_new(var, "vision", json_string(r->variant_vision));
+    json_object_set_new(d, "attention_variants", var);
+    json_object_set_new(d, "timed", json_boolean(timed));
+    if (timed) {
+        json_object_set_new(d, "timer", json_string(r->timer));
+        json_t *ph = json_object();
+        json_object_set_new(ph, "vision_tower_ms", json_real(r->vision_ms));
+        json_object_set_new(ph, "projector_ms", json_real(r->projector_ms));
+        json_object_set_new(ph, "embedding_ms", json_real(r->embed_ms));
+        json_object_set_new(ph, "head_ms", json_real(r->head_ms));
+        json_t *layers = json_array();
+        double attn = 0, gemm = 0, other = 0;
+        for (int l = 0; l < c->text.layers; l++) {
+            const pf_g3_layer_times *t = &r->layers[l];
+            json_t *o = json_object();
+            json_object_set_new(o, "layer", json_integer(l));
+            json_object_set_new(o, "kind", json_string(c->text.layer_full[l] ? "full" : "sliding"));
+            json_object_set_new(o, "attention_ms", json_real(t->attention_ms));
+            json_object_set_new(o, "gemm_ms", json_real(t->gemm_ms));
+            json_object_set_new(o, "other_ms", json_real(t->other_ms));
+            json_array_append_new(layers, o);
+            attn += t->attention_ms, gemm += t->gemm_ms, other += t->other_ms;
+        }
+        json_object_set_new(ph, "layers_attention_ms", json_real(attn));
+        json_object_set_new(ph, "layers_gemm_ms", json_real(gemm));
+        json_object_set_new(ph, "layers_other_ms", json_real(other));
+        json_object_set_new(d, "phases", ph);
+        json_object_set_new(d, "layers", layers);
+        json_object_set_new(d, "total_ms", json_real(r->total_ms));
+        json_object_set_new(d, "tokens_per_second",
+                            json_real(r->total_ms > 0 ? in->tokens / (r->total_ms / 1e3) : 0));
+    }
+    json_t *mem = json_object();
+    json_object_set_new(mem, "peak_bytes", json_integer((json_int_t)r->peak_bytes));
+    json_object_set_new(mem, "weights_bytes", json_integer((json_int_t)r->weight_bytes));
+    json_object_set_new(mem, "activations_bytes", json_integer((json_int_t)r->activation_bytes));
+    json_object_set_new(mem, "mask_metadata_bytes", json_integer((json_int_t)r->mask_bytes));
+    json_object_set_new(mem, "mask_share",
+                        json_real(r->peak_bytes ? (double)r->mask_bytes / r->peak_bytes : 0));
+    json_object_set_new(mem, "scope", json_string("pftune's own device buffers (weights, "
+                                                  "activations, attention metadata)"));
+    json_object_set_new(d, "memory", mem);
+    return d;
+}
+
+static void print_summary(const pf_g3_config *c, const pf_g3_inputs *in,
+                          const pf_g3_forward_report *r, int timed)
+{
+    printf("tokens %d in %d request(s), %d image(s)\n", in->tokens, in->batch, in->n_images);
+    printf("attention full    %s\n", r->variant_full);
+    printf("attention sliding %s\n", r->variant_sliding);
+    if (c->has_vision)
+        printf("attention vision  %s\n", r->variant_vision);
+    if (timed) {
+        double attn = 0, gemm = 0, other = 0;
+        for (int l = 0; l < c->text.layers; l++)
+            attn += r->layers[l].attention_ms, gemm += r->layers[l].gemm_ms,
+                other += r->layers[l].other_ms;
+        printf("time [%s] total %.3f ms (%.1f tokens/s): vision %.3f, projector %.3f, "
+               "embedding %.3f, layers attention %.3f / gemm %.3f / other %.3f, head %.3f ms\n",
+               r->timer, r->total_ms, r->total_ms > 0 ? in->tokens / (r->total_ms / 1e3) : 0,
+               r->vision_ms, r->projector_ms, r->embed_ms, attn, gemm, other, r->head_ms);
+    }
+    printf("memory peak %.2f MiB: weights %.2f, activations %.2f, mask metadata %.3f MiB\n",
+           r->peak_bytes / 1048576.0, r->weight_bytes / 1048576.0, r->activation_bytes / 1048576.0,
+           r->mask_bytes / 1048576.0);
+}
+
+int cmd_forward(int argc, char **argv)
+{
+    fwd_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    pf_g3_config c;
+    pf_g3_weight_set w = {0};
+    pf_g3_inputs in = {0};
+    pf_device *dev = NULL;
+    float *logits = NULL;
+    pf_g3_forward_report *rep = calloc(1, sizeof *rep);
+    json_t *doc = NULL;
+    if (!rep)
+        return pf_cli_fail(CMD, "out of memory");
+    if ((rc = load_model(&a, &c, &w)))
+        goto done;
+    if ((a.layout ? pf_g3_inputs_from_layout(&c, a.layout, (uint64_t)a.seed, &in)
+                  : pf_g3_inputs_load(&c, a.inputs, &in)) ||
+        pf_g3_inputs_check(&c, &in)) {
+        rc = pf_cli_fail(CMD, "%s", pf_error_get());
+        goto done;
+    }
+    if (pf_device_open(a.device, &dev) < 0) {
+        rc = pf_cli_fail(CMD, "--device %s: %s", a.device, pf_error_get());
+        goto done;
+    }
+    pf_device_props pr;
+    memset(&pr, 0, sizeof pr);
+    pf_g3_forward_opts fo;
+    if (pf_dev_props(dev, &pr) || pf_g3_forward_defaults(dev, &c, &fo)) {
+        rc = pf_cli_fail_error(CMD);
+        goto done;
+    }
+    if ((rc = apply_attn(&a, dev, &c, &fo)) || (a.tuned && (rc = apply_tuned(&a, dev, &c, &in, &fo))))
+        goto done;
+    fo.all_logits = a.all_logits;
+    fo.ignore_token_types = a.no_token_types;
+    fo.time_phases = !a.no_time;
+    long samples = a.samples > 0 ? a.samples : pr.kind == PF_BACKEND_EMU ? 3 : 10;
+    fo.measure.warmup = (int)a.warmup;
+    fo.measure.min_samples = fo.measure.max_samples = (int)samples;
+    fo.measure.flush_l2 = 0; /* phases run back to back in a real prefill */
+    size_t rows = a.all_logits ? (size_t)in.tokens : (size_t)in.batch;
+    logits = malloc(rows * (size_t)c.text.vocab * sizeof *logits);
+    if (!logits) {
+        rc = pf_cli_fail(CMD, "out of memory for the logits");
+        goto done;
+    }
+    printf("model %s on %s [%s backend]\n", a.model, pr.name, pr.backend);
+    fflush(stdout);
+    if (pf_g3_forward(dev, &c, &w, &in, &fo, logits, rep)) {
+        rc = pf_cli_fail_error(CMD);
+        goto done;
+    }
+    if (mkdir(a.out, 0755) != 0 && errno != EEXIST) {
+        rc = pf_cli_fail(CMD, "--out %s: %s", a.out, strerror(errno));
+        goto done;
+    }
+    char path[4096];
+    int64_t shape[2] = {(int64_t)rows, c.text.vocab};
+    snprintf(path, sizeof path, "%s/logits.npy", a.out);
+    if (pf_npy_write_f32(path, logits, 2, shape)) {
+        rc = pf_cli_fail_error(CMD);
+        goto done;
+    }
+    doc = report_json(&a, &c, &in, &pr, rep, fo.time_phases);
+    snprintf(path, sizeof path, "%s/forward.json", a.out);
+    if (pf_json_doc_write(doc, path)) {
+        rc = pf_cli_fail_error(CMD);
+        goto done;
+    }
+    print_summary(&c, &in, rep, fo.time_phases);
+    printf("wrote %s/logits.npy [%zu, %d] and %s/forward.json\n", a.out, rows, c.text.vocab, a.out);
+    rc = 0;
+done:
+    json_decref(doc);
+    free(logits);
+    free(rep);
+    pf_g3_inputs_free(&in);
+    pf_g3_weight_set_free(&w);
+    if (dev)
+        pf_device_close(dev);
+    return rc;
+}
