@@ -1,0 +1,50 @@
+#!/bin/bash
+# `pftune forward` on emu: the tiny presets run in seconds, write logits of
+# the documented shape and a forward.json with per-phase times (labelled
+# emu-host) and memory; bad models and inputs fail with one line naming the
+# problem.
+. "$(dirname "$0")/lib/common.sh" "$1"
+
+npy_shape() { head -c 128 "$1" | tr -d '\0' | grep -o "'shape': ([0-9, ]*)"; }
+expect_fail() { # pattern, args...
+    local pat=$1
+    shift
+    if "$PFTUNE" forward "$@" >"$tmp/out" 2>"$tmp/err"; then
+        echo "FAIL: forward $* succeeded"; fail=1; return
+    fi
+    [ "$(wc -l <"$tmp/err")" -eq 1 ] || { echo "FAIL: forward $*: not one line:"; cat "$tmp/err"; fail=1; }
+    grep -q -- "$pat" "$tmp/err" || { echo "FAIL: forward $*: no '$pat' in:"; cat "$tmp/err"; fail=1; }
+}
+
+"$PFTUNE" forward --model gemma3-tiny --layout 't8,i16,t8;t5,i32,t3' --device emu \
+    --samples 1 --warmup 0 --out "$tmp/mm" >"$tmp/mm.txt" || { echo "FAIL: multimodal run"; cat "$tmp/mm.txt"; fail=1; }
+[ "$(npy_shape "$tmp/mm/logits.npy")" = "'shape': (2, 512)" ] ||
+    { echo "FAIL: last-position logits shape: $(npy_shape "$tmp/mm/logits.npy")"; fail=1; }
+sed -n 2p "$tmp/mm/forward.json" | grep -qxF '  "schema": "pftune.forward/1",' ||
+    { echo "FAIL: forward.json schema"; fail=1; }
+for key in '"timer": "emu-host"' '"images": 3' '"tokens": 72' '"vision_tower_ms"' \
+    '"attention_ms"' '"mask_metadata_bytes"' '"tokens_per_second"'; do
+    grep -qF "$key" "$tmp/mm/forward.json" || { echo "FAIL: forward.json lacks $key"; fail=1; }
+done
+grep -q "emu-host" "$tmp/mm.txt" || { echo "FAIL: summary does not label the timer"; fail=1; }
+
+"$PFTUNE" forward --model gemma3-tiny-text --layout 't30;t7' --device emu --all-logits \
+    --no-time --out "$tmp/txt" >/dev/null || { echo "FAIL: text-only run"; fail=1; }
+[ "$(npy_shape "$tmp/txt/logits.npy")" = "'shape': (37, 512)" ] ||
+    { echo "FAIL: all-logits shape: $(npy_shape "$tmp/txt/logits.npy")"; fail=1; }
+grep -q '"timed": false' "$tmp/txt/forward.json" || { echo "FAIL: --no-time not recorded"; fail=1; }
+
+# the same seeds give the same logits; another variant of the family agrees closely
+"$PFTUNE" forward --model gemma3-tiny-text --layout 't30;t7' --device emu --all-logits \
+    --no-time --attn BLOCK_M=16,BLOCK_N=32,WARPS=1,MASK_STORAGE=dense --out "$tmp/txt2" >/dev/null ||
+    { echo "FAIL: --attn run"; fail=1; }
+grep -q 'MASK_STORAGE=dense' "$tmp/txt2/forward.json" || { echo "FAIL: --attn not applied"; fail=1; }
+
+expect_fail "unknown model preset" --model nope --layout t8 --device emu --out "$tmp/x"
+expect_fail "whole number of images" --model gemma3-tiny --layout 't8,i10,t8' --device emu --out "$tmp/x"
+expect_fail "text-only" --model gemma3-tiny-text --layout 't8,i16' --device emu --out "$tmp/x"
+expect_fail "cached prefix" --model gemma3-tiny --layout 't8|t8' --device emu --out "$tmp/x"
+expect_fail "input_ids.npy: missing" --model gemma3-tiny --inputs "$tmp" --device emu --out "$tmp/x"
+expect_fail "exactly one of" --model gemma3-tiny --device emu --out "$tmp/x"
+expect_fail "--attn" --model gemma3-tiny --layout t8 --attn BLOCK_M=7 --device emu --out "$tmp/x"
+exit $fail
