@@ -20,6 +20,7 @@
 #include "device/device.h"
 #include "models/gemma3_forward.h"
 #include "models/gemma3_inputs_load.h"
+#include "models/mask_audit.h"
 #include "tuner/results.h"
 
 #define CMD "forward"
@@ -27,6 +28,7 @@
 enum {
     OPT_MODEL, OPT_LAYOUT, OPT_SEED, OPT_INPUTS, OPT_ATTN, OPT_TUNED, OPT_ALL_LOGITS, OPT_DEVICE,
     OPT_OUT, OPT_WEIGHTS_SEED, OPT_NO_TIME, OPT_SAMPLES, OPT_WARMUP, OPT_NO_TOKEN_TYPES,
+    OPT_MASK_AUDIT,
 };
 
 static const pf_cli_opt opts[] = {
@@ -46,13 +48,16 @@ static const pf_cli_opt opts[] = {
     [OPT_WARMUP] = {"warmup", 0, "N", "untimed runs before each phase's samples (default 1)"},
     [OPT_NO_TOKEN_TYPES] = {"no-token-types", 0, NULL,
                             "ignore token_type_ids: plain causal/sliding masks (HF without them)"},
+    [OPT_MASK_AUDIT] = {"mask-audit", 0, NULL,
+                        "run again with plain causal/sliding masks; report per-position KL and "
+                        "argmax log-prob change (vision vs text)"},
     {0},
 };
 
 typedef struct fwd_args {
     const char *model, *layout, *inputs, *tuned, *device, *out;
     const char *attn[8];
-    int n_attn, all_logits, no_time, no_token_types;
+    int n_attn, all_logits, no_time, no_token_types, mask_audit;
     long seed, weights_seed, samples, warmup;
 } fwd_args;
 
@@ -93,6 +98,7 @@ static int parse_args(int argc, char **argv, fwd_args *a)
         case OPT_ALL_LOGITS: a->all_logits = 1; break;
         case OPT_NO_TIME: a->no_time = 1; break;
         case OPT_NO_TOKEN_TYPES: a->no_token_types = 1; break;
+        case OPT_MASK_AUDIT: a->mask_audit = 1; break;
         case OPT_ATTN:
             if (a->n_attn == 8)
                 return pf_cli_usage_error(CMD, "--attn given more than 8 times");
@@ -124,6 +130,9 @@ static int parse_args(int argc, char **argv, fwd_args *a)
         return pf_cli_usage_error(CMD, "missing --out DIR");
     if (a->tuned && a->n_attn)
         return pf_cli_usage_error(CMD, "--tuned and --attn are exclusive");
+    if (a->mask_audit && a->no_token_types)
+        return pf_cli_usage_error(CMD, "--mask-audit compares with and without token types; "
+                                       "drop --no-token-types");
     return -1;
 }
 
@@ -294,6 +303,25 @@ static void print_summary(const pf_g3_config *c, const pf_g3_inputs *in,
            r->mask_bytes / 1048576.0);
 }
 
+/* The same prefill with plain causal/sliding masks, compared per position. */
+static int run_audit(pf_device *dev, const pf_g3_config *c, const pf_g3_weight_set *w,
+                     const pf_g3_inputs *in, pf_g3_forward_opts fo, const float *good,
+                     pf_mask_audit *audit)
+{
+    float *wrong = malloc((size_t)in->tokens * c->text.vocab * sizeof *wrong);
+    if (!wrong)
+        return pf_cli_fail(CMD, "out of memory for the mask audit");
+    fo.ignore_token_types = 1;
+    fo.time_phases = 0;
+    fo.all_logits = 1;
+    printf("mask audit: running again with plain causal/sliding masks\n");
+    fflush(stdout);
+    int rc = pf_g3_forward(dev, c, w, in, &fo, wrong, NULL) ||
+             pf_mask_audit_run(good, wrong, in->tokens, c->text.vocab, in->token_type_ids, audit);
+    free(wrong);
+    return rc ? pf_cli_fail_error(CMD) : 0;
+}
+
 int cmd_forward(int argc, char **argv)
 {
     fwd_args a;
@@ -307,6 +335,7 @@ int cmd_forward(int argc, char **argv)
     float *logits = NULL;
     pf_g3_forward_report *rep = calloc(1, sizeof *rep);
     json_t *doc = NULL;
+    pf_mask_audit audit = {0};
     if (!rep)
         return pf_cli_fail(CMD, "out of memory");
     if ((rc = load_model(&a, &c, &w)))
@@ -330,7 +359,12 @@ int cmd_forward(int argc, char **argv)
     }
     if ((rc = apply_attn(&a, dev, &c, &fo)) || (a.tuned && (rc = apply_tuned(&a, dev, &c, &in, &fo))))
         goto done;
-    fo.all_logits = a.all_logits;
+    if (a.mask_audit && !in.token_type_ids) {
+        rc = pf_cli_fail(CMD, "--mask-audit: the inputs have no token_type_ids (a multimodal "
+                              "model and image tokens are needed)");
+        goto done;
+    }
+    fo.all_logits = a.all_logits || a.mask_audit;
     fo.ignore_token_types = a.no_token_types;
     fo.time_phases = !a.no_time;
     long samples = a.samples > 0 ? a.samples : pr.kind == PF_BACKEND_EMU ? 3 : 10;
@@ -338,7 +372,8 @@ int cmd_forward(int argc, char **argv)
     fo.measure.min_samples = fo.measure.max_samples = (int)samples;
     fo.measure.flush_l2 = 0; /* phases run back to back in a real prefill */
     size_t rows = a.all_logits ? (size_t)in.tokens : (size_t)in.batch;
-    logits = malloc(rows * (size_t)c.text.vocab * sizeof *logits);
+    size_t run_rows = fo.all_logits ? (size_t)in.tokens : rows;
+    logits = malloc(run_rows * (size_t)c.text.vocab * sizeof *logits);
     if (!logits) {
         rc = pf_cli_fail(CMD, "out of memory for the logits");
         goto done;
@@ -349,6 +384,14 @@ int cmd_forward(int argc, char **argv)
         rc = pf_cli_fail_error(CMD);
         goto done;
     }
+    if (a.mask_audit && (rc = run_audit(dev, &c, &w, &in, fo, logits, &audit)))
+        goto done;
+    if (run_rows != rows) /* keep each request's last row */
+        for (int r = 0, end = 0; r < in.batch; r++) {
+            end += in.req_len[r];
+            memmove(logits + (size_t)r * c.text.vocab, logits + (size_t)(end - 1) * c.text.vocab,
+                    (size_t)c.text.vocab * sizeof *logits);
+        }
     if (mkdir(a.out, 0755) != 0 && errno != EEXIST) {
         rc = pf_cli_fail(CMD, "--out %s: %s", a.out, strerror(errno));
         goto done;
@@ -361,16 +404,21 @@ int cmd_forward(int argc, char **argv)
         goto done;
     }
     doc = report_json(&a, &c, &in, &pr, rep, fo.time_phases);
+    if (a.mask_audit)
+        json_object_set_new(doc, "mask_audit", pf_mask_audit_json(&audit));
     snprintf(path, sizeof path, "%s/forward.json", a.out);
     if (pf_json_doc_write(doc, path)) {
         rc = pf_cli_fail_error(CMD);
         goto done;
     }
     print_summary(&c, &in, rep, fo.time_phases);
+    if (a.mask_audit)
+        pf_mask_audit_print(&audit);
     printf("wrote %s/logits.npy [%zu, %d] and %s/forward.json\n", a.out, rows, c.text.vocab, a.out);
     rc = 0;
 done:
     json_decref(doc);
+    pf_mask_audit_free(&audit);
     free(logits);
     free(rep);
     pf_g3_inputs_free(&in);

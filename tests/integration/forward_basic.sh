@@ -40,6 +40,19 @@ grep -q '"timed": false' "$tmp/txt/forward.json" || { echo "FAIL: --no-time not 
     { echo "FAIL: --attn run"; fail=1; }
 grep -q 'MASK_STORAGE=dense' "$tmp/txt2/forward.json" || { echo "FAIL: --attn not applied"; fail=1; }
 
+# mask audit: vision positions move, text before the first image does not
+"$PFTUNE" forward --model gemma3-tiny --layout 't8,i16,t8' --device emu --no-time --mask-audit \
+    --out "$tmp/audit" >"$tmp/audit.txt" || { echo "FAIL: --mask-audit run"; fail=1; }
+python3 - "$tmp/audit/forward.json" <<'PY' || fail=1
+import json, sys
+a = json.load(open(sys.argv[1]))["mask_audit"]
+ok = a["vision"]["kl_mean"] > 1e-3 and a["text_before_first_vision_kl_max"] == 0 \
+    and a["first_vision_position"] == 8 and len(a["kl"]) == 32
+print("" if ok else "FAIL: mask audit %s" % {k: a[k] for k in a if k not in ("kl", "argmax_logprob_change")})
+sys.exit(0 if ok else 1)
+PY
+expect_fail "no token_type_ids" --model gemma3-tiny-text --layout t8 --mask-audit --device emu --out "$tmp/x"
+
 expect_fail "unknown model preset" --model nope --layout t8 --device emu --out "$tmp/x"
 expect_fail "whole number of images" --model gemma3-tiny --layout 't8,i10,t8' --device emu --out "$tmp/x"
 expect_fail "text-only" --model gemma3-tiny-text --layout 't8,i16' --device emu --out "$tmp/x"
