@@ -53,6 +53,36 @@ sys.exit(0 if ok else 1)
 PY
 expect_fail "no token_type_ids" --model gemma3-tiny-text --layout t8 --mask-audit --device emu --out "$tmp/x"
 
+# HF-style --inputs with bad contents (written by the stdlib: no numpy here)
+write_npy() { # path, descr, shape (python tuple), values (python list)
+    python3 - "$@" <<'PY'
+import struct, sys
+path, descr, shape, values = sys.argv[1], sys.argv[2], eval(sys.argv[3]), eval(sys.argv[4])
+hdr = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, repr(shape))
+hdr += " " * (63 - (10 + len(hdr)) % 64) + "\n"
+fmt = {"<i4": "i", "<i8": "q", "<f4": "f"}[descr]
+with open(path, "wb") as f:
+    f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr)) + hdr.encode())
+    f.write(struct.pack("<%d%s" % (len(values), fmt), *values))
+PY
+}
+mkdir -p "$tmp/in1" "$tmp/in2"
+# 16 image tokens (id 511 in gemma3-tiny) but pixel values for 2 images
+write_npy "$tmp/in1/input_ids.npy" '<i8' '(1, 20)' '[5, 6] + [511] * 16 + [7, 8]'
+write_npy "$tmp/in1/token_type_ids.npy" '<i8' '(1, 20)' '[0, 0] + [1] * 16 + [0, 0]'
+write_npy "$tmp/in1/pixel_values.npy" '<f4' '(2, 3, 32, 32)' '[0.5] * (2 * 3 * 32 * 32)'
+expect_fail "16 image tokens (id 511), but 2 images" --model gemma3-tiny --inputs "$tmp/in1" --device emu --out "$tmp/x"
+# images of the wrong size for the config (image_size 32)
+cp "$tmp/in1/input_ids.npy" "$tmp/in1/token_type_ids.npy" "$tmp/in2/"
+write_npy "$tmp/in2/pixel_values.npy" '<f4' '(1, 3, 16, 16)' '[0.5] * (3 * 16 * 16)'
+expect_fail "image_size 32" --model gemma3-tiny --inputs "$tmp/in2" --device emu --out "$tmp/x"
+# token_type_ids of another shape; a token id outside the vocabulary
+write_npy "$tmp/in2/token_type_ids.npy" '<i8' '(20,)' '[0] * 20'
+expect_fail "token_type_ids.npy: shape disagrees" --model gemma3-tiny --inputs "$tmp/in2" --device emu --out "$tmp/x"
+write_npy "$tmp/in2/input_ids.npy" '<i4' '(3,)' '[1, 9999, 2]'
+rm "$tmp/in2/token_type_ids.npy" "$tmp/in2/pixel_values.npy"
+expect_fail "outside the vocabulary" --model gemma3-tiny-text --inputs "$tmp/in2" --device emu --out "$tmp/x"
+
 expect_fail "unknown model preset" --model nope --layout t8 --device emu --out "$tmp/x"
 expect_fail "whole number of images" --model gemma3-tiny --layout 't8,i10,t8' --device emu --out "$tmp/x"
 expect_fail "text-only" --model gemma3-tiny-text --layout 't8,i16' --device emu --out "$tmp/x"
