@@ -201,7 +201,8 @@ static int read_layer_types(const sect *s, pf_g4_text_config *t)
         for (int i = 0; i < t->layers; i++) /* 5 sliding : 1 full */
             t->layer_full[i] = (i + 1) % 6 == 0;
     }
-    t->layer_full[t->layers - 1] = 1; /* HF forces the last layer to full */
+    if (t->layers >= 1 && t->layers <= PF_G4_MAX_LAYERS)
+        t->layer_full[t->layers - 1] = 1; /* HF forces the last layer to full */
     return 0;
 }
 
