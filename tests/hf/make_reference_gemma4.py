@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Ground truth for the Gemma-4 forward: small random Gemma4ForConditionalGeneration
+models built with HF transformers (CPU, bf16, eager attention) and HF's logits
+for every position, with and without mm_token_type_ids.
+
+    /work/hf-venv/bin/python tests/hf/make_reference_gemma4.py [OUT_ROOT]
+
+writes OUT_ROOT/hf-gemma4-moe/ and OUT_ROOT/hf-gemma4-dense/ (default
+tests/fixtures/), each with config.json, model.safetensors (bf16),
+input_ids.npy, mm_token_type_ids.npy, pixel_values.npy,
+image_position_ids.npy, hf_logits.npy, hf_logits_no_mm.npy, versions.json.
+
+moe:   MoE (4 experts, top 2) + attention_k_eq_v on full layers, vision head
+       dim 64, no clipping.
+dense: dense MLP, k_eq_v off (full layers have v_proj), vision head dim 72
+       with use_clipped_linears (bounds set so that clipping happens).
+Both: sliding window 8 (shorter than the 15-token image), softcap 30,
+use_bidirectional_attention "vision", standardize, every weight, norm, scale
+and buffer randomized, three images of different patch grids padded to one
+max_patches (padding patches at (-1, -1) with zero pixels).
+"""
+import json
+import os
+import platform
+import sys
+
+import numpy as np
+import torch
+import transformers
+from transformers import Gemma4Config, Gemma4ForConditionalGeneration
+
+SEED = 1234
+VOCAB = 512
+IMAGE, VIDEO, AUDIO, BOI, EOI = 507, 508, 506, 509, 510
+PATCH, POOL = 4, 2
+MAX_SOFT = 16                      # soft tokens per image the inputs are padded to
+MAX_PATCHES = MAX_SOFT * POOL * POOL
+GRIDS = [(8, 6), (4, 4), (6, 10)]  # (Wp, Hp) patches: 12, 4 and 15 soft tokens
+
+
+def text_config(moe):
+    tc = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=4,
+              num_attention_heads=2, num_key_value_heads=1, head_dim=64,
+              global_head_dim=128, sliding_window=8, vocab_size=VOCAB,
+              hidden_size_per_layer_input=0, final_logit_softcapping=30.0,
+              use_bidirectional_attention="vision",
+              layer_types=["sliding_attention", "full_attention"] * 2)
+    if moe:
+        tc.update(attention_k_eq_v=True, num_global_key_value_heads=1, enable_moe_block=True,
+                  num_experts=4, top_k_experts=2, moe_intermediate_size=32)
+    else:
+        tc.update(attention_k_eq_v=False)
+    return tc
+
+
+def vision_config(moe):
+    hd = 64 if moe else 72
+    return dict(hidden_size=hd, intermediate_size=128, num_hidden_layers=2,
+                num_attention_heads=1, num_key_value_heads=1, head_dim=hd,
+                patch_size=PATCH, pooling_kernel_size=POOL, position_embedding_size=64,
+                standardize=True, use_clipped_linears=not moe)
+
+
+def randomize(model, g):
+    """Every parameter and persistent buffer, drawn so activations stay finite."""
+    state = model.state_dict()
+    for name, t in state.items():
+        shape = t.shape
+        def u(lo, hi):
+            return lo + (hi - lo) * torch.rand(shape, generator=g)
+        if name.endswith("input_min") or name.endswith("output_min"):
+            v = -u(1.0, 3.0)
+        elif name.endswith("input_max") or name.endswith("output_max"):
+            v = u(1.0, 3.0)
+        elif name.endswith("layer_scalar") or name.endswith("per_expert_scale"):
+            v = u(0.5, 1.5)
+        elif name.endswith("std_bias"):
+            v = 0.1 * torch.randn(shape, generator=g)
+        elif name.endswith("position_embedding_table"):
+            v = 0.5 * torch.randn(shape, generator=g)
+        elif "embed_tokens" in name:
+            v = torch.randn(shape, generator=g)
+        elif len(shape) == 1:  # norms (x*w), router.scale, std_scale
+            v = 1.0 + 0.2 * torch.randn(shape, generator=g)
+        else:                  # linears and expert stacks: fan_in is the last dim
+            v = torch.randn(shape, generator=g) / shape[-1] ** 0.5
+        state[name] = v.to(t.dtype)
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    assert not unexpected, unexpected
+
+
+def make_inputs(g):
+    n = len(GRIDS)
+    pix = np.zeros((n, MAX_PATCHES, 3 * PATCH * PATCH), np.float32)
+    pos = np.full((n, MAX_PATCHES, 2), -1, np.int64)
+    tokens = []
+    for i, (wp, hp) in enumerate(GRIDS):
+        valid = wp * hp
+        pix[i, :valid] = torch.rand((valid, 3 * PATCH * PATCH), generator=g).numpy()
+        ys, xs = np.divmod(np.arange(valid), wp)  # row-major
+        pos[i, :valid, 0] = xs
+        pos[i, :valid, 1] = ys
+        tokens.append((wp // POOL) * (hp // POOL))
+
+    def text(k):
+        return torch.randint(1, 500, (k,), generator=g).tolist()
+
+    ids = text(5)
+    for i, t in enumerate(tokens):
+        ids += [BOI] + [IMAGE] * t + [EOI] + text(4 + i)
+    ids = np.array([ids], np.int64)
+    mm = (ids == IMAGE).astype(np.int64)
+    return ids, mm, pix, pos
+
+
+def build(out, moe):
+    g = torch.Generator().manual_seed(SEED + (0 if moe else 1))
+    cfg = Gemma4Config(text_config=text_config(moe), vision_config=vision_config(moe),
+                       image_token_id=IMAGE, video_token_id=VIDEO, audio_token_id=AUDIO,
+                       boi_token_id=BOI, eoi_token_id=EOI)
+    cfg._attn_implementation = "eager"
+    model = Gemma4ForConditionalGeneration(cfg).eval()
+    randomize(model, g)
+    model = model.to(torch.bfloat16)
+    model.config._attn_implementation = "eager"
+    for sub in (model.config.text_config, model.config.vision_config):
+        sub._attn_implementation = "eager"
+    os.makedirs(out, exist_ok=True)
+    model.save_pretrained(out)
+    for f in os.listdir(out):
+        if f not in ("config.json", "model.safetensors"):
+            os.remove(os.path.join(out, f))
+
+    ids, mm, pix, pos = make_inputs(g)
+    args = dict(input_ids=torch.from_numpy(ids),
+                pixel_values=torch.from_numpy(pix).to(torch.bfloat16),
+                image_position_ids=torch.from_numpy(pos))
+    with torch.no_grad():
+        logits = model(**args, mm_token_type_ids=torch.from_numpy(mm)).logits
+        logits_no_mm = model(**args).logits
+    np.save(os.path.join(out, "input_ids.npy"), ids)
+    np.save(os.path.join(out, "mm_token_type_ids.npy"), mm)
+    np.save(os.path.join(out, "pixel_values.npy"), pix)
+    np.save(os.path.join(out, "image_position_ids.npy"), pos)
+    np.save(os.path.join(out, "hf_logits.npy"), logits.float().numpy()[0])
+    np.save(os.path.join(out, "hf_logits_no_mm.npy"), logits_no_mm.float().numpy()[0])
+    a, b = logits.float(), logits_no_mm.float()
+    versions = dict(
+        transformers=transformers.__version__, torch=torch.__version__, numpy=np.__version__,
+        python=platform.python_version(), dtype="bfloat16", device="cpu",
+        attn_implementation=model.config.text_config._attn_implementation,
+        experts_implementation=getattr(model.config.text_config, "_experts_implementation", None),
+        seed=SEED, generator=os.path.relpath(__file__, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),
+        tokens=int(ids.shape[1]), images=len(GRIDS), grids_wp_hp=GRIDS, max_patches=MAX_PATCHES,
+        rel_frobenius_mm_vs_no_mm=float((a - b).norm() / a.norm()))
+    with open(os.path.join(out, "versions.json"), "w") as f:
+        json.dump(versions, f, indent=2)
+        f.write("\n")
+    print(out, "tokens", ids.shape[1], "rel(mm vs no mm) %.4f" % versions["rel_frobenius_mm_vs_no_mm"])
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
+    torch.manual_seed(SEED)
+    build(os.path.join(root, "hf-gemma4-moe"), moe=True)
+    build(os.path.join(root, "hf-gemma4-dense"), moe=False)
+
+
+if __name__ == "__main__":
+    main()
