@@ -30,7 +30,8 @@ static const char description[] =
     "  masks_*        mask metadata bytes vs sequence length (log-log), int32 limits\n"
     "  peak           achieved TFLOP/s of the best variants vs the GPU's bf16 peak\n"
     "  convergence    best-so-far vs evaluations per search strategy (replayed)\n"
-    "The forward's phase breakdown needs DIR/forward.json (skipped without it).\n"
+    "  forward        time per decoder layer and phase, from DIR/forward.json\n"
+    "                 (pftune forward --out DIR; skipped without it)\n"
     "Plots of host timings (emu) say emu-host. Without gnuplot the data and scripts\n"
     "are still written ($PFTUNE_GNUPLOT picks the binary; \"none\" skips rendering).";
 

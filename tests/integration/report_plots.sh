@@ -17,6 +17,9 @@ check() { [ "$1" = 0 ] || { echo "FAIL: $2"; fail=1; }; }
 
 "$PFTUNE" tune "$FIX/heatmap_profile.json" --device emu --out "$tmp/emu" >"$tmp/tune.log" 2>&1
 check $? "tune failed: $(tail -3 "$tmp/tune.log")"
+"$PFTUNE" forward --model gemma3-tiny --layout 't6,i16,t6' --device emu --samples 1 --warmup 0 \
+    --out "$tmp/emu" >"$tmp/forward.log" 2>&1
+check $? "forward failed: $(tail -3 "$tmp/forward.log")"
 cp "$FIX/gpu_results.json" "$tmp/gpu.json" && mkdir "$tmp/gpu" && cp "$FIX/gpu_results.json" "$tmp/gpu/results.json"
 
 for d in emu gpu; do
@@ -40,7 +43,7 @@ for d in ["emu", "gpu"]:
     scripts = sorted(glob.glob(rep + "/*.gp"))
     names = [os.path.basename(s)[:-3] for s in scripts]
     kinds = {n.split("_")[0] for n in names}
-    for k in ["scaling", "heatmap", "masks", "peak", "convergence"]:
+    for k in ["scaling", "heatmap", "masks", "peak", "convergence"] + (["forward"] if d == "emu" else []):
         if k not in kinds:
             fail(f"{d}: no {k} plot (have {names})")
     for n in names:
