@@ -12,6 +12,11 @@
 #                           checks under --sanitize race (ctest -L sanitize), then
 #                           build build-fuzz/ (clang libFuzzer) and fuzz each
 #                           parser for 60 s (ctest -L fuzz; PFTUNE_FUZZ_SECONDS)
+#   tools/setup.sh --hf     only the packages and .hf-venv/ (CPU torch,
+#                           transformers 5.24.0, safetensors, numpy): what
+#                           tests/hf/make_reference.py needs to regenerate the
+#                           committed HF fixtures (tests/fixtures/hf-gemma3-*);
+#                           no test needs it
 #
 # Idempotent and quick when everything is present: packages are checked with
 # dpkg -s first, and cmake rebuilds only what changed.
@@ -19,11 +24,13 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 run_tests=0
+hf=0
 for arg in "$@"; do
     case "$arg" in
         --test) run_tests=1 ;;
+        --hf) hf=1 ;;
         -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-        *) echo "setup.sh: unknown option '$arg' (use --test or --help)" >&2; exit 2 ;;
+        *) echo "setup.sh: unknown option '$arg' (use --test, --hf or --help)" >&2; exit 2 ;;
     esac
 done
 
@@ -52,6 +59,19 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
     say "packages present"
+fi
+
+# 1b. --hf: the venv of the HF fixture script, and nothing else
+if [ "$hf" = 1 ]; then
+    hfv=.hf-venv
+    say "installing torch (CPU wheel), transformers 5.24.0, safetensors, numpy into $hfv"
+    [ -x "$hfv/bin/pip" ] || python3 -m venv "$hfv"
+    # the CPU wheel is small; where PyTorch's index is unreachable, PyPI's
+    "$hfv/bin/pip" install -q --retries 1 --index-url https://download.pytorch.org/whl/cpu torch ||
+        "$hfv/bin/pip" install -q torch
+    "$hfv/bin/pip" install -q transformers==5.24.0 safetensors numpy
+    say "done: $hfv/bin/python tests/hf/make_reference.py rewrites tests/fixtures/hf-gemma3-*"
+    exit 0
 fi
 
 # 2. CUDA toolkit (NVRTC, nvJitLink, cuBLASLt, CUPTI; no driver needed)

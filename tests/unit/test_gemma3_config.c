@@ -94,6 +94,22 @@ static void test_old_form_and_defaults(void)
     CHECK(c.text.rope_full.factor == 1.0);
 }
 
+/* transformers 5.24 saves a private "_sliding_window_pattern" (6 unless the
+ * config was built from a pattern) beside layer_types, which may disagree
+ * (tests/fixtures/hf-gemma3-mm); HF reads layer_types and never the
+ * private key, even alone. */
+static void test_private_pattern_key(void)
+{
+    pf_g3_config c;
+    CHECK(parse("{\"model_type\":\"gemma3_text\",\"num_hidden_layers\":4,"
+                "\"_sliding_window_pattern\":6,\"layer_types\":[\"sliding_attention\","
+                "\"full_attention\",\"sliding_attention\",\"full_attention\"]}", &c) == 0);
+    CHECK(c.text.layer_full[1] == 1 && c.text.layer_full[3] == 1 && c.text.layer_full[2] == 0);
+    CHECK(parse("{\"model_type\":\"gemma3_text\",\"num_hidden_layers\":6,"
+                "\"_sliding_window_pattern\":2}", &c) == 0);
+    CHECK(c.text.layer_full[1] == 0 && c.text.layer_full[3] == 0 && c.text.layer_full[5] == 1);
+}
+
 static void test_refusals(void)
 {
     CHECK(refused_naming("{\"model_type\":\"gemma3_text\",\"final_logit_softcapping\":30.0}",
@@ -167,6 +183,7 @@ int main(void)
 {
     test_multimodal_new_form();
     test_old_form_and_defaults();
+    test_private_pattern_key();
     test_refusals();
     test_presets();
     return PF_TEST_RESULT();

@@ -1,0 +1,209 @@
+/* The Gemma-3 forward on emu (models/gemma3_forward.h):
+ *  - against HF transformers on the committed fixtures (tests/hf/
+ *    make_reference.py): relative Frobenius error of the logits under 5e-2,
+ *    the same argmax wherever HF's top-2 margin is clear, and with
+ *    token_type_ids ignored it matches HF's run without them instead;
+ *  - against the plain C reference forward (models/gemma3_ref_forward.h) on
+ *    the tiny presets with seeded synthetic weights and fresh random
+ *    layouts: several requests, images, windows shorter than the prompt. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/npy.h"
+#include "core/pf_error.h"
+#include "device/device.h"
+#include "models/gemma3_forward.h"
+#include "models/gemma3_inputs_load.h"
+#include "models/gemma3_ref_forward.h"
+#include "pf_test.h"
+
+static pf_device *dev;
+
+typedef struct cmp {
+    double rel;           /* ||a - b|| / ||b|| */
+    int clear, agree;     /* positions with a clear top-2 margin in b; argmax equal there */
+} cmp;
+
+static cmp compare(const float *a, const float *b, int rows, int vocab)
+{
+    cmp c = {0};
+    double num = 0, den = 0;
+    for (int r = 0; r < rows; r++) {
+        const float *x = a + (size_t)r * vocab, *y = b + (size_t)r * vocab;
+        int ax = 0, ay = 0;
+        float top = -INFINITY, second = -INFINITY, amax = 0;
+        for (int i = 0; i < vocab; i++) {
+            num += ((double)x[i] - y[i]) * ((double)x[i] - y[i]);
+            den += (double)y[i] * y[i];
+            ax = x[i] > x[ax] ? i : ax;
+            if (y[i] > top) {
+                second = top;
+                top = y[i];
+                ay = i;
+            } else if (y[i] > second) {
+                second = y[i];
+            }
+            amax = fabsf(y[i]) > amax ? fabsf(y[i]) : amax;
+        }
+        if (top - second > 0.05f * amax) {
+            c.clear++;
+            c.agree += ax == ay;
+        }
+    }
+    c.rel = den > 0 ? sqrt(num / den) : INFINITY;
+    return c;
+}
+
+static float *run(const pf_g3_config *c, const pf_g3_weight_set *w, const pf_g3_inputs *in,
+                  int ignore_types)
+{
+    pf_g3_forward_opts o;
+    if (pf_g3_forward_defaults(dev, c, &o)) {
+        fprintf(stderr, "defaults: %s\n", pf_error_get());
+        return NULL;
+    }
+    o.all_logits = 1;
+    o.ignore_token_types = ignore_types;
+    float *logits = malloc((size_t)in->tokens * c->text.vocab * sizeof *logits);
+    for (size_t i = 0; logits && i < (size_t)in->tokens * c->text.vocab; i++)
+        logits[i] = NAN; /* poisoned: a row the forward forgets shows up */
+    if (logits && pf_g3_forward(dev, c, w, in, &o, logits, NULL)) {
+        fprintf(stderr, "forward: %s\n", pf_error_get());
+        free(logits);
+        return NULL;
+    }
+    return logits;
+}
+
+static float *load_logits(const char *dir, const char *name, int rows, int vocab)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    pf_npy a;
+    if (pf_npy_read(path, &a)) {
+        fprintf(stderr, "%s: %s\n", path, pf_error_get());
+        return NULL;
+    }
+    float *f = NULL;
+    if (a.dtype == PF_NPY_F32 && a.ndim == 2 && a.shape[0] == rows && a.shape[1] == vocab)
+        f = a.data;
+    else
+        pf_npy_free(&a);
+    return f;
+}
+
+static void test_hf_fixture(const char *name, int has_no_tti)
+{
+    const char *src = getenv("PFTUNE_SOURCE_DIR");
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/tests/fixtures/%s", src ? src : ".", name);
+    pf_g3_config c;
+    pf_g3_weight_set w;
+    pf_g3_inputs in;
+    int ok = pf_g3_config_load(dir, &c) == 0 && pf_g3_weight_set_load(&c, dir, &w) == 0;
+    CHECK_MSG(ok, "%s: %s", dir, pf_error_get());
+    if (!ok)
+        return;
+    ok = pf_g3_inputs_load(&c, dir, &in) == 0;
+    CHECK_MSG(ok, "%s inputs: %s", dir, pf_error_get());
+    float *hf = ok ? load_logits(dir, "hf_logits.npy", in.tokens, c.text.vocab) : NULL;
+    float *ours = hf ? run(&c, &w, &in, 0) : NULL;
+    CHECK_MSG(hf && ours, "%s: no logits", name);
+    if (hf && ours) {
+        cmp r = compare(ours, hf, in.tokens, c.text.vocab);
+        printf("%s: rel Frobenius %.4g, argmax agrees at %d of %d clear positions (of %d)\n", name,
+               r.rel, r.agree, r.clear, in.tokens);
+        CHECK_MSG(r.rel < 5e-2, "%s: relative error %.4g", name, r.rel);
+        CHECK_MSG(r.clear >= in.tokens / 2 && r.agree == r.clear, "%s: argmax %d/%d", name,
+                  r.agree, r.clear);
+    }
+    if (has_no_tti && hf && ours) {
+        float *hf2 = load_logits(dir, "hf_logits_no_tti.npy", in.tokens, c.text.vocab);
+        float *ours2 = hf2 ? run(&c, &w, &in, 1) : NULL;
+        CHECK(hf2 && ours2);
+        if (hf2 && ours2) {
+            cmp same = compare(ours2, hf2, in.tokens, c.text.vocab);
+            cmp other = compare(ours2, hf, in.tokens, c.text.vocab);
+            printf("%s without token types: rel %.4g vs HF without them, %.4g vs HF with them\n",
+                   name, same.rel, other.rel);
+            CHECK_MSG(same.rel < 5e-2, "no-tti relative error %.4g", same.rel);
+            CHECK_MSG(other.rel > 10 * same.rel, "the fixture's two masks barely differ (%.4g)",
+                      other.rel);
+        }
+        free(hf2);
+        free(ours2);
+    }
+    free(hf);
+    free(ours);
+    pf_g3_inputs_free(&in);
+    pf_g3_weight_set_free(&w);
+}
+
+/* A random layout for the tiny presets: 1-3 requests of text and images. */
+static void random_layout(const pf_g3_config *c, char *buf, size_t size)
+{
+    int n_req = 1 + (int)(pf_test_rng() % 3);
+    size_t used = 0;
+    for (int r = 0; r < n_req; r++) {
+        int spans = 1 + (int)(pf_test_rng() % 4);
+        for (int s = 0; s < spans; s++) {
+            int img = c->has_vision && s % 2 == 1;
+            int n = img ? c->mm_tokens_per_image * (1 + (int)(pf_test_rng() % 2))
+                        : 1 + (int)(pf_test_rng() % 23);
+            used += snprintf(buf + used, size - used, "%s%c%d", s ? "," : (r ? ";" : ""),
+                             img ? 'i' : 't', n);
+        }
+    }
+}
+
+static void test_against_reference(const char *preset, int rounds)
+{
+    pf_g3_config c;
+    pf_g3_weight_set w;
+    CHECK(pf_g3_config_preset(preset, &c) == 0);
+    CHECK(pf_g3_weight_set_synth(&c, pf_test_rng(), &w) == 0);
+    for (int i = 0; i < rounds; i++) {
+        char layout[512];
+        random_layout(&c, layout, sizeof layout);
+        pf_g3_inputs in;
+        if (pf_g3_inputs_from_layout(&c, layout, pf_test_rng(), &in)) {
+            CHECK_MSG(0, "%s: %s", layout, pf_error_get());
+            continue;
+        }
+        size_t n = (size_t)in.tokens * c.text.vocab;
+        float *ref = malloc(n * sizeof *ref);
+        int ok = ref && pf_g3_ref_forward(&c, &w, &in, ref) == 0;
+        CHECK_MSG(ok, "reference: %s", pf_error_get());
+        float *ours = ok ? run(&c, &w, &in, 0) : NULL;
+        CHECK_MSG(ours, "%s %s: forward failed", preset, layout);
+        if (ours) {
+            cmp r = compare(ours, ref, in.tokens, c.text.vocab);
+            printf("%s '%s': rel %.4g, argmax %d/%d clear\n", preset, layout, r.rel, r.agree,
+                   r.clear);
+            CHECK_MSG(r.rel < 3e-2, "%s '%s': relative error %.4g", preset, layout, r.rel);
+            CHECK_MSG(r.agree >= r.clear - r.clear / 20, "%s '%s': argmax %d/%d", preset, layout,
+                      r.agree, r.clear);
+        }
+        free(ref);
+        free(ours);
+        pf_g3_inputs_free(&in);
+    }
+    pf_g3_weight_set_free(&w);
+}
+
+int main(void)
+{
+    pf_test_seed();
+    if (pf_emu_open("sm_90", &dev) != 0) {
+        fprintf(stderr, "emu: %s\n", pf_error_get());
+        return 1;
+    }
+    test_hf_fixture("hf-gemma3-mm", 1);
+    test_hf_fixture("hf-gemma3-text", 0);
+    test_against_reference("gemma3-tiny", 3);
+    test_against_reference("gemma3-tiny-text", 2);
+    pf_device_close(dev);
+    return PF_TEST_RESULT();
+}
