@@ -35,7 +35,9 @@
  *   RED[WSN][BLOCK_M] float         row max / sum parts } with WSN == 1 a
  *                                   warp owns whole rows and P stays in
  *                                   registers (the S accumulator layout is
- *                                   the A operand layout of the next mma) */
+ *                                   the A operand layout of the next mma)
+ *   ROWS[2][BLOCK_M] int            spans only: each query row's allowed
+ *                                   key interval [lo, hi] */
 #include "pf_dialect.h"
 #include "attention_params.h"
 
@@ -51,7 +53,11 @@
 #define P_STRIDE (BLOCK_N + 8)
 #define THREADS (WARPS * 32)
 #define M_TILES (BLOCK_M / 16)
+#ifdef WARP_ROWS /* query rows per warp, set: WSM = BLOCK_M / WARP_ROWS */
+#define WSM (BLOCK_M / WARP_ROWS)
+#else            /* auto: as many row groups as warps allow */
 #define WSM (M_TILES < WARPS ? M_TILES : WARPS)
+#endif
 #define WSN (WARPS / WSM)
 #define MT_W (M_TILES / WSM)       /* 16-row tiles per warp */
 #define WARP_KEYS (BLOCK_N / WSN)
@@ -60,6 +66,15 @@
 #define NT_O (WARP_COLS / 8)       /* n8 tiles of O per warp */
 #define K_STEPS (D_PAD / 16)
 #define PV_STEPS (BLOCK_N / 16)
+/* P fragments of its own key slice stay in this warp's registers for PV;
+ * only the other warps' slices are read back from shared memory */
+#define OWN_STEPS (NT_S % 2 == 0 ? WARP_KEYS / 16 : 0)
+/* k steps of the Q fragments held in registers across the key loop (the
+ * rest is reloaded from shared memory every tile): set by Q_KEEP, else all
+ * of them where accumulators plus Q fit 160 registers, else none */
+#ifndef Q_KEEP
+#define Q_KEEP (MT_W * (NT_S + NT_O + K_STEPS) * 4 <= 160 ? K_STEPS : 0)
+#endif
 #define ROW_CHUNKS (D_PAD / 8)     /* 16-byte chunks per smem row */
 #define DATA_CHUNKS (HEAD_DIM / 8) /* chunks that hold data (HEAD_DIM % 8 == 0) */
 #define LN2 0.69314718055994530942f
@@ -133,6 +148,35 @@ PF_DEVICE void combine_across_warps(float v[MT_W][2], float *sRed, int wm, int w
 }
 #endif
 
+/* O += P V for one k step of 16 keys starting at key k0 of the tile: a
+ * holds the A fragments (P) of this warp's MT_W row tiles. */
+PF_DEVICE void attn_pv_step(float o_acc[MT_W][NT_O][4], uint32_t a[MT_W][4], const pf_bf16 *sVs,
+                            int k0, int wn, int lane)
+{
+    const int krow = k0 + (lane & 7) + ((lane >> 3) & 1) * 8;
+    PF_UNROLL
+    for (int np = 0; np < NT_O / 2; np++) {
+        uint32_t b[4];
+        int col = wn * WARP_COLS + np * 16 + (lane >> 4) * 8;
+        pf_ldmatrix_x4_trans(b, sVs + krow * ROW_STRIDE + col);
+        PF_UNROLL
+        for (int mt = 0; mt < MT_W; mt++) {
+            pf_mma_m16n8k16_bf16(o_acc[mt][2 * np], a[mt], b, o_acc[mt][2 * np]);
+            pf_mma_m16n8k16_bf16(o_acc[mt][2 * np + 1], a[mt], b + 2, o_acc[mt][2 * np + 1]);
+        }
+    }
+#if NT_O % 2
+    {
+        uint32_t b[2];
+        int col = wn * WARP_COLS + (NT_O - 1) * 8;
+        pf_ldmatrix_x2_trans(b, sVs + krow * ROW_STRIDE + col);
+        PF_UNROLL
+        for (int mt = 0; mt < MT_W; mt++)
+            pf_mma_m16n8k16_bf16(o_acc[mt][NT_O - 1], a[mt], b, o_acc[mt][NT_O - 1]);
+    }
+#endif
+}
+
 /* Launch bounds. Measured with CUDA 13 ptxas: for head dims up to 128,
  * without a minimum of resident blocks ptxas caps registers at 96-128 and
  * spills in the int64 / window variants, while minBlocks = 1 makes them
@@ -156,6 +200,11 @@ PF_KERNEL(attention, pf_attn_params, p)
 #if WSN > 1
     pf_bf16 *sP = sV + STAGES * BLOCK_N * ROW_STRIDE;
     float *sRed = (float *)(sP + BLOCK_M * P_STRIDE);
+#if MASK_STORAGE == PF_MASK_SPANS
+    int *sRows = (int *)(sRed + WSN * BLOCK_M);
+#endif
+#elif MASK_STORAGE == PF_MASK_SPANS
+    int *sRows = (int *)(sV + STAGES * BLOCK_N * ROW_STRIDE);
 #endif
 
     const int tid = (int)threadIdx.x;
@@ -207,6 +256,9 @@ PF_KERNEL(attention, pf_attn_params, p)
     const pf_bf16 *gV_head = gV + kv_start * kv_stride + (long long)kv_head * HEAD_DIM;
 
     attn_load_tile(sQ, gQ_tile, q_stride, BLOCK_M, q_rows, gQ, tid);
+#if Q_KEEP
+    pf_cp_async_commit(); /* Q alone first: its kept fragments load before the loop */
+#endif
     if (kt < n_kt) {
         int k0 = kt * BLOCK_N;
         attn_load_tile(sK, gK_head + k0 * kv_stride, kv_stride, BLOCK_N, kv_len - k0, gK, tid);
@@ -227,6 +279,27 @@ PF_KERNEL(attention, pf_attn_params, p)
         m_row[mt][0] = m_row[mt][1] = -INFINITY;
         l_row[mt][0] = l_row[mt][1] = 0.0f;
     }
+
+#if MASK_STORAGE == PF_MASK_SPANS
+    /* each row's allowed-key interval, once per block (read after the key
+     * loop's first barrier) */
+    for (int r = tid; r < BLOCK_M; r += THREADS)
+        attn_row_interval(&mv, q0 + r, q_len, &sRows[r], &sRows[BLOCK_M + r]);
+#endif
+#if Q_KEEP
+    uint32_t q_frag[Q_KEEP][MT_W][4];
+    pf_cp_async_wait(1);
+    __syncthreads();
+    PF_UNROLL
+    for (int ks = 0; ks < Q_KEEP; ks++) {
+        PF_UNROLL
+        for (int mt = 0; mt < MT_W; mt++) {
+            int row = (wm * MT_W + mt) * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
+            int col = ks * 16 + (lane >> 4) * 8;
+            pf_ldmatrix_x4(q_frag[ks][mt], sQ + row * ROW_STRIDE + col);
+        }
+    }
+#endif
 
     const float scale_log2 = p.sm_scale_log2;
     int stage = 0;
@@ -275,6 +348,14 @@ PF_KERNEL(attention, pf_attn_params, p)
             uint32_t a[MT_W][4];
             PF_UNROLL
             for (int mt = 0; mt < MT_W; mt++) {
+#if Q_KEEP
+                if (ks < Q_KEEP) {
+                    PF_UNROLL
+                    for (int r = 0; r < 4; r++)
+                        a[mt][r] = q_frag[ks < Q_KEEP ? ks : 0][mt][r];
+                    continue;
+                }
+#endif
                 int row = (wm * MT_W + mt) * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
                 int col = ks * 16 + (lane >> 4) * 8;
                 pf_ldmatrix_x4(a[mt], sQ + row * ROW_STRIDE + col);
@@ -304,29 +385,51 @@ PF_KERNEL(attention, pf_attn_params, p)
 #endif
         }
 
-        /* ---- mask, scale to log2 units, row max of this warp's slice */
+        /* ---- mask (not on interior FULL tiles), row max of this warp's
+         * slice, in raw score units (the scale is folded into exp2's FMA) */
+        const int interior = full_tile && k0 + BLOCK_N <= kv_len && q0 + BLOCK_M <= q_len;
+        if (!interior) {
+            PF_UNROLL
+            for (int mt = 0; mt < MT_W; mt++) {
+                PF_UNROLL
+                for (int h = 0; h < 2; h++) {
+#if MASK_STORAGE == PF_MASK_SPANS
+                    const int lo = sRows[(wm * MT_W + mt) * 16 + g + h * 8];
+                    const int hi = sRows[BLOCK_M + (wm * MT_W + mt) * 16 + g + h * 8];
+#else
+                    const int i = q0 + (wm * MT_W + mt) * 16 + g + h * 8;
+#endif
+                    PF_UNROLL
+                    for (int nt = 0; nt < NT_S; nt++) {
+                        PF_UNROLL
+                        for (int e = 0; e < 2; e++) {
+                            const int k = k0 + wn * WARP_KEYS + nt * 8 + tig * 2 + e;
+#if MASK_STORAGE == PF_MASK_SPANS
+                            const int ok = k >= lo && k <= hi;
+#else
+                            int ok = i < q_len && k < kv_len;
+                            if (ok && !full_tile)
+                                ok = attn_mask_allowed(&mv, i, k);
+#endif
+                            if (!ok)
+                                s_acc[mt][nt][h * 2 + e] = -INFINITY;
+                        }
+                    }
+                }
+            }
+        }
         float row_max[MT_W][2];
         PF_UNROLL
         for (int mt = 0; mt < MT_W; mt++) {
-            row_max[mt][0] = row_max[mt][1] = -INFINITY;
             PF_UNROLL
             for (int h = 0; h < 2; h++) {
-                const int i = q0 + (wm * MT_W + mt) * 16 + g + h * 8;
+                float mx = -INFINITY;
                 PF_UNROLL
-                for (int nt = 0; nt < NT_S; nt++) {
-                    PF_UNROLL
-                    for (int e = 0; e < 2; e++) {
-                        const int k = k0 + wn * WARP_KEYS + nt * 8 + tig * 2 + e;
-                        int ok = i < q_len && k < kv_len;
-                        if (ok && !full_tile)
-                            ok = attn_mask_allowed(&mv, i, k);
-                        float s = ok ? s_acc[mt][nt][h * 2 + e] * scale_log2 : -INFINITY;
-                        s_acc[mt][nt][h * 2 + e] = s;
-                        row_max[mt][h] = fmaxf(row_max[mt][h], s);
-                    }
-                }
-                row_max[mt][h] = fmaxf(row_max[mt][h], __shfl_xor_sync(0xffffffffu, row_max[mt][h], 1));
-                row_max[mt][h] = fmaxf(row_max[mt][h], __shfl_xor_sync(0xffffffffu, row_max[mt][h], 2));
+                for (int nt = 0; nt < NT_S; nt++)
+                    mx = fmaxf(mx, fmaxf(s_acc[mt][nt][h * 2], s_acc[mt][nt][h * 2 + 1]));
+                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+                row_max[mt][h] = mx;
             }
         }
 #if WSN > 1
@@ -338,11 +441,12 @@ PF_KERNEL(attention, pf_attn_params, p)
         for (int mt = 0; mt < MT_W; mt++) {
             PF_UNROLL
             for (int h = 0; h < 2; h++) {
-                const float m_new = fmaxf(m_row[mt][h], row_max[mt][h]);
+                /* m in log2 units (scale > 0, so max and scale commute) */
+                const float m_new = fmaxf(m_row[mt][h], row_max[mt][h] * scale_log2);
                 /* a row with no allowed key so far keeps m = -inf: subtract 0
                  * instead so exp2 gives 0, not NaN */
                 const float m_use = m_new == -INFINITY ? 0.0f : m_new;
-                const float alpha = exp2f(m_row[mt][h] - m_use);
+                const float alpha = pf_exp2_approx(m_row[mt][h] - m_use);
                 m_row[mt][h] = m_new;
 #if WSN > 1
                 const int row = (wm * MT_W + mt) * 16 + g + h * 8;
@@ -350,16 +454,15 @@ PF_KERNEL(attention, pf_attn_params, p)
                 float sum = 0.0f;
                 PF_UNROLL
                 for (int nt = 0; nt < NT_S; nt++) {
-                    const float p0 = exp2f(s_acc[mt][nt][h * 2] - m_use);
-                    const float p1 = exp2f(s_acc[mt][nt][h * 2 + 1] - m_use);
+                    const float p0 = pf_exp2_approx(fmaf(s_acc[mt][nt][h * 2], scale_log2, -m_use));
+                    const float p1 = pf_exp2_approx(fmaf(s_acc[mt][nt][h * 2 + 1], scale_log2, -m_use));
                     sum += p0 + p1;
 #if WSN > 1
                     const int col = wn * WARP_KEYS + nt * 8 + tig * 2;
                     *(uint32_t *)(sP + row * P_STRIDE + col) = pf_pack_bf16x2(p0, p1);
-#else
-                    s_acc[mt][nt][h * 2] = p0; /* P stays in registers */
-                    s_acc[mt][nt][h * 2 + 1] = p1;
 #endif
+                    s_acc[mt][nt][h * 2] = p0; /* this warp's P stays in registers */
+                    s_acc[mt][nt][h * 2 + 1] = p1;
                 }
                 l_row[mt][h] = l_row[mt][h] * alpha + sum;
                 PF_UNROLL
@@ -373,48 +476,37 @@ PF_KERNEL(attention, pf_attn_params, p)
         __syncthreads(); /* P rows are assembled from WSN warps */
 #endif
 
-        /* ---- O += P V for this warp's rows and column slice */
+        /* ---- O += P V for this warp's rows and column slice: first the k
+         * steps of its own key slice (P from registers: the S accumulator of
+         * n8 tiles 2j, 2j+1 is the A fragment of k step j, PTX m16n8k16
+         * layouts), then, with WSN > 1, the other warps' slices from sP */
         PF_UNROLL
-        for (int ks = 0; ks < PV_STEPS; ks++) {
+        for (int j = 0; j < (WSN > 1 ? OWN_STEPS : PV_STEPS); j++) {
             uint32_t a[MT_W][4];
             PF_UNROLL
             for (int mt = 0; mt < MT_W; mt++) {
+                a[mt][0] = pf_pack_bf16x2(s_acc[mt][2 * j][0], s_acc[mt][2 * j][1]);
+                a[mt][1] = pf_pack_bf16x2(s_acc[mt][2 * j][2], s_acc[mt][2 * j][3]);
+                a[mt][2] = pf_pack_bf16x2(s_acc[mt][2 * j + 1][0], s_acc[mt][2 * j + 1][1]);
+                a[mt][3] = pf_pack_bf16x2(s_acc[mt][2 * j + 1][2], s_acc[mt][2 * j + 1][3]);
+            }
+            attn_pv_step(o_acc, a, sVs, wn * WARP_KEYS + j * 16, wn, lane);
+        }
 #if WSN > 1
+        PF_UNROLL
+        for (int j = 0; j < PV_STEPS - OWN_STEPS; j++) {
+            /* k steps after this warp's slice, wrapping around */
+            const int ks = (wn * OWN_STEPS + OWN_STEPS + j) % PV_STEPS;
+            uint32_t a[MT_W][4];
+            PF_UNROLL
+            for (int mt = 0; mt < MT_W; mt++) {
                 int row = (wm * MT_W + mt) * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
                 int col = ks * 16 + (lane >> 4) * 8;
                 pf_ldmatrix_x4(a[mt], sP + row * P_STRIDE + col);
-#else
-                /* the S accumulator of n8 tiles 2ks, 2ks+1 is the A fragment
-                 * of k step ks (PTX m16n8k16 layouts) */
-                a[mt][0] = pf_pack_bf16x2(s_acc[mt][2 * ks][0], s_acc[mt][2 * ks][1]);
-                a[mt][1] = pf_pack_bf16x2(s_acc[mt][2 * ks][2], s_acc[mt][2 * ks][3]);
-                a[mt][2] = pf_pack_bf16x2(s_acc[mt][2 * ks + 1][0], s_acc[mt][2 * ks + 1][1]);
-                a[mt][3] = pf_pack_bf16x2(s_acc[mt][2 * ks + 1][2], s_acc[mt][2 * ks + 1][3]);
-#endif
             }
-            const int krow = ks * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
-            PF_UNROLL
-            for (int np = 0; np < NT_O / 2; np++) {
-                uint32_t b[4];
-                int col = wn * WARP_COLS + np * 16 + (lane >> 4) * 8;
-                pf_ldmatrix_x4_trans(b, sVs + krow * ROW_STRIDE + col);
-                PF_UNROLL
-                for (int mt = 0; mt < MT_W; mt++) {
-                    pf_mma_m16n8k16_bf16(o_acc[mt][2 * np], a[mt], b, o_acc[mt][2 * np]);
-                    pf_mma_m16n8k16_bf16(o_acc[mt][2 * np + 1], a[mt], b + 2, o_acc[mt][2 * np + 1]);
-                }
-            }
-#if NT_O % 2
-            {
-                uint32_t b[2];
-                int col = wn * WARP_COLS + (NT_O - 1) * 8;
-                pf_ldmatrix_x2_trans(b, sVs + krow * ROW_STRIDE + col);
-                PF_UNROLL
-                for (int mt = 0; mt < MT_W; mt++)
-                    pf_mma_m16n8k16_bf16(o_acc[mt][NT_O - 1], a[mt], b, o_acc[mt][NT_O - 1]);
-            }
-#endif
+            attn_pv_step(o_acc, a, sVs, ks * 16, wn, lane);
         }
+#endif
         __syncthreads(); /* P and this K/V stage are overwritten next */
 
         kt = kt_next;

@@ -51,4 +51,44 @@ PF_DEVICE int attn_mask_allowed(const attn_mask_view *p, int i, int k)
 #endif
 }
 
+#if MASK_STORAGE == PF_MASK_SPANS
+/* Under spans the allowed keys of one query row form one interval [lo, hi]:
+ * with causal, k <= q or k in q's image group [gs, ge] (gs <= q), so
+ * [0, max(q, ge)]; the window cuts it at q - window + 1; without causal
+ * (bidirectional, no window) it is every key. Rows past q_len get an empty
+ * interval, and hi < kv_len, so the interval is also the bounds check.
+ * ge is a binary search (the run of q's group id starting at q is the only
+ * place that id occurs). Called once per row per block, before the key loop. */
+PF_DEVICE void attn_row_interval(const attn_mask_view *p, int i, int q_len, int *lo, int *hi)
+{
+    if (i >= q_len) {
+        *lo = 1;
+        *hi = 0;
+        return;
+    }
+    const int q = p->prefix + i;
+    int h = p->kv_len - 1;
+    if (p->use_causal) {
+        h = q;
+        if (p->use_same) {
+            const int *gid = p->group_ids + p->kv_start;
+            const int gq = gid[q];
+            if (gq >= 0) {
+                int a = q, b = p->kv_len; /* gid[a] == gq, gid[b..] != gq */
+                while (b - a > 1) {
+                    const int mid = a + (b - a) / 2;
+                    if (gid[mid] == gq)
+                        a = mid;
+                    else
+                        b = mid;
+                }
+                h = a;
+            }
+        }
+    }
+    *lo = p->window ? pf_max_i(0, q - p->window + 1) : 0;
+    *hi = pf_min_i(h, p->kv_len - 1);
+}
+#endif
+
 #endif

@@ -52,6 +52,15 @@ typedef unsigned long long uint64_t;
 #define INFINITY __int_as_float(0x7f800000)
 #define NAN __int_as_float(0x7fffffff)
 
+/* 2^x as one MUFU.EX2 (ex2.approx.ftz: ~2 ulp, subnormal results flushed to
+ * 0, ex2(-inf) = 0); exp2f adds range fix-ups around it. */
+PF_DEVICE float pf_exp2_approx(float x)
+{
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+}
+
 /* -------------------------------------------------------------------- emu */
 #else
 
@@ -169,6 +178,13 @@ static inline unsigned __float_as_uint(float f) { unsigned v; memcpy(&v, &f, 4);
 #define __expf(x) expf(x)
 #define __logf(x) logf(x)
 static inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
+/* ex2.approx.ftz's twin: exact exp2f, subnormal results flushed to 0 as
+ * the GPU's .ftz does */
+static inline float pf_exp2_approx(float x)
+{
+    float y = exp2f(x);
+    return y < 1.17549435e-38f ? 0.0f : y;
+}
 static inline float __fdividef(float a, float b) { return a / b; }
 static inline int __popc(unsigned v) { return __builtin_popcount(v); }
 static inline int __ffs(int v) { return __builtin_ffs(v); }

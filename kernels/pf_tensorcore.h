@@ -44,38 +44,43 @@ PF_DEVICE uint32_t pf_smem_addr(const void *p)
     return (uint32_t)__cvta_generic_to_shared(p);
 }
 
-/* asm volatile: the loads read shared memory the compiler cannot see. */
+/* asm volatile (never deleted, never moved across a barrier, another
+ * volatile asm or a cp.async wait, all of which are ordered) but without a
+ * "memory" clobber: the compiler may schedule ordinary loads and stores
+ * (mask bytes, softmax arithmetic) across them. Every shared-memory write
+ * an ldmatrix reads is ordered before it by __syncthreads or a cp.async
+ * wait in the kernels, never by program order alone. */
 PF_DEVICE void pf_ldmatrix_x1(uint32_t *r, const void *row_addr)
 {
     asm volatile("ldmatrix.sync.aligned.m8n8.x1.shared.b16 {%0}, [%1];"
-                 : "=r"(r[0]) : "r"(pf_smem_addr(row_addr)) : "memory");
+                 : "=r"(r[0]) : "r"(pf_smem_addr(row_addr)));
 }
 PF_DEVICE void pf_ldmatrix_x2(uint32_t *r, const void *row_addr)
 {
     asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0,%1}, [%2];"
-                 : "=r"(r[0]), "=r"(r[1]) : "r"(pf_smem_addr(row_addr)) : "memory");
+                 : "=r"(r[0]), "=r"(r[1]) : "r"(pf_smem_addr(row_addr)));
 }
 PF_DEVICE void pf_ldmatrix_x4(uint32_t *r, const void *row_addr)
 {
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(pf_smem_addr(row_addr)) : "memory");
+                 : "r"(pf_smem_addr(row_addr)));
 }
 PF_DEVICE void pf_ldmatrix_x1_trans(uint32_t *r, const void *row_addr)
 {
     asm volatile("ldmatrix.sync.aligned.m8n8.x1.trans.shared.b16 {%0}, [%1];"
-                 : "=r"(r[0]) : "r"(pf_smem_addr(row_addr)) : "memory");
+                 : "=r"(r[0]) : "r"(pf_smem_addr(row_addr)));
 }
 PF_DEVICE void pf_ldmatrix_x2_trans(uint32_t *r, const void *row_addr)
 {
     asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0,%1}, [%2];"
-                 : "=r"(r[0]), "=r"(r[1]) : "r"(pf_smem_addr(row_addr)) : "memory");
+                 : "=r"(r[0]), "=r"(r[1]) : "r"(pf_smem_addr(row_addr)));
 }
 PF_DEVICE void pf_ldmatrix_x4_trans(uint32_t *r, const void *row_addr)
 {
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(pf_smem_addr(row_addr)) : "memory");
+                 : "r"(pf_smem_addr(row_addr)));
 }
 
 PF_DEVICE void pf_cp_async_16(void *smem, const void *gmem)

@@ -50,7 +50,13 @@ static const struct {
     int dims; /* head dims up to this one (and above the previous class) */
     int block_m, block_n, warps, stages;
 } default_shapes[] = {
-    {128, 64, 64, 4, 2},
+    /* 32 query rows per warp: each K/V fragment feeds two m16 tiles; 32
+     * keys keep S + O at 160 floats (no spill on sm_80/sm_90), 69 KiB: two
+     * blocks per SM on sm_80 */
+    {128, 128, 32, 4, 2}, {128, 64, 64, 4, 2},
+    /* the FlashAttention-2 shape: 8 warps x 16 rows, whole rows per warp
+     * (P in registers, no cross-warp reductions) */
+    {256, 128, 64, 8, 2}, {256, 128, 64, 8, 1},
     {256, 64, 32, 8, 2}, {256, 64, 32, 8, 1},
     /* 512: 32 rows keep the O accumulator at 64 floats per thread */
     {512, 32, 32, 8, 2}, {512, 32, 32, 8, 1}, {512, 16, 32, 4, 1},
@@ -113,7 +119,9 @@ size_t pf_attn_variant_smem_bytes(const pf_attn_variant *v)
     /* P staging and the row reductions exist only when warps share rows */
     size_t p = wsn > 1 ? (size_t)v->block_m * ((size_t)v->block_n + 8) * 2 : 0;
     size_t red = wsn > 1 ? (size_t)wsn * v->block_m * 4 : 0;
-    return q + kv + p + red;
+    /* spans: each query row's allowed key interval [lo, hi] */
+    size_t rows = v->mask_storage == PF_MASK_SPANS ? (size_t)2 * v->block_m * 4 : 0;
+    return q + kv + p + red + rows;
 }
 
 static int is_pow2_in(int x, int lo, int hi)
@@ -166,10 +174,11 @@ int pf_attn_variant_valid(const pf_attn_variant *v, const char *arch, char *why,
                 v->head_dim, dpad, wsn, dpad / wsn);
     int m_tiles_per_warp = v->block_m / 16 / wsm;
     int acc = m_tiles_per_warp * (keys_per_warp / 8 + dpad / wsn / 8) * 4;
-    if (acc > PF_ATTN_MAX_ACC_FLOATS)
+    int acc_limit = dpad > 256 ? PF_ATTN_MAX_ACC_FLOATS_512 : PF_ATTN_MAX_ACC_FLOATS;
+    if (acc > acc_limit)
         INVALID("BLOCK_M=%d, BLOCK_N=%d, WARPS=%d at HEAD_DIM=%d needs %d accumulator floats per "
                 "thread (limit %d): registers would spill",
-                v->block_m, v->block_n, v->warps, v->head_dim, acc, PF_ATTN_MAX_ACC_FLOATS);
+                v->block_m, v->block_n, v->warps, v->head_dim, acc, acc_limit);
     if (arch) {
         size_t limit = pf_attn_arch_smem_limit(arch);
         if (!limit)
@@ -358,9 +367,11 @@ int pf_attn_variant_equal(const pf_attn_variant *a, const pf_attn_variant *b)
 
 /* Enumerated space (kept small enough that `pftune check --all` runs every
  * variant of a head dim on emu within the CI budget):
- *   HEAD_DIM <= 128: BLOCK_M {64, 128}, WARPS {BLOCK_M/16, BLOCK_M/8} (one or
- *     two warps per 16-row group, i.e. WSN 1 and 2), BLOCK_N {32, 64};
- *   HEAD_DIM >= 256: BLOCK_M {32, 64}, WARPS {4, 8}, BLOCK_N {32, 64} (fewer
+ *   HEAD_DIM <= 128: BLOCK_M {64, 128}, WARPS {BLOCK_M/32, BLOCK_M/16} but
+ *     4..8 (32 or 16 query rows per warp, whole rows: WSN 1; 64 x 4, 128 x 4,
+ *     128 x 8), BLOCK_N {32, 64};
+ *   HEAD_DIM 256: BLOCK_M {64, 128}, WARPS {4, 8}, BLOCK_N {32, 64};
+ *   HEAD_DIM 512: BLOCK_M {32, 64}, WARPS {4, 8}, BLOCK_N {32, 64} (fewer
  *     rows per block keep the large O accumulator in registers);
  *     where none of those fits the arch, BLOCK_M {16} instead;
  * all: STAGES {1, 2}, every MASK_STORAGE, INDPTR_T and TILE_SKIP value;
@@ -377,8 +388,8 @@ static int enumerate_rows(int head_dim, const char *arch, const int *bms, int n_
     int n = 0;
     for (int a = 0; a < n_bms; a++)
         for (int c = 0; c < 2; c++) {
-            int warps = small ? bms[a] / 16 * (c + 1) : 4 << c;
-            if (warps > 8)
+            int warps = small ? bms[a] / 32 * (c + 1) : 4 << c;
+            if (warps > 8 || warps < 4)
                 continue;
             for (int b = 0; b < 2; b++)
                 for (int stages = 1; stages <= 2; stages++)
@@ -404,9 +415,12 @@ int pf_attn_variant_enumerate(int head_dim, const char *arch, pf_attn_variant *o
                             head_dim);
     if (arch && !arch_known(arch))
         return -1;
-    static const int small_rows[2] = {64, 128}, big_rows[2] = {32, 64}, narrow_rows[1] = {16};
+    static const int small_rows[2] = {64, 128}, big_rows[2] = {32, 64}, d256_rows[2] = {64, 128},
+                     narrow_rows[1] = {16};
     if (head_dim <= 128)
         return enumerate_rows(head_dim, arch, small_rows, 2, out, max);
+    if (head_dim == 256)
+        return enumerate_rows(head_dim, arch, d256_rows, 2, out, max);
     int n = enumerate_rows(head_dim, arch, big_rows, 2, out, max);
     /* no 32-row tile of D=512 fits 99 KiB (sm_86/89/120): sweep 16 rows */
     return n ? n : enumerate_rows(head_dim, arch, narrow_rows, 1, out, max);

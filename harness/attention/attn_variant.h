@@ -34,9 +34,16 @@ typedef struct pf_attn_variant {
     "BLOCK_M, BLOCK_N, WARPS, STAGES, MASK_STORAGE, INDPTR_T, TILE_SKIP, HEAD_DIM"
 
 /* Per-thread fp32 accumulator budget (S tile part + O part) above which a
- * variant is refused: measured with NVRTC (CUDA 13), 136 floats already
- * spill at 255 registers on sm_80/sm_90 (HEAD_DIM 512), 128 do not. */
-#define PF_ATTN_MAX_ACC_FLOATS 128
+ * variant is refused outright. Below it ptxas decides: the tuner prunes
+ * variants that spill (NVRTC compile for the device's arch), and the
+ * defaults are asserted spill-free (test_attention_compile). Measured with
+ * CUDA 13: 160 floats (32 rows x (32 keys + 128 columns), or 16 rows x
+ * (64 keys + 256 columns)) compile spill-free on sm_80/sm_90 with spans;
+ * 192 (32 x (64 + 128)) spill 30-100 bytes whatever the storage. At
+ * HEAD_DIM 512 136 floats already spill, 128 do not: the budget there is
+ * PF_ATTN_MAX_ACC_FLOATS_512. */
+#define PF_ATTN_MAX_ACC_FLOATS 160
+#define PF_ATTN_MAX_ACC_FLOATS_512 128
 
 /* Is head_dim one the family supports? */
 int pf_attn_head_dim_supported(int head_dim);

@@ -103,10 +103,11 @@ static int expect_valid(const pf_attn_variant *v, const char *arch)
     if (v->block_n / wsn < 8 || (dpad / wsn) % 8)
         return 0;
     int per_thread = v->block_m * (v->block_n + dpad) / (32 * v->warps);
-    if (per_thread > PF_ATTN_MAX_ACC_FLOATS)
+    if (per_thread > (dpad > 256 ? PF_ATTN_MAX_ACC_FLOATS_512 : PF_ATTN_MAX_ACC_FLOATS))
         return 0;
     long smem = 2L * v->block_m * (dpad + 8) + 4L * v->stages * v->block_n * (dpad + 8) +
-                (wsn > 1 ? 2L * v->block_m * (v->block_n + 8) + 4L * wsn * v->block_m : 0);
+                (wsn > 1 ? 2L * v->block_m * (v->block_n + 8) + 4L * wsn * v->block_m : 0) +
+                (v->mask_storage == PF_MASK_SPANS ? 8L * v->block_m : 0);
     return smem <= (strcmp(arch, "sm_80") == 0 ? 163 : 227) * 1024L;
 }
 
