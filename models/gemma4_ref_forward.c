@@ -215,8 +215,10 @@ static int vision(fw *f, const pf_g4_inputs *in, float *feat)
     int D = v->hidden, P = in->max_patches, pd = in->patch_dim, hd = v->head_dim;
     int Hq = v->heads, Hkv = v->kv_heads, I = v->intermediate, k = v->pooling_kernel;
     int H = c->text.hidden, half = hd / 2, quarter = hd / 4;
-    if (hd % 4 || Hq % Hkv)
+    if (hd % 4)
         return pf_error_set("vision_config.head_dim %d: the 2D RoPE needs a multiple of 4", hd);
+    if (Hq % Hkv)
+        return pf_error_set("vision_config: %d heads are not a multiple of %d kv heads", Hq, Hkv);
     int wide = D > I ? D : I;
     if (Hq * hd > wide)
         wide = Hq * hd;
