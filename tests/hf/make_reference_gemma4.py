@@ -14,6 +14,8 @@ moe:   MoE (4 experts, top 2) + attention_k_eq_v on full layers, vision head
        dim 64, no clipping.
 dense: dense MLP, k_eq_v off (full layers have v_proj), vision head dim 72
        with use_clipped_linears (bounds set so that clipping happens).
+Logits come from the saved checkpoint reloaded with from_pretrained (bf16),
+as users run it (RoPE inv_freq in fp32).
 Both: sliding window 8 (shorter than the 15-token image), softcap 30,
 use_bidirectional_attention "vision", standardize, every weight, norm, scale
 and buffer randomized, three images of different patch grids padded to one
@@ -80,6 +82,10 @@ def randomize(model, g):
             v = 0.5 * torch.randn(shape, generator=g)
         elif "embed_tokens" in name:
             v = torch.randn(shape, generator=g)
+        elif name.endswith("router.proj.weight"):
+            # router logits of order 1 (not 0.1): routing far from ties, so a
+            # one-ulp difference upstream does not flip an expert choice
+            v = 16.0 * torch.randn(shape, generator=g) / shape[-1] ** 0.5
         elif len(shape) == 1:  # norms (x*w), router.scale, std_scale
             v = 1.0 + 0.2 * torch.randn(shape, generator=g)
         else:                  # linears and expert stacks: fan_in is the last dim
@@ -132,6 +138,12 @@ def build(out, moe):
             os.remove(os.path.join(out, f))
 
     ids, mm, pix, pos = make_inputs(g)
+    # Run the model as users load it: from_pretrained in bf16. The model built
+    # above in fp32 and cast with .to(bf16) also cast its non-persistent RoPE
+    # inv_freq buffers to bf16, which from_pretrained keeps in fp32 (0.3
+    # relative difference in the logits of these models).
+    model = Gemma4ForConditionalGeneration.from_pretrained(
+        out, dtype=torch.bfloat16, attn_implementation="eager").eval()
     args = dict(input_ids=torch.from_numpy(ids),
                 pixel_values=torch.from_numpy(pix).to(torch.bfloat16),
                 image_position_ids=torch.from_numpy(pos))
