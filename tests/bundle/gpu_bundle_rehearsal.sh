@@ -6,7 +6,16 @@
 # mounts, run from the bundle alone: `run --dry-run`, `pftune devices`, an
 # emu `pftune check` of a few variants, and a `pftune compile --json` of
 # every bundled (variant, arch) that must come from the cache (zero NVRTC
-# compiles). Asserts the 48 MiB limit and relative run paths. A bundle that
+# compiles). The model steps (`run --steps model`: export, forward): their
+# dry run fits the budget; the export package (sm_90 cubins), consumer and
+# pfattn.py are bundled, the consumer resolves libpfattn from the bundle,
+# lists the kernels and fails cleanly without a driver, pfattn.py loads it
+# (where numpy is); the forward layouts parse (8K and 32K tokens, 8 images);
+# peer_forward.py exits 3 without transformers (or builds the gemma3-4b
+# config with it); the forward step's pftune command line runs on emu with
+# gemma3-tiny (default and --tuned with the fixture tuned.json) and writes
+# the fields the summary reads; the Python scripts compile. Asserts the
+# 48 MiB limit and relative run paths. A bundle that
 # would fail on a bare machine fails here first.
 #
 # Needs root and `unshare -m`; without them it FAILS, unless
@@ -28,6 +37,20 @@ if [ "${1:-}" = --inside ]; then
     grep -q '^run: dry run ok' "$tmp/dry.txt" || fail "dry run not ok"
     total=$(awk '$1 == "total" { print $2 }' "$tmp/dry.txt")
     [ "$total" -le 480 ] || fail "the step estimates ($total s) exceed the default budget"
+    if grep -Eq '^  (export|forward) ' "$tmp/dry.txt"; then fail "the default steps list a model step"; fi
+
+    echo "== run --dry-run --steps model, --steps all"
+    "$bundle/run" --dry-run --steps model | tee "$tmp/dry-model.txt"
+    grep -q '^run: dry run ok' "$tmp/dry-model.txt" || fail "--steps model: dry run not ok"
+    for s in facts tune export forward; do
+        grep -Eq "^  $s +[0-9]+  " "$tmp/dry-model.txt" || fail "--steps model does not list $s"
+    done
+    total=$(awk '$1 == "total" { print $2 }' "$tmp/dry-model.txt")
+    [ "$total" -le 480 ] || fail "--steps model: estimates ($total s) exceed the default budget"
+    "$bundle/run" --dry-run --steps all --budget 100000 >"$tmp/dry-all.txt" || fail "--steps all dry run"
+    n=$(grep -Ec '^  (facts|tests|check|sanitizer|bench|peers|tune|export|forward) +[0-9]+  ' "$tmp/dry-all.txt")
+    [ "$n" = 9 ] || fail "--steps all lists $n steps, want 9"
+    if "$bundle/run" --dry-run --steps nosuch >/dev/null 2>&1; then fail "--steps nosuch accepted"; fi
 
     # the payload as run unpacks it
     rt=$tmp/rt
@@ -59,6 +82,89 @@ if [ "${1:-}" = --inside ]; then
         --json "$tmp/check.json"
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["passed"] == 2 and d["failed"] == 0, d' \
         "$tmp/check.json" || fail "emu check"
+
+    echo "== the export step's files: package (sm_90 cubins), consumer, pfattn.py"
+    ex=$rt/export
+    for f in pfattn_consumer lib/libpfattn.so.1 py/pfattn.py py/libpfattn.so gpu_check.py \
+             pkg/manifest.json pkg/include/pfattn.h; do
+        [ -s "$ex/$f" ] || fail "export/$f is not bundled"
+    done
+    nk=$(ls "$ex"/pkg/kernels/attn_*.sm_90.cubin | wc -l)
+    [ "$nk" = 3 ] || fail "export/pkg has $nk sm_90 cubins, want 3"
+    out=$(LD_LIBRARY_PATH=$ex/lib ldd "$ex/pfattn_consumer")
+    echo "$out" | grep -q "libpfattn.so.1 => $ex/lib/libpfattn.so.1" || { echo "$out"; fail "consumer: libpfattn not from the bundle"; }
+    if echo "$out" | grep -q 'not found'; then echo "$out"; fail "consumer: a library is missing"; fi
+    if echo "$out" | grep -q 'libpftune'; then fail "the consumer loads a pftune library"; fi
+    LD_LIBRARY_PATH=$ex/lib "$ex/pfattn_consumer" info | tee "$tmp/info.txt"
+    [ "$(grep -c '^kernel ' "$tmp/info.txt")" = 3 ] || fail "consumer info"
+    if [ ! -e /dev/nvidiactl ]; then
+        LD_LIBRARY_PATH=$ex/lib "$ex/pfattn_consumer" launch 128 >"$tmp/launch.txt" 2>&1 ||
+            fail "consumer launch without a driver: $(cat "$tmp/launch.txt")"
+        grep -q 'cannot load the CUDA driver' "$tmp/launch.txt" || fail "launch: $(cat "$tmp/launch.txt")"
+        if LD_LIBRARY_PATH=$ex/lib "$ex/pfattn_consumer" gpu >"$tmp/gpu.txt" 2>&1; then
+            fail "consumer gpu passed without a driver"
+        fi
+        grep -q 'cannot load libcuda.so.1' "$tmp/gpu.txt" || fail "consumer gpu: $(cat "$tmp/gpu.txt")"
+    fi
+    py=""
+    for p in python3 /usr/bin/python3; do
+        command -v "$p" >/dev/null && "$p" -c 'import numpy' 2>/dev/null && { py=$p; break; }
+    done
+    if [ -n "$py" ]; then
+        PFATTN_LIB=$ex/py/libpfattn.so PYTHONPATH=$ex/py "$py" -c \
+            'import pfattn; ks = pfattn.kernels(); assert len(ks) == 3, ks; print("pfattn.py:", len(ks), "kernels")' ||
+            fail "pfattn.py does not load the bundled library"
+    else
+        echo "SKIP: pfattn.py import (no python3 with numpy)"
+    fi
+    for f in "$rt/peer_forward.py" "$rt/summarize.py" "$rt/peer_attention.py" "$ex/gpu_check.py" "$ex/py/pfattn.py"; do
+        python3 -m py_compile "$f" || fail "$(basename "$f") does not compile"
+    done
+
+    echo "== the forward step: layouts, peer_forward.py, pftune forward's command line on emu"
+    l8=$(sed -n 's/^  forward layout 8192: //p' "$tmp/dry-model.txt")
+    l32=$(sed -n 's/^  forward layout 32768: //p' "$tmp/dry-model.txt")
+    python3 - "$rt" "$l8" "$l32" <<'EOF' || fail "the forward layouts"
+import sys
+sys.path.insert(0, sys.argv[1])
+import peer_forward
+for spec, n in ((sys.argv[2], 8192), (sys.argv[3], 32768)):
+    types, images = peer_forward.parse_layout(spec, 256)
+    assert (len(types), images) == (n, 8), (spec, len(types), images)
+print("forward layouts: 8192 and 32768 tokens, 8 images each")
+EOF
+    rc=0
+    python3 "$rt/peer_forward.py" --config-only --model gemma3-4b --layout "$l8" --layout "$l32" \
+        --json "$tmp/peer_forward.json" || rc=$?
+    case $rc in
+        0) echo "peer_forward.py: gemma3-4b config built (transformers present)" ;;
+        3) grep -q 'transformers unavailable' "$tmp/peer_forward.json" || fail "peer_forward exit 3 without saying why"
+           echo "peer_forward.py: exit 3 without transformers (the run lists hf as skipped)" ;;
+        *) fail "peer_forward.py --config-only: exit $rc" ;;
+    esac
+    # the run's option set (tools/gpu/run step_forward) on emu with gemma3-tiny
+    mkdir -p "$tmp/fwd-cache" && chmod 700 "$tmp/fwd-cache"
+    for mode in default tuned; do
+        extra=()
+        if [ "$mode" = tuned ]; then
+            for layer in full sliding; do
+                "$rt/pftune" best "$tmp/tuned_emu.json" --seq 8192 --layer $layer --head-dim 64 \
+                    --rule gemma3 >/dev/null || fail "pftune best on the fixture ($layer)"
+            done
+            extra=(--tuned "$tmp/tuned_emu.json")
+        fi
+        LD_LIBRARY_PATH=$rt/lib PFTUNE_CACHE_DIR=$tmp/fwd-cache "$rt/pftune" forward --model gemma3-tiny \
+            --layout 't8,i16,t8,i16,t4' --device emu --samples 1 --warmup 0 "${extra[@]}" \
+            --out "$tmp/fwd-$mode" >"$tmp/fwd-$mode.txt" 2>&1 ||
+            { cat "$tmp/fwd-$mode.txt"; fail "pftune forward ($mode) on emu"; }
+        python3 - "$tmp/fwd-$mode/forward.json" <<'EOF' || fail "forward.json ($mode) lacks what the summary reads"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["tokens"] == 52 and d["images"] == 2, d
+assert d["total_ms"] > 0 and d["tokens_per_second"] > 0 and d["memory"]["peak_bytes"] > 0, d
+EOF
+    done
+    echo "forward: the step's command line ran on emu (default and --tuned)"
 
     echo "== the bundled JIT cache serves every (variant, arch) with no compile"
     export PFTUNE_CACHE_DIR=$rt/cache
@@ -131,6 +237,7 @@ fi
 
 # What to hide: the tree, the staging cache, every system copy of a bundled library.
 cp "$0" "$tmp/rehearsal.sh"
+cp "$root/tests/fixtures/tuned_quickstart_emu.json" "$tmp/tuned_emu.json" # forward --tuned
 mkdir -p "$tmp/empty-dir" && : >"$tmp/empty-file"
 hide_dirs=("$root")
 stage=${PFTUNE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pftune}

@@ -3,8 +3,9 @@ CUDA GPU, torch and numpy; not run by the CPU test suite).
 
 usage: PYTHONPATH=<package build dir> python3 gpu_check.py [HEAD_DIM]
 
-For every exported entry of the head dim (default: the first kernel's),
-at each of its buckets' kernels: random multimodal layouts (HF-style
+For every exported entry of the head dim (default: every exported head dim),
+at each of its buckets' kernels (metadata built for a sequence length that
+selects the bucket): random multimodal layouts (HF-style
 mm_token_type_ids), random bf16 q/k/v, pfattn.launch on torch's current
 stream, compared with a float32 PyTorch reference whose mask comes from the
 package's dense builder. Prints one line per case; exit 1 on any failure."""
@@ -48,35 +49,46 @@ def random_types(rng, n):
 
 def main():
     ks = pfattn.kernels()
-    head_dim = int(sys.argv[1]) if len(sys.argv) > 1 else ks[0]["head_dim"]
+    dims = [int(sys.argv[1])] if len(sys.argv) > 1 else sorted({k["head_dim"] for k in ks})
     rng = np.random.default_rng(1)
-    failed = 0
-    for layer in ("full", "sliding"):
-        for rule in ("causal", "gemma3", "gemma4"):
-            try:
-                pfattn.select(head_dim, layer, rule, 1)
-            except pfattn.PfattnError:
-                continue
-            window = 37 if layer == "sliding" else 0
-            for case in range(3):
-                rows = [random_types(rng, int(rng.integers(1, 300))) for _ in range(3)]
-                layout = pfattn.Layout(rows)
-                md = pfattn.build_metadata(layout, head_dim, rule, layer, window)
-                hq, hkv = 4, 2
-                q = torch.randn(layout.total_q, hq, head_dim, device="cuda").bfloat16()
-                k = torch.randn(layout.total_kv, hkv, head_dim, device="cuda").bfloat16()
-                v = torch.randn(layout.total_kv, hkv, head_dim, device="cuda").bfloat16()
-                o = torch.full_like(q, float("nan"))
-                scale = head_dim ** -0.5
-                pfattn.launch(q, k, v, o, md.to("cuda"), scale=scale)
-                torch.cuda.synchronize()
-                ref = reference(q, k, v, layout, rule, layer, window, scale)
-                err = ((o.float() - ref).norm() / ref.norm().clamp_min(1e-9)).item()
-                ok = err < 1e-2 and not torch.isnan(o).any().item()
-                failed += not ok
-                print("%s %s %s case %d kernel %s: rel err %.2e" % (
-                    "ok  " if ok else "FAIL", layer, rule, case, md.kernel["name"], err))
-    return 1 if failed else 0
+    failed = cases = 0
+    shapes = []
+    for head_dim in dims:
+        for layer in ("full", "sliding"):
+            for rule in ("causal", "gemma3", "gemma4"):
+                seen = set()
+                for seq in (1, 8192, 32768, 131072, 1 << 22):
+                    try:
+                        k = pfattn.select(head_dim, layer, rule, seq)
+                    except pfattn.PfattnError:
+                        break
+                    if k["index"] not in seen:
+                        seen.add(k["index"])
+                        shapes.append((head_dim, layer, rule, seq))
+    for head_dim, layer, rule, seq in shapes:
+        window = 37 if layer == "sliding" else 0
+        for case in range(3):
+            rows = [random_types(rng, int(rng.integers(1, 300))) for _ in range(3)]
+            layout = pfattn.Layout(rows)
+            md = pfattn.build_metadata(layout, head_dim, rule, layer, window, seq_len=seq)
+            hq, hkv = 4, 2
+            q = torch.randn(layout.total_q, hq, head_dim, device="cuda").bfloat16()
+            k = torch.randn(layout.total_kv, hkv, head_dim, device="cuda").bfloat16()
+            v = torch.randn(layout.total_kv, hkv, head_dim, device="cuda").bfloat16()
+            o = torch.full_like(q, float("nan"))
+            scale = head_dim ** -0.5
+            pfattn.launch(q, k, v, o, md.to("cuda"), scale=scale)
+            torch.cuda.synchronize()
+            ref = reference(q, k, v, layout, rule, layer, window, scale)
+            err = ((o.float() - ref).norm() / ref.norm().clamp_min(1e-9)).item()
+            ok = err < 1e-2 and not torch.isnan(o).any().item()
+            failed += not ok
+            cases += 1
+            print("%s D=%d %s %s bucket %d case %d kernel %s: rel err %.2e" % (
+                "ok  " if ok else "FAIL", head_dim, layer, rule, md.kernel["bucket"], case,
+                md.kernel["name"], err))
+    print("gpu_check: %d of %d cases passed" % (cases - failed, cases))
+    return 1 if failed or not cases else 0
 
 
 if __name__ == "__main__":

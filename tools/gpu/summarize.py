@@ -53,15 +53,88 @@ def bench_best(doc):
     return best
 
 
+GIB = float(1 << 30)
+
+
+def forward_points(work):
+    """The forward step's numbers per token count: pftune (default and
+    tuned variants) and HF from what the parts wrote, with the ratio."""
+    parts = {}
+    for row in tsv(os.path.join(work, "forward.tsv")):
+        row += [""] * (5 - len(row))
+        parts[row[0]] = {"part": row[0], "status": row[1], "seconds": float(row[2] or 0),
+                         "estimate_s": int(row[3] or 0), "note": row[4]}
+    points = {}
+
+    def point(tokens):
+        return points.setdefault(tokens, {"tokens": tokens})
+
+    for name in ("pf-8k", "pf-32k", "pf-8k-tuned", "pf-32k-tuned"):
+        d = load(os.path.join(work, "forward", name, "forward.json"))
+        if not d or name not in parts or parts[name]["status"] != "passed":
+            continue
+        key = "pftune_tuned" if name.endswith("tuned") else "pftune"
+        point(d.get("tokens"))[key] = {
+            "total_ms": d.get("total_ms"), "tokens_per_second": d.get("tokens_per_second"),
+            "peak_bytes": (d.get("memory") or {}).get("peak_bytes"), "timer": d.get("timer"),
+            "images": d.get("images"), "variants": d.get("attention_variants"),
+            "phases": d.get("phases")}
+    hf = load(os.path.join(work, "forward", "hf.json"))
+    for r in (hf or {}).get("records", []):
+        point(r.get("tokens"))["hf"] = {k: r.get(k) for k in (
+            "status", "ms", "tokens_per_second", "max_memory_allocated", "error", "reason")}
+    for p in points.values():
+        pf, h = (p.get("pftune") or {}).get("tokens_per_second"), p.get("hf") or {}
+        if pf and h.get("status") == "ok" and h.get("tokens_per_second"):
+            p["ratio"] = round(pf / h["tokens_per_second"], 3)
+    meta = {k: (hf or {}).get(k) for k in ("torch", "transformers", "init_s", "weights_bytes",
+                                            "attn_implementation", "error")} if hf else None
+    return list(parts.values()), [points[k] for k in sorted(x for x in points if x)], meta
+
+
+def forward_line(points):
+    """One line: per token count pftune tokens/s, HF tokens/s, ratio, peaks."""
+    out = []
+    for p in points:
+        pf, pt, h = p.get("pftune") or {}, p.get("pftune_tuned") or {}, p.get("hf") or {}
+        s = "%dK:" % round(p["tokens"] / 1024)
+        s += " pftune %s tok/s" % ("%.0f" % pf["tokens_per_second"] if pf.get("tokens_per_second") else "-")
+        if pt.get("tokens_per_second"):
+            s += " (tuned %.0f)" % pt["tokens_per_second"]
+        if h.get("status") == "ok":
+            s += ", HF %.0f tok/s" % h["tokens_per_second"]
+        elif h:
+            s += ", HF %s" % h.get("status")
+        if p.get("ratio"):
+            s += " = %.2fx%s" % (p["ratio"], "" if p["ratio"] >= 2 else " (< 2x target)")
+        peaks = []
+        if pf.get("peak_bytes"):
+            peaks.append("pftune %.1f" % (pf["peak_bytes"] / GIB))
+        if h.get("max_memory_allocated"):
+            peaks.append("HF %.1f" % (h["max_memory_allocated"] / GIB))
+        if peaks:
+            s += ", peak GiB " + "/".join(peaks)
+        out.append(s)
+    return "; ".join(out) if out else "no forward numbers"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", required=True)
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--out")
+    ap.add_argument("--forward-note", action="store_true",
+                    help="print the forward step's one-line note from --work and stop")
     ap.add_argument("--bundle")
     ap.add_argument("--budget", type=int)
     ap.add_argument("--wall", type=int)
     ap.add_argument("--cache", default="0,0")
+    ap.add_argument("--steps", default="kernels", help="the run's --steps")
     a = ap.parse_args()
+    if a.forward_note:
+        print(forward_line(forward_points(a.work)[1]))
+        return 0
+    if not a.out:
+        ap.error("--out is required")
     w = lambda name: os.path.join(a.work, name)  # noqa: E731
     o = lambda name: os.path.join(a.out, name)  # noqa: E731
 
@@ -115,15 +188,25 @@ def main():
                           variants_per_hour=round(len(recs) / secs * 3600, 1),
                           best_tflops=max((r["useful_tflops"] for r in okr), default=None))
 
+    fparts, fpoints, fmeta = forward_points(a.work)
+    if "forward" in by:
+        by["forward"].update(parts=fparts, points=fpoints, hf=fmeta, target_ratio=2.0)
+    xchecks = [{"check": r[0], "status": r[1], "note": r[2] if len(r) > 2 else ""}
+               for r in tsv(w("export.tsv"))]
+    if "export" in by:
+        by["export"]["checks"] = xchecks
+    skipped_parts = ["forward:%s" % p["part"] for p in fparts if p["status"] == "skipped"] + \
+        ["export:%s" % c["check"] for c in xchecks if c["status"] == "skipped"]
+
     doc = {
         "schema": "pftune.gpu-run", "version": 1,
         "finished": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "device": device, "driver": driver, "toolkit": toolkit,
         "gpu": gpu, "devices": load(w("devices.json")),
-        "bundle": bundle, "budget_s": a.budget, "wall_s": a.wall,
+        "bundle": bundle, "budget_s": a.budget, "steps_selected": a.steps, "wall_s": a.wall,
         "jit_cache": {"bundled": bundled, "compiled_here": compiled},
         "steps": steps,
-        "skipped": [s["name"] for s in steps if s["status"] == "skipped"],
+        "skipped": [s["name"] for s in steps if s["status"] == "skipped"] + skipped_parts,
         "passed": all(s["status"] in ("passed", "skipped") for s in steps),
     }
     with open(o("gpu-summary.json"), "w") as f:
@@ -132,7 +215,7 @@ def main():
     # the docs/gpu-log.md entry
     rev = (bundle or {}).get("revision", "unknown")
     md = [f"## {doc['finished']} — {device} (driver {driver}, CUDA {toolkit}), revision {rev}", "",
-          f"Bundle run (`gpu-bundle/run --budget {a.budget}`), {a.wall} s wall; JIT cache: "
+          f"Bundle run (`gpu-bundle/run --budget {a.budget} --steps {a.steps}`), {a.wall} s wall; JIT cache: "
           f"{bundled} cubins bundled, {compiled} compiled on the machine.", "",
           "| step | status | seconds | result |", "|---|---|---|---|"]
     for s in steps:
@@ -152,6 +235,22 @@ def main():
             md.append(f"| {k[0]} | {k[1]} | {k[2]} | {k[3]} | {v['tflops']:.1f} | `{v['variant']}` | "
                       f"{peer_tf('flex')} | {peer_tf('sdpa_mask')} | "
                       f"{peer_tf('sdpa_causal') if k[2] == 'full' else '-'} |")
+    if fpoints:
+        md += ["", "pftune forward gemma3-4b (synthetic weights, 8 images) vs HF transformers "
+               "(random init, sdpa), same GPU; tokens/s and peak memory:", "",
+               "| tokens | pftune | pftune tuned | HF | ratio | peak pftune GiB | peak HF GiB |",
+               "|---|---|---|---|---|---|---|"]
+        for p in fpoints:
+            pf, pt, h = p.get("pftune") or {}, p.get("pftune_tuned") or {}, p.get("hf") or {}
+            f = lambda x, fmt="%.0f": fmt % x if x else "-"  # noqa: E731
+            md.append("| %d | %s | %s | %s | %s | %s | %s |" % (
+                p["tokens"], f(pf.get("tokens_per_second")), f(pt.get("tokens_per_second")),
+                f(h.get("tokens_per_second")) if h.get("status") == "ok" else h.get("status", "-"),
+                f(p.get("ratio"), "%.2fx"), f((pf.get("peak_bytes") or 0) / GIB, "%.1f"),
+                f((h.get("max_memory_allocated") or 0) / GIB, "%.1f")))
+    if xchecks:
+        md += ["", "Exported package on the GPU: " + ", ".join(
+            "%s %s" % (c["check"], c["status"]) for c in xchecks)]
     failed_tests = [t["name"] for t in tests if t["status"] != "passed"]
     if failed_tests:
         md += ["", "GPU tests not passed: " + ", ".join(failed_tests)]
@@ -159,8 +258,10 @@ def main():
     if bad_san:
         md += ["", "compute-sanitizer runs not clean: " + ", ".join(bad_san)]
     if doc["skipped"]:
-        md += ["", "Skipped: " + ", ".join(f"{s['name']} ({s['note']})" for s in steps
-                                          if s["status"] == "skipped")]
+        md += ["", "Skipped: " + ", ".join(
+            [f"{s['name']} ({s['note']})" for s in steps if s["status"] == "skipped"] +
+            [f"forward:{p['part']} ({p['note']})" for p in fparts if p["status"] == "skipped"] +
+            [f"export:{c['check']} ({c['note']})" for c in xchecks if c["status"] == "skipped"])]
     with open(o("gpu-log-entry.md"), "w") as f:
         f.write("\n".join(md) + "\n")
 
@@ -173,6 +274,13 @@ def main():
     for k, v in sorted(best.items()):
         if k[3] == "gemma3" and k[1] == min(x[1] for x in best):
             print(f"  bench {k[0]} {k[1]} {k[2]}: {v['tflops']:.1f} TFLOP/s ({v['variant']})")
+    if fpoints:
+        print("  forward: " + forward_line(fpoints))
+    for p in fparts:
+        if p["status"] != "passed":
+            print(f"  forward:{p['part']:<13} {p['status']:<8} {p['note'][:80]}")
+    for c in xchecks:
+        print(f"  export:{c['check']:<10} {c['status']:<8} {c['note'][:80]}")
     if "tune" in by and by["tune"].get("variants_per_hour") is not None:
         print(f"  tune: {by['tune']['points']} points, {by['tune']['variants_per_hour']} variants/hour")
     print(f"== {'PASSED' if doc['passed'] else 'FAILED'}; wrote {a.out}/gpu-summary.json, "
