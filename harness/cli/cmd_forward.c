@@ -142,18 +142,24 @@ static int is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Config and weights: a directory is a checkpoint, anything else a preset. */
-static int load_model(const fwd_args *a, pf_g3_config *c, pf_g3_weight_set *w)
+/* The config: a directory is a checkpoint, anything else a preset. */
+static int load_config(const fwd_args *a, pf_g3_config *c)
 {
-    if (is_dir(a->model)) {
-        if (pf_g3_config_load(a->model, c) || pf_g3_weight_set_load(c, a->model, w))
-            return pf_cli_fail_error(CMD);
-        return 0;
-    }
-    if (pf_g3_config_preset(a->model, c) || pf_g3_weight_set_synth(c, (uint64_t)a->weights_seed, w))
+    if (is_dir(a->model))
+        return pf_g3_config_load(a->model, c) ? pf_cli_fail_error(CMD) : 0;
+    if (pf_g3_config_preset(a->model, c))
         return pf_cli_fail(CMD, "--model %s: %s (or give an HF model directory)", a->model,
                            pf_error_get());
     return 0;
+}
+
+/* The weights: the checkpoint's, or a preset's seeded synthetic ones (made
+ * after the device opened, so a missing device costs no time). */
+static int load_weights(const fwd_args *a, const pf_g3_config *c, pf_g3_weight_set *w)
+{
+    int rc = is_dir(a->model) ? pf_g3_weight_set_load(c, a->model, w)
+                              : pf_g3_weight_set_synth(c, (uint64_t)a->weights_seed, w);
+    return rc ? pf_cli_fail_error(CMD) : 0;
 }
 
 /* --attn [KIND:]SPEC over the defaults. */
@@ -338,7 +344,7 @@ int cmd_forward(int argc, char **argv)
     pf_mask_audit audit = {0};
     if (!rep)
         return pf_cli_fail(CMD, "out of memory");
-    if ((rc = load_model(&a, &c, &w)))
+    if ((rc = load_config(&a, &c)))
         goto done;
     if ((a.layout ? pf_g3_inputs_from_layout(&c, a.layout, (uint64_t)a.seed, &in)
                   : pf_g3_inputs_load(&c, a.inputs, &in)) ||
@@ -357,6 +363,8 @@ int cmd_forward(int argc, char **argv)
         rc = pf_cli_fail_error(CMD);
         goto done;
     }
+    if ((rc = load_weights(&a, &c, &w)))
+        goto done;
     if ((rc = apply_attn(&a, dev, &c, &fo)) || (a.tuned && (rc = apply_tuned(&a, dev, &c, &in, &fo))))
         goto done;
     if (a.mask_audit && !in.token_type_ids) {
