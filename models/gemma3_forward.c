@@ -402,7 +402,7 @@ static int forward_phases(g3_fwd *f, pf_g3_forward_report *rep)
     return phase_run(f, rep, PH_ALL, 0, 0, &rep->total_ms);
 }
 
-int pf_g3_forward(pf_device *dev, const pf_g3_config *c, const pf_g3_weight_set *w,
+int pf_g3_forward(pf_device *dev, const pf_g3_config *c, const pf_weight_set *w,
                   const pf_g3_inputs *in, const pf_g3_forward_opts *o, float *logits,
                   pf_g3_forward_report *rep_out)
 {

@@ -53,7 +53,7 @@ int pf_g3_forward_defaults(pf_device *dev, const pf_g3_config *c, pf_g3_forward_
 int pf_g3_inputs_check(const pf_g3_config *c, const pf_g3_inputs *in);
 /* Run. logits: float [tokens, vocab] (all_logits) or [batch, vocab].
  * rep may be NULL. */
-int pf_g3_forward(pf_device *dev, const pf_g3_config *c, const pf_g3_weight_set *w,
+int pf_g3_forward(pf_device *dev, const pf_g3_config *c, const pf_weight_set *w,
                   const pf_g3_inputs *in, const pf_g3_forward_opts *o, float *logits,
                   pf_g3_forward_report *rep);
 

@@ -25,7 +25,7 @@ typedef struct g3_fwd {
     const pf_g3_config *c;
     const pf_g3_inputs *in;
     const pf_g3_forward_opts *o;
-    const pf_g3_weight_set *w;
+    const pf_weight_set *w;
     pf_ops ops;
     pf_dev_arena mem;
     pf_dptr *wd; /* device copy of each weight, parallel to w->specs */

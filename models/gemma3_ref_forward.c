@@ -145,7 +145,7 @@ static void bfree(bufs *b)
 
 /* SigLIP tower + projector (facts section 4): pixels [n, C, R, R] -> image
  * features [n * mm_tokens_per_image, H] in token order. */
-static int vision(const pf_g3_config *c, const pf_g3_weight_set *w, const float *pix, int n,
+static int vision(const pf_g3_config *c, const pf_weight_set *w, const float *pix, int n,
                   bf16 *feat)
 {
     const pf_g3_vision_config *v = &c->vision;
@@ -166,14 +166,14 @@ static int vision(const pf_g3_config *c, const pf_g3_weight_set *w, const float 
     /* patch embedding: pixels cast to bf16, the conv as a GEMM + bias, then
      * + position_embedding[p] (its own rounding) */
     pf_ref_patchify(pix, patches, n, v->channels, v->image_size, P);
-    linear(patches, rows, cols, pf_g3_w(w, "vision:embeddings.patch_embedding.weight"), D, 0,
-           pf_g3_w(w, "vision:embeddings.patch_embedding.bias"), xn);
-    pf_ref_add(xn, pf_g3_w(w, "vision:embeddings.position_embedding.weight"), x, rows * D,
+    linear(patches, rows, cols, pf_ws_get(w, "vision:embeddings.patch_embedding.weight"), D, 0,
+           pf_ws_get(w, "vision:embeddings.patch_embedding.bias"), xn);
+    pf_ref_add(xn, pf_ws_get(w, "vision:embeddings.position_embedding.weight"), x, rows * D,
                (long long)np * D);
     mask bidir = {1, 0, NULL};
     int rc = 0;
     for (int l = 0; l < v->layers && !rc; l++) {
-#define VW(leaf) pf_g3_w(w, "vision:encoder.layers.%d." leaf, l)
+#define VW(leaf) pf_ws_get(w, "vision:encoder.layers.%d." leaf, l)
         /* pre-LN attention, biases everywhere, scale (D/heads)^-0.5, no mask */
         pf_ref_layernorm(x, xn, VW("layer_norm1.weight"), VW("layer_norm1.bias"), (int)rows, D,
                          eps);
@@ -198,14 +198,14 @@ static int vision(const pf_g3_config *c, const pf_g3_weight_set *w, const float 
 #undef VW
     }
     if (!rc) {
-        pf_ref_layernorm(x, xn, pf_g3_w(w, "vision:post_layernorm.weight"),
-                         pf_g3_w(w, "vision:post_layernorm.bias"), (int)rows, D, eps);
+        pf_ref_layernorm(x, xn, pf_ws_get(w, "vision:post_layernorm.weight"),
+                         pf_ws_get(w, "vision:post_layernorm.bias"), (int)rows, D, eps);
         /* projector: avg-pool k x k, Gemma RMSNorm (vision eps), x @ W [D, H] */
         long long t = (long long)n * c->mm_tokens_per_image;
         pf_ref_avgpool(xn, pooled, n, g, k, D);
-        pf_ref_rmsnorm(pooled, pooled, pf_g3_w(w, "proj:mm_soft_emb_norm.weight"), (int)t, D,
+        pf_ref_rmsnorm(pooled, pooled, pf_ws_get(w, "proj:mm_soft_emb_norm.weight"), (int)t, D,
                        eps);
-        linear(pooled, t, D, pf_g3_w(w, "proj:mm_input_projection_weight"), c->text.hidden, 1,
+        linear(pooled, t, D, pf_ws_get(w, "proj:mm_input_projection_weight"), c->text.hidden, 1,
                NULL, feat);
     }
     bfree(&b);
@@ -215,7 +215,7 @@ static int vision(const pf_g3_config *c, const pf_g3_weight_set *w, const float 
 /* The decoder's per-token state shared by its layers. */
 typedef struct lm_state {
     const pf_g3_config *c;
-    const pf_g3_weight_set *w;
+    const pf_weight_set *w;
     const pf_g3_inputs *in;
     const int *pos;    /* position of each token in its request */
     const int *group;  /* image group per token, per request (-1 text), or NULL */
@@ -229,11 +229,11 @@ typedef struct lm_state {
 static int decoder_layer(const lm_state *s, int l, bf16 *x)
 {
     const pf_g3_text_config *t = &s->c->text;
-    const pf_g3_weight_set *w = s->w;
+    const pf_weight_set *w = s->w;
     int T = s->in->tokens, H = t->hidden, I = t->intermediate, hd = t->head_dim;
     int nh = t->heads, nkv = t->kv_heads, full = t->layer_full[l];
     float eps = (float)t->rms_eps;
-#define LW(leaf) pf_g3_w(w, "lm:layers.%d." leaf, l)
+#define LW(leaf) pf_ws_get(w, "lm:layers.%d." leaf, l)
     pf_ref_rmsnorm(x, s->xn, LW("input_layernorm.weight"), T, H, eps);
     linear(s->xn, T, H, LW("self_attn.q_proj.weight"), nh * hd, 0, NULL, s->q);
     linear(s->xn, T, H, LW("self_attn.k_proj.weight"), nkv * hd, 0, NULL, s->k);
@@ -308,14 +308,14 @@ static int check_inputs(const pf_g3_config *c, const pf_g3_inputs *in)
 
 /* Every tensor of the config present with its size (a weight set built for
  * another config would otherwise be read out of bounds). */
-static int check_weights(const pf_g3_config *c, const pf_g3_weight_set *w)
+static int check_weights(const pf_g3_config *c, const pf_weight_set *w)
 {
     pf_g3_spec *s;
     int n, rc = 0;
     if (pf_g3_weight_specs(c, &s, &n))
         return -1;
     for (int i = 0; i < n && !rc; i++) {
-        const pf_g3_spec *have = pf_g3_w_spec(w, s[i].name);
+        const pf_g3_spec *have = pf_ws_spec(w, s[i].name);
         if (!have || have->count != s[i].count)
             rc = pf_error_set("forward: weight set %s tensor '%s' of this config",
                               have ? "has another size for" : "lacks", s[i].name);
@@ -340,7 +340,7 @@ static void image_groups(const pf_g3_inputs *in, int *group)
     }
 }
 
-int pf_g3_ref_forward(const pf_g3_config *c, const pf_g3_weight_set *w, const pf_g3_inputs *in,
+int pf_g3_ref_forward(const pf_g3_config *c, const pf_weight_set *w, const pf_g3_inputs *in,
                       float *logits)
 {
     if (check_inputs(c, in) || check_weights(c, w))
@@ -378,7 +378,7 @@ int pf_g3_ref_forward(const pf_g3_config *c, const pf_g3_weight_set *w, const pf
         ids[i] = img && in->input_ids[i] >= V ? 0 : in->input_ids[i];
         feat_row[i] = img ? next++ : -1;
     }
-    pf_ref_embed(ids, feat_row, pf_g3_w(w, "lm:embed_tokens.weight"), feat, x, T, H,
+    pf_ref_embed(ids, feat_row, pf_ws_get(w, "lm:embed_tokens.weight"), feat, x, T, H,
                  pf_round_bf16((float)sqrt((double)H))); /* python float -> fp32 -> bf16 */
 
     /* positions restart at 0 in each request; RoPE tables per layer kind */
@@ -400,8 +400,8 @@ int pf_g3_ref_forward(const pf_g3_config *c, const pf_g3_weight_set *w, const pf
 
     /* final norm, tied lm_head: logits = bf16(h E^T), no softcapping */
     if (!rc) {
-        pf_ref_rmsnorm(x, s.xn, pf_g3_w(w, "lm:norm.weight"), T, H, (float)t->rms_eps);
-        const bf16 *E = pf_g3_w(w, "lm:embed_tokens.weight");
+        pf_ref_rmsnorm(x, s.xn, pf_ws_get(w, "lm:norm.weight"), T, H, (float)t->rms_eps);
+        const bf16 *E = pf_ws_get(w, "lm:embed_tokens.weight");
         for (long long i = 0; i < T; i++)
             for (int j = 0; j < V; j++)
                 logits[i * V + j] = round_bf16_d(dot(s.xn + i * H, E + (long long)j * H, H, 1));

@@ -20,7 +20,7 @@
  * (token counts, ids in range, image tokens == n_images *
  * mm_tokens_per_image, the weight set built for this config); errors are
  * one line naming what is wrong. */
-int pf_g3_ref_forward(const pf_g3_config *c, const pf_g3_weight_set *w, const pf_g3_inputs *in,
+int pf_g3_ref_forward(const pf_g3_config *c, const pf_weight_set *w, const pf_g3_inputs *in,
                       float *logits);
 
 #endif

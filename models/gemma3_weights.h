@@ -17,14 +17,9 @@
 
 #include "models/gemma3_config.h"
 #include "models/safetensors.h"
+#include "models/weight_spec.h"
 
-typedef struct pf_g3_spec {
-    char name[96];
-    int ndim;
-    int64_t shape[4];
-    int64_t count;
-    int kind; /* PF_G3_W_*: how synthetic values are drawn */
-} pf_g3_spec;
+typedef pf_wspec pf_g3_spec;
 
 enum { PF_G3_W_LINEAR, PF_G3_W_NORM, PF_G3_W_BIAS, PF_G3_W_EMBED, PF_G3_W_LN_WEIGHT };
 

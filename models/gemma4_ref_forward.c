@@ -16,7 +16,7 @@
 
 typedef struct fw {
     const pf_g4_config *c;
-    const pf_g4_weight_set *w;
+    const pf_weight_set *w;
     int rc;
 } fw;
 
@@ -29,7 +29,7 @@ static const uint16_t *need(fw *f, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(name, sizeof name, fmt, ap);
     va_end(ap);
-    const uint16_t *p = pf_g4_w(f->w, "%s", name);
+    const uint16_t *p = pf_ws_get(f->w, "%s", name);
     if (!p && !f->rc)
         f->rc = pf_error_set("weights: missing tensor '%s'", name);
     return p;
@@ -546,7 +546,7 @@ static void vision_groups(const pf_g4_inputs *in, int *group)
     }
 }
 
-int pf_g4_ref_forward(const pf_g4_config *c, const pf_g4_weight_set *w, const pf_g4_inputs *in,
+int pf_g4_ref_forward(const pf_g4_config *c, const pf_weight_set *w, const pf_g4_inputs *in,
                       int use_mm_types, float *logits)
 {
     if (pf_g4_inputs_check(c, in, NULL))

@@ -25,7 +25,7 @@
  * masks HF builds without them (causal / sliding-causal everywhere, image
  * tokens included). The inputs are checked first (pf_g4_inputs_check).
  * 0 or -1 with a one-line error. */
-int pf_g4_ref_forward(const pf_g4_config *c, const pf_g4_weight_set *w, const pf_g4_inputs *in,
+int pf_g4_ref_forward(const pf_g4_config *c, const pf_weight_set *w, const pf_g4_inputs *in,
                       int use_mm_types, float *logits);
 
 #endif

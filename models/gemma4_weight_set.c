@@ -1,87 +1,25 @@
-/* Host bf16 copies of every tensor the Gemma-4 forward reads. */
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "core/pf_error.h"
+/* The Gemma-4 weight set: its spec list, check, lookup and synthetic values
+ * plugged into the shared weight set. */
 #include "models/gemma4_weight_set.h"
-#include "models/safetensors.h"
 
-static int alloc_all(const pf_g4_config *c, pf_g4_weight_set *w)
+static int specs(const void *cfg, pf_wspec **out, int *n)
 {
-    memset(w, 0, sizeof *w);
-    if (pf_g4_weight_specs(c, &w->specs, &w->n))
-        return -1;
-    w->data = calloc((size_t)w->n, sizeof *w->data);
-    if (!w->data)
-        return pf_error_set("out of memory for %d weight tensors", w->n);
-    for (int i = 0; i < w->n; i++) {
-        w->data[i] = malloc((size_t)w->specs[i].count * sizeof(uint16_t));
-        if (!w->data[i])
-            return pf_error_set("out of memory for tensor '%s' (%lld values)", w->specs[i].name,
-                                (long long)w->specs[i].count);
-    }
-    return 0;
+    return pf_g4_weight_specs((const pf_g4_config *)cfg, out, n);
 }
 
-int pf_g4_weight_set_load(const pf_g4_config *c, const char *dir, pf_g4_weight_set *out)
+static int check(const void *cfg, const pf_safetensors *st)
 {
-    pf_safetensors *st = NULL;
-    if (pf_st_open(dir, &st))
-        return -1;
-    int rc = pf_g4_weights_check(c, st);
-    if (!rc)
-        rc = alloc_all(c, out);
-    for (int i = 0; !rc && i < out->n; i++)
-        rc = pf_st_to_bf16(pf_g4_find(st, out->specs[i].name), out->data[i]);
-    pf_st_close(st);
-    if (rc)
-        pf_g4_weight_set_free(out);
-    return rc;
+    return pf_g4_weights_check((const pf_g4_config *)cfg, st);
 }
 
-int pf_g4_weight_set_synth(const pf_g4_config *c, uint64_t seed, pf_g4_weight_set *out)
+static const pf_weight_model model = {specs, check, pf_g4_find, pf_g4_synth};
+
+int pf_g4_weight_set_load(const pf_g4_config *c, const char *dir, pf_weight_set *out)
 {
-    if (alloc_all(c, out)) {
-        pf_g4_weight_set_free(out);
-        return -1;
-    }
-    for (int i = 0; i < out->n; i++)
-        pf_g4_synth(&out->specs[i], seed, out->data[i]);
-    return 0;
+    return pf_weight_set_load(&model, c, dir, out);
 }
 
-static int find(const pf_g4_weight_set *w, const char *name)
+int pf_g4_weight_set_synth(const pf_g4_config *c, uint64_t seed, pf_weight_set *out)
 {
-    for (int i = 0; i < w->n; i++)
-        if (strcmp(w->specs[i].name, name) == 0)
-            return i;
-    return -1;
-}
-
-const uint16_t *pf_g4_w(const pf_g4_weight_set *w, const char *fmt, ...)
-{
-    char name[128];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(name, sizeof name, fmt, ap);
-    va_end(ap);
-    int i = find(w, name);
-    return i < 0 ? NULL : w->data[i];
-}
-
-const pf_g4_spec *pf_g4_w_spec(const pf_g4_weight_set *w, const char *name)
-{
-    int i = find(w, name);
-    return i < 0 ? NULL : &w->specs[i];
-}
-
-void pf_g4_weight_set_free(pf_g4_weight_set *w)
-{
-    for (int i = 0; w->data && i < w->n; i++)
-        free(w->data[i]);
-    free(w->data);
-    free(w->specs);
-    memset(w, 0, sizeof *w);
+    return pf_weight_set_synth(&model, c, seed, out);
 }

@@ -24,14 +24,9 @@
 
 #include "models/gemma4_config.h"
 #include "models/safetensors.h"
+#include "models/weight_spec.h"
 
-typedef struct pf_g4_spec {
-    char name[112];
-    int ndim; /* 0: a scalar (count 1) */
-    int64_t shape[4];
-    int64_t count;
-    int kind; /* PF_G4_W_*: how synthetic values are drawn */
-} pf_g4_spec;
+typedef pf_wspec pf_g4_spec;
 
 enum {
     PF_G4_W_LINEAR, /* uniform +-1/sqrt(fan_in), fan_in = last dim (2D and expert 3D) */

@@ -155,7 +155,7 @@ static int load_config(const fwd_args *a, pf_g3_config *c)
 
 /* The weights: the checkpoint's, or a preset's seeded synthetic ones (made
  * after the device opened, so a missing device costs no time). */
-static int load_weights(const fwd_args *a, const pf_g3_config *c, pf_g3_weight_set *w)
+static int load_weights(const fwd_args *a, const pf_g3_config *c, pf_weight_set *w)
 {
     int rc = is_dir(a->model) ? pf_g3_weight_set_load(c, a->model, w)
                               : pf_g3_weight_set_synth(c, (uint64_t)a->weights_seed, w);
@@ -310,7 +310,7 @@ static void print_summary(const pf_g3_config *c, const pf_g3_inputs *in,
 }
 
 /* The same prefill with plain causal/sliding masks, compared per position. */
-static int run_audit(pf_device *dev, const pf_g3_config *c, const pf_g3_weight_set *w,
+static int run_audit(pf_device *dev, const pf_g3_config *c, const pf_weight_set *w,
                      const pf_g3_inputs *in, pf_g3_forward_opts fo, const float *good,
                      pf_mask_audit *audit)
 {
@@ -335,7 +335,7 @@ int cmd_forward(int argc, char **argv)
     if (rc >= 0)
         return rc;
     pf_g3_config c;
-    pf_g3_weight_set w = {0};
+    pf_weight_set w = {0};
     pf_g3_inputs in = {0};
     pf_device *dev = NULL;
     float *logits = NULL;
@@ -430,7 +430,7 @@ done:
     free(logits);
     free(rep);
     pf_g3_inputs_free(&in);
-    pf_g3_weight_set_free(&w);
+    pf_weight_set_free(&w);
     if (dev)
         pf_device_close(dev);
     return rc;

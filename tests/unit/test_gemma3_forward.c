@@ -66,7 +66,7 @@ static cmp compare(const float *a, const float *b, int rows, int vocab)
     return c;
 }
 
-static float *run(const pf_g3_config *c, const pf_g3_weight_set *w, const pf_g3_inputs *in,
+static float *run(const pf_g3_config *c, const pf_weight_set *w, const pf_g3_inputs *in,
                   int ignore_types)
 {
     pf_g3_forward_opts o;
@@ -110,7 +110,7 @@ static void test_hf_fixture(const char *name, int has_no_tti)
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/tests/fixtures/%s", src ? src : ".", name);
     pf_g3_config c;
-    pf_g3_weight_set w;
+    pf_weight_set w;
     pf_g3_inputs in;
     char probe[4200];
     snprintf(probe, sizeof probe, "%s/config.json", dir);
@@ -157,7 +157,7 @@ static void test_hf_fixture(const char *name, int has_no_tti)
     free(hf);
     free(ours);
     pf_g3_inputs_free(&in);
-    pf_g3_weight_set_free(&w);
+    pf_weight_set_free(&w);
 }
 
 /* A random layout for the tiny presets: 1-3 requests of text and images. */
@@ -180,7 +180,7 @@ static void random_layout(const pf_g3_config *c, char *buf, size_t size)
 static void test_against_reference(const char *preset, int rounds)
 {
     pf_g3_config c;
-    pf_g3_weight_set w;
+    pf_weight_set w;
     CHECK(pf_g3_config_preset(preset, &c) == 0);
     CHECK(pf_g3_weight_set_synth(&c, pf_test_rng(), &w) == 0);
     for (int i = 0; i < rounds; i++) {
@@ -209,7 +209,7 @@ static void test_against_reference(const char *preset, int rounds)
         free(ours);
         pf_g3_inputs_free(&in);
     }
-    pf_g3_weight_set_free(&w);
+    pf_weight_set_free(&w);
 }
 
 int main(void)

@@ -113,7 +113,7 @@ static int compare(const char *what, const float *got, const float *want, int T,
 }
 
 /* The fixture's config and weights, through pftune's loader. */
-static int load_model(pf_g3_config *c, pf_g3_weight_set *w)
+static int load_model(pf_g3_config *c, pf_weight_set *w)
 {
     pf_safetensors *st = NULL;
     int rc = pf_g3_config_load(dir, c);
@@ -136,7 +136,7 @@ static int load_model(pf_g3_config *c, pf_g3_weight_set *w)
 
 /* One forward compared with HF's logits in want_file; returns them (NULL
  * if unreadable) for further checks. */
-static float *run(const char *what, const pf_g3_config *c, const pf_g3_weight_set *w,
+static float *run(const char *what, const pf_g3_config *c, const pf_weight_set *w,
                   const pf_g3_inputs *in, const char *want_file)
 {
     int V = c->text.vocab;
@@ -157,7 +157,7 @@ static void test_mm(void)
 {
     fixture("hf-gemma3-mm");
     pf_g3_config c;
-    pf_g3_weight_set w = {0};
+    pf_weight_set w = {0};
     if (load_model(&c, &w))
         return;
     CHECK(c.has_vision && c.text.head_dim == 64 && c.mm_tokens_per_image == 16);
@@ -258,14 +258,14 @@ out:
     free(ids);
     free(tti);
     free(pix);
-    pf_g3_weight_set_free(&w);
+    pf_weight_set_free(&w);
 }
 
 static void test_text(void)
 {
     fixture("hf-gemma3-text");
     pf_g3_config c;
-    pf_g3_weight_set w = {0};
+    pf_weight_set w = {0};
     if (load_model(&c, &w))
         return;
     /* the older key form: sliding_window_pattern 2, rope_scaling on full */
@@ -290,7 +290,7 @@ static void test_text(void)
         free(junk);
     }
     free(ids);
-    pf_g3_weight_set_free(&w);
+    pf_weight_set_free(&w);
 }
 
 int main(void)

@@ -46,7 +46,7 @@ static void fixture(const char *name)
     const char *src = getenv("PFTUNE_SOURCE_DIR");
     snprintf(dir, sizeof dir, "%s/tests/fixtures/%s", src ? src : PF_SOURCE_DIR, name);
     pf_g4_config c;
-    pf_g4_weight_set w = {0};
+    pf_weight_set w = {0};
     pf_g4_inputs in = {0};
     int ok = pf_g4_config_load(dir, &c) == 0;
     ok = ok && pf_g4_weight_set_load(&c, dir, &w) == 0;
@@ -103,7 +103,7 @@ static void fixture(const char *name)
     }
     free(mine), free(mine_no), free(hf), free(hf_no);
     pf_g4_inputs_free(&in);
-    pf_g4_weight_set_free(&w);
+    pf_weight_set_free(&w);
 }
 
 /* ---- bad inputs through the loader ---- */
@@ -220,11 +220,11 @@ static void bad_inputs(void)
     /* the forward checks its inputs too */
     float *logits = malloc((size_t)T * c.text.vocab * sizeof *logits);
     in.image_position_ids[0] = -5;
-    pf_g4_weight_set w = {0};
+    pf_weight_set w = {0};
     CHECK(pf_g4_weight_set_synth(&c, 1, &w) == 0);
     CHECK(pf_g4_ref_forward(&c, &w, &in, 1, logits) == -1 &&
           strstr(pf_error_get(), "image_position_ids"));
-    pf_g4_weight_set_free(&w);
+    pf_weight_set_free(&w);
     free(logits);
 
     const char *names[] = {"input_ids.npy", "mm_token_type_ids.npy", "pixel_values.npy",

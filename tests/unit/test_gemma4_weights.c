@@ -134,13 +134,13 @@ static void test_hf_fixtures(void)
             CHECK_MSG(pf_g4_weights_check(&c, st) == 0, "%s: %s", dirs[i], pf_error_get());
             pf_st_close(st);
         }
-        pf_g4_weight_set w;
+        pf_weight_set w;
         CHECK_MSG(pf_g4_weight_set_load(&c, dir, &w) == 0, "%s", pf_error_get());
-        const uint16_t *ls = pf_g4_w(&w, "lm:layers.%d.layer_scalar", 3);
-        const uint16_t *e = pf_g4_w(&w, "lm:embed_tokens.weight");
+        const uint16_t *ls = pf_ws_get(&w, "lm:layers.%d.layer_scalar", 3);
+        const uint16_t *e = pf_ws_get(&w, "lm:embed_tokens.weight");
         CHECK(ls && e && pf_bf16_to_f32(ls[0]) != 1.0f && pf_bf16_to_f32(e[5]) != 0.0f);
-        CHECK(pf_g4_w(&w, "lm:layers.1.self_attn.v_proj.weight") == NULL || i == 1);
-        pf_g4_weight_set_free(&w);
+        CHECK(pf_ws_get(&w, "lm:layers.1.self_attn.v_proj.weight") == NULL || i == 1);
+        pf_weight_set_free(&w);
         if (i == 0)
             CHECK(c.text.moe && c.text.k_eq_v && c.text.global_head_dim == 128 &&
                   c.vision.head_dim == 64 && !c.vision.clipped);
@@ -215,11 +215,11 @@ static void test_synth(void)
         free(w), free(w2);
     }
     free(s);
-    pf_g4_weight_set w;
+    pf_weight_set w;
     CHECK(pf_g4_weight_set_synth(&c, 3, &w) == 0 && w.n == n);
-    const pf_g4_spec *ps = pf_g4_w_spec(&w, "lm:layers.1.router.per_expert_scale");
-    CHECK(ps && ps->count == 4 && pf_g4_w(&w, "lm:layers.%d.router.per_expert_scale", 1));
-    pf_g4_weight_set_free(&w);
+    const pf_g4_spec *ps = pf_ws_spec(&w, "lm:layers.1.router.per_expert_scale");
+    CHECK(ps && ps->count == 4 && pf_ws_get(&w, "lm:layers.%d.router.per_expert_scale", 1));
+    pf_weight_set_free(&w);
 }
 
 int main(void)
