@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/pf_error.h"
+#include "models/hf_config_json.h"
 #include "models/msg_clean.h"
 
 /* Sizes beyond these are refused: they keep every derived product in int64
@@ -17,85 +18,21 @@
 #define MAX_DIM (1 << 20)
 #define MAX_VOCAB (1 << 24)
 
-typedef struct sect {
-    json_t *obj;     /* may be NULL: every key takes its default */
-    const char *pre; /* "text_config." or "" */
-} sect;
-
-static json_t *get(const sect *s, const char *key)
-{
-    json_t *v = s->obj ? json_object_get(s->obj, key) : NULL;
-    return v && !json_is_null(v) ? v : NULL;
-}
-
-static int get_int(const sect *s, const char *key, long dflt, long lo, long hi, int *out)
-{
-    json_t *v = get(s, key);
-    long x = dflt;
-    if (v) {
-        if (!json_is_integer(v))
-            return pf_error_set("config: %s%s: expected an integer", s->pre, key);
-        json_int_t j = json_integer_value(v);
-        if (j < lo || j > hi)
-            return pf_error_set("config: %s%s: %lld is out of range [%ld, %ld]", s->pre, key,
-                                (long long)j, lo, hi);
-        x = (long)j;
-    }
-    *out = (int)x;
-    return 0;
-}
-
-static int get_num(const sect *s, const char *key, double dflt, double lo, double hi,
-                   double *out)
-{
-    json_t *v = get(s, key);
-    double x = dflt;
-    if (v) {
-        if (!json_is_number(v))
-            return pf_error_set("config: %s%s: expected a number", s->pre, key);
-        x = json_number_value(v);
-        if (!(x >= lo && x <= hi))
-            return pf_error_set("config: %s%s: %g is out of range [%g, %g]", s->pre, key, x, lo,
-                                hi);
-    }
-    *out = x;
-    return 0;
-}
-
-/* A key that must be absent, null, or equal to `want` (a string). */
-static int want_str(const sect *s, const char *key, const char *want)
-{
-    json_t *v = get(s, key);
-    if (!v)
-        return 0;
-    if (!json_is_string(v) || strcmp(json_string_value(v), want) != 0)
-        return pf_error_set("config: %s%s: only \"%s\" is supported", s->pre, key, want);
-    return 0;
-}
-
-/* A key that must be absent, null, or false. */
-static int want_false(const sect *s, const char *key, const char *why)
-{
-    json_t *v = get(s, key);
-    if (v && !json_is_false(v))
-        return pf_error_set("config: %s%s: %s", s->pre, key, why);
-    return 0;
-}
 
 /* One rope_parameters / rope_scaling entry into r (theta already set).
  * `typekey` is where HF reads the type: "rope_type" (a "type"-only old
  * rope_scaling stays default: HF ignores its factor, facts section 0). */
-static int rope_entry(const sect *s, json_t *e, const char *name, pf_g3_rope *r)
+static int rope_entry(const pf_cfg_sect *s, json_t *e, const char *name, pf_g3_rope *r)
 {
     if (!json_is_object(e))
         return pf_error_set("config: %s%s: expected an object", s->pre, name);
-    sect es = {e, NULL};
+    pf_cfg_sect es = {e, NULL};
     char pre[96];
     snprintf(pre, sizeof pre, "%s%s.", s->pre, name);
     es.pre = pre;
-    if (get(&es, "rope_theta") && get_num(&es, "rope_theta", 0, 1.0, 1e12, &r->theta))
+    if (pf_cfg_get(&es, "rope_theta") && pf_cfg_num(&es, "rope_theta", 0, 1.0, 1e12, &r->theta))
         return -1;
-    json_t *t = get(&es, "rope_type");
+    json_t *t = pf_cfg_get(&es, "rope_type");
     if (!t)
         return 0;
     if (!json_is_string(t))
@@ -109,16 +46,16 @@ static int rope_entry(const sect *s, json_t *e, const char *name, pf_g3_rope *r)
     if (strcmp(type, "linear") != 0)
         return pf_error_set("config: %srope_type: \"%s\" is not supported (default, linear)",
                             pre, type);
-    if (!get(&es, "factor"))
+    if (!pf_cfg_get(&es, "factor"))
         return pf_error_set("config: %sfactor: required by rope_type linear", pre);
-    return get_num(&es, "factor", 1.0, 1e-3, 1e6, &r->factor);
+    return pf_cfg_num(&es, "factor", 1.0, 1e-3, 1e6, &r->factor);
 }
 
-static int read_rope(const sect *s, pf_g3_text_config *t)
+static int read_rope(const pf_cfg_sect *s, pf_g3_text_config *t)
 {
     t->rope_full = (pf_g3_rope){1e6, 1.0};
     t->rope_sliding = (pf_g3_rope){1e4, 1.0};
-    json_t *rp = get(s, "rope_parameters");
+    json_t *rp = pf_cfg_get(s, "rope_parameters");
     if (rp) { /* transformers 5.x: one entry per layer type */
         if (!json_is_object(rp))
             return pf_error_set("config: %srope_parameters: expected an object", s->pre);
@@ -141,18 +78,18 @@ static int read_rope(const sect *s, pf_g3_text_config *t)
         return 0;
     }
     /* Older form, converted as HF's convert_rope_params_to_dict does. */
-    if (get_num(s, "rope_theta", 1e6, 1.0, 1e12, &t->rope_full.theta) ||
-        get_num(s, "rope_local_base_freq", 1e4, 1.0, 1e12, &t->rope_sliding.theta))
+    if (pf_cfg_num(s, "rope_theta", 1e6, 1.0, 1e12, &t->rope_full.theta) ||
+        pf_cfg_num(s, "rope_local_base_freq", 1e4, 1.0, 1e12, &t->rope_sliding.theta))
         return -1;
-    json_t *sc = get(s, "rope_scaling");
+    json_t *sc = pf_cfg_get(s, "rope_scaling");
     if (sc)
         return rope_entry(s, sc, "rope_scaling", &t->rope_full);
     return 0;
 }
 
-static int read_layer_types(const sect *s, pf_g3_text_config *t)
+static int read_layer_types(const pf_cfg_sect *s, pf_g3_text_config *t)
 {
-    json_t *lt = get(s, "layer_types");
+    json_t *lt = pf_cfg_get(s, "layer_types");
     if (lt) {
         if (!json_is_array(lt) || (int)json_array_size(lt) != t->layers)
             return pf_error_set("config: %slayer_types: expected an array of "
@@ -170,26 +107,26 @@ static int read_layer_types(const sect *s, pf_g3_text_config *t)
         return 0;
     }
     int pattern;
-    if (get_int(s, "sliding_window_pattern", 6, 1, MAX_DIM, &pattern))
+    if (pf_cfg_int(s, "sliding_window_pattern", 6, 1, MAX_DIM, &pattern))
         return -1;
     for (int i = 0; i < t->layers; i++)
         t->layer_full[i] = (i + 1) % pattern == 0;
     return 0;
 }
 
-static int read_text(const sect *s, pf_g3_text_config *t)
+static int read_text(const pf_cfg_sect *s, pf_g3_text_config *t)
 {
     memset(t, 0, sizeof *t);
-    if (get_int(s, "hidden_size", 2304, 1, MAX_DIM, &t->hidden) ||
-        get_int(s, "intermediate_size", 9216, 1, MAX_DIM, &t->intermediate) ||
-        get_int(s, "num_hidden_layers", 26, 1, PF_G3_MAX_LAYERS, &t->layers) ||
-        get_int(s, "num_attention_heads", 8, 1, 4096, &t->heads) ||
-        get_int(s, "num_key_value_heads", 4, 1, 4096, &t->kv_heads) ||
-        get_int(s, "head_dim", 256, 16, 512, &t->head_dim) ||
-        get_num(s, "query_pre_attn_scalar", 256, 1e-6, 1e12, &t->query_pre_attn_scalar) ||
-        get_int(s, "sliding_window", 4096, 1, 1 << 30, &t->sliding_window) ||
-        get_num(s, "rms_norm_eps", 1e-6, 0, 1, &t->rms_eps) ||
-        get_int(s, "vocab_size", 262208, 1, MAX_VOCAB, &t->vocab))
+    if (pf_cfg_int(s, "hidden_size", 2304, 1, MAX_DIM, &t->hidden) ||
+        pf_cfg_int(s, "intermediate_size", 9216, 1, MAX_DIM, &t->intermediate) ||
+        pf_cfg_int(s, "num_hidden_layers", 26, 1, PF_G3_MAX_LAYERS, &t->layers) ||
+        pf_cfg_int(s, "num_attention_heads", 8, 1, 4096, &t->heads) ||
+        pf_cfg_int(s, "num_key_value_heads", 4, 1, 4096, &t->kv_heads) ||
+        pf_cfg_int(s, "head_dim", 256, 16, 512, &t->head_dim) ||
+        pf_cfg_num(s, "query_pre_attn_scalar", 256, 1e-6, 1e12, &t->query_pre_attn_scalar) ||
+        pf_cfg_int(s, "sliding_window", 4096, 1, 1 << 30, &t->sliding_window) ||
+        pf_cfg_num(s, "rms_norm_eps", 1e-6, 0, 1, &t->rms_eps) ||
+        pf_cfg_int(s, "vocab_size", 262208, 1, MAX_VOCAB, &t->vocab))
         return -1;
     if (t->head_dim % 2)
         return pf_error_set("config: %shead_dim: %d is odd (RoPE rotates halves)", s->pre,
@@ -197,31 +134,31 @@ static int read_text(const sect *s, pf_g3_text_config *t)
     if (t->heads % t->kv_heads)
         return pf_error_set("config: %snum_key_value_heads: %d does not divide "
                             "num_attention_heads %d", s->pre, t->kv_heads, t->heads);
-    if (want_str(s, "hidden_activation", "gelu_pytorch_tanh") ||
-        want_str(s, "hidden_act", "gelu_pytorch_tanh") ||
-        want_false(s, "final_logit_softcapping", "softcapping is not supported") ||
-        want_false(s, "attn_logit_softcapping", "softcapping is not supported") ||
-        want_false(s, "attention_bias", "attention biases are not supported") ||
-        want_false(s, "use_bidirectional_attention", "bidirectional text is not supported"))
+    if (pf_cfg_want_str(s, "hidden_activation", "gelu_pytorch_tanh") ||
+        pf_cfg_want_str(s, "hidden_act", "gelu_pytorch_tanh") ||
+        pf_cfg_want_off(s, "final_logit_softcapping", 0, "softcapping is not supported") ||
+        pf_cfg_want_off(s, "attn_logit_softcapping", 0, "softcapping is not supported") ||
+        pf_cfg_want_off(s, "attention_bias", 0, "attention biases are not supported") ||
+        pf_cfg_want_off(s, "use_bidirectional_attention", 0, "bidirectional text is not supported"))
         return -1;
-    json_t *tie = get(s, "tie_word_embeddings");
+    json_t *tie = pf_cfg_get(s, "tie_word_embeddings");
     if (tie && !json_is_true(tie))
         return pf_error_set("config: %stie_word_embeddings: only a tied lm_head is supported",
                             s->pre);
     return read_layer_types(s, t) || read_rope(s, t) ? -1 : 0;
 }
 
-static int read_vision(const sect *s, pf_g3_vision_config *v)
+static int read_vision(const pf_cfg_sect *s, pf_g3_vision_config *v)
 {
     memset(v, 0, sizeof *v);
-    if (get_int(s, "hidden_size", 768, 1, MAX_DIM, &v->hidden) ||
-        get_int(s, "intermediate_size", 3072, 1, MAX_DIM, &v->intermediate) ||
-        get_int(s, "num_hidden_layers", 12, 1, PF_G3_MAX_LAYERS, &v->layers) ||
-        get_int(s, "num_attention_heads", 12, 1, 4096, &v->heads) ||
-        get_int(s, "num_channels", 3, 1, 64, &v->channels) ||
-        get_int(s, "image_size", 224, 1, 1 << 16, &v->image_size) ||
-        get_int(s, "patch_size", 16, 1, 1 << 16, &v->patch_size) ||
-        get_num(s, "layer_norm_eps", 1e-6, 0, 1, &v->ln_eps))
+    if (pf_cfg_int(s, "hidden_size", 768, 1, MAX_DIM, &v->hidden) ||
+        pf_cfg_int(s, "intermediate_size", 3072, 1, MAX_DIM, &v->intermediate) ||
+        pf_cfg_int(s, "num_hidden_layers", 12, 1, PF_G3_MAX_LAYERS, &v->layers) ||
+        pf_cfg_int(s, "num_attention_heads", 12, 1, 4096, &v->heads) ||
+        pf_cfg_int(s, "num_channels", 3, 1, 64, &v->channels) ||
+        pf_cfg_int(s, "image_size", 224, 1, 1 << 16, &v->image_size) ||
+        pf_cfg_int(s, "patch_size", 16, 1, 1 << 16, &v->patch_size) ||
+        pf_cfg_num(s, "layer_norm_eps", 1e-6, 0, 1, &v->ln_eps))
         return -1;
     if (v->hidden % v->heads)
         return pf_error_set("config: %snum_attention_heads: %d does not divide hidden_size %d",
@@ -237,7 +174,7 @@ static int read_vision(const sect *s, pf_g3_vision_config *v)
     if (n * n > MAX_DIM)
         return pf_error_set("config: %simage_size: %ld patches per image is too many", s->pre,
                             n * n);
-    return want_str(s, "hidden_act", "gelu_pytorch_tanh");
+    return pf_cfg_want_str(s, "hidden_act", "gelu_pytorch_tanh");
 }
 
 int pf_g3_tokens_per_side(const pf_g3_config *c)
@@ -255,13 +192,13 @@ static int parse_root(json_t *root, pf_g3_config *c)
 {
     if (!json_is_object(root))
         return pf_error_set("config: expected a JSON object");
-    sect top = {root, ""};
-    json_t *mt = get(&top, "model_type");
+    pf_cfg_sect top = {root, ""};
+    json_t *mt = pf_cfg_get(&top, "model_type");
     char tb[41];
     const char *type = json_is_string(mt) ? pf_msg_clean(json_string_value(mt), tb, sizeof tb) : NULL;
     if (mt && !type)
         return pf_error_set("config: model_type: expected a string");
-    json_t *tc = get(&top, "text_config");
+    json_t *tc = pf_cfg_get(&top, "text_config");
     if (type && strcmp(type, "gemma3_text") == 0) {
         c->has_vision = 0;
         return read_text(&top, &c->text);
@@ -272,18 +209,18 @@ static int parse_root(json_t *root, pf_g3_config *c)
     if (!type && !tc) /* no model_type and no sections: read as text-only */
         return read_text(&top, &c->text);
     c->has_vision = 1;
-    json_t *vc = get(&top, "vision_config");
+    json_t *vc = pf_cfg_get(&top, "vision_config");
     if ((tc && !json_is_object(tc)) || (vc && !json_is_object(vc)))
         return pf_error_set("config: %s: expected an object",
                             tc && !json_is_object(tc) ? "text_config" : "vision_config");
-    sect ts = {tc, "text_config."}, vs = {vc, "vision_config."};
+    pf_cfg_sect ts = {tc, "text_config."}, vs = {vc, "vision_config."};
     if (read_text(&ts, &c->text) || read_vision(&vs, &c->vision) ||
-        get_int(&top, "mm_tokens_per_image", 256, 1, MAX_DIM, &c->mm_tokens_per_image) ||
-        get_int(&top, "image_token_index", 262144, 0, 1 << 30, &c->image_token_index) ||
-        get_int(&top, "boi_token_index", 255999, 0, 1 << 30, &c->boi_token_index) ||
-        get_int(&top, "eoi_token_index", 256000, 0, 1 << 30, &c->eoi_token_index))
+        pf_cfg_int(&top, "mm_tokens_per_image", 256, 1, MAX_DIM, &c->mm_tokens_per_image) ||
+        pf_cfg_int(&top, "image_token_index", 262144, 0, 1 << 30, &c->image_token_index) ||
+        pf_cfg_int(&top, "boi_token_index", 255999, 0, 1 << 30, &c->boi_token_index) ||
+        pf_cfg_int(&top, "eoi_token_index", 256000, 0, 1 << 30, &c->eoi_token_index))
         return -1;
-    json_t *tie = get(&top, "tie_word_embeddings");
+    json_t *tie = pf_cfg_get(&top, "tie_word_embeddings");
     if (tie && !json_is_true(tie))
         return pf_error_set("config: tie_word_embeddings: only a tied lm_head is supported");
     int t = pf_g3_tokens_per_side(c), g = pf_g3_patches_per_side(c);
@@ -299,12 +236,9 @@ static int parse_root(json_t *root, pf_g3_config *c)
 int pf_g3_config_parse(const char *text, size_t len, pf_g3_config *out)
 {
     memset(out, 0, sizeof *out);
-    json_error_t jerr;
-    char eb[201];
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = pf_cfg_parse_text(text, len);
     if (!root)
-        return pf_error_set("config: line %d: %s", jerr.line,
-                            pf_msg_clean(jerr.text, eb, sizeof eb));
+        return -1;
     int rc = parse_root(root, out);
     json_decref(root);
     return rc;
@@ -312,30 +246,10 @@ int pf_g3_config_parse(const char *text, size_t len, pf_g3_config *out)
 
 int pf_g3_config_load(const char *dir, pf_g3_config *out)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return pf_error_set("%s: cannot open", path);
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? 2 * cap : 65536;
-            char *nb = cap > (64u << 20) ? NULL : realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return pf_error_set("%s: too large", path);
-            }
-            buf = nb;
-        }
-        size_t r = fread(buf + len, 1, cap - len, f);
-        len += r;
-        if (r == 0)
-            break;
-    }
-    fclose(f);
+    char path[4096], *buf;
+    size_t len;
+    if (pf_cfg_read_file(dir, path, sizeof path, &buf, &len))
+        return -1;
     int rc = pf_g3_config_parse(buf, len, out);
     free(buf);
     if (rc)

@@ -1,7 +1,7 @@
 /* Gemma-4 config.json reader (see gemma4_config.h). Defaults are HF
  * transformers 5.24's (Gemma4TextConfig, Gemma4VisionConfig, Gemma4Config,
  * configuration_gemma4.py); every error names the key with its section
- * ("text_config.num_experts"). The JSON helpers mirror gemma3_config.c's. */
+ * ("text_config.num_experts"), through models/hf_config_json.h. */
 #include "models/gemma4_config.h"
 
 #include <jansson.h>
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/pf_error.h"
+#include "models/hf_config_json.h"
 #include "models/msg_clean.h"
 
 /* Sizes beyond these are refused: they keep every derived product in int64
@@ -19,79 +20,6 @@
 #define MAX_VOCAB (1 << 24)
 #define MAX_ID (1 << 30)
 
-typedef struct sect {
-    json_t *obj;     /* may be NULL: every key takes its default */
-    const char *pre; /* "text_config." or "" */
-} sect;
-
-static json_t *get(const sect *s, const char *key)
-{
-    json_t *v = s->obj ? json_object_get(s->obj, key) : NULL;
-    return v && !json_is_null(v) ? v : NULL;
-}
-
-static int get_int(const sect *s, const char *key, long dflt, long lo, long hi, int *out)
-{
-    json_t *v = get(s, key);
-    long x = dflt;
-    if (v) {
-        if (!json_is_integer(v))
-            return pf_error_set("config: %s%s: expected an integer", s->pre, key);
-        json_int_t j = json_integer_value(v);
-        if (j < lo || j > hi)
-            return pf_error_set("config: %s%s: %lld is out of range [%ld, %ld]", s->pre, key,
-                                (long long)j, lo, hi);
-        x = (long)j;
-    }
-    *out = (int)x;
-    return 0;
-}
-
-static int get_num(const sect *s, const char *key, double dflt, double lo, double hi,
-                   double *out)
-{
-    json_t *v = get(s, key);
-    double x = dflt;
-    if (v) {
-        if (!json_is_number(v))
-            return pf_error_set("config: %s%s: expected a number", s->pre, key);
-        x = json_number_value(v);
-        if (!(x >= lo && x <= hi))
-            return pf_error_set("config: %s%s: %g is out of range [%g, %g]", s->pre, key, x, lo,
-                                hi);
-    }
-    *out = x;
-    return 0;
-}
-
-static int get_bool(const sect *s, const char *key, int dflt, int *out)
-{
-    json_t *v = get(s, key);
-    if (v && !json_is_boolean(v))
-        return pf_error_set("config: %s%s: expected true or false", s->pre, key);
-    *out = v ? json_is_true(v) : dflt;
-    return 0;
-}
-
-/* A key that must be absent, null, or equal to `want` (a string). */
-static int want_str(const sect *s, const char *key, const char *want)
-{
-    json_t *v = get(s, key);
-    if (!v)
-        return 0;
-    if (!json_is_string(v) || strcmp(json_string_value(v), want) != 0)
-        return pf_error_set("config: %s%s: only \"%s\" is supported", s->pre, key, want);
-    return 0;
-}
-
-/* A key that must be absent, null, false or 0. */
-static int want_off(const sect *s, const char *key, const char *why)
-{
-    json_t *v = get(s, key);
-    if (v && !json_is_false(v) && !(json_is_integer(v) && json_integer_value(v) == 0))
-        return pf_error_set("config: %s%s: %s", s->pre, key, why);
-    return 0;
-}
 
 /* Head dims the attention family has kernels for. */
 static int head_dim_ok(int d)
@@ -99,7 +27,7 @@ static int head_dim_ok(int d)
     return d == 64 || d == 72 || d == 128 || d == 256 || d == 512;
 }
 
-static int check_head_dim(const sect *s, const char *key, int d)
+static int check_head_dim(const pf_cfg_sect *s, const char *key, int d)
 {
     if (!head_dim_ok(d))
         return pf_error_set("config: %s%s: %d has no attention kernel (64, 72, 128, 256, 512)",
@@ -108,16 +36,16 @@ static int check_head_dim(const sect *s, const char *key, int d)
 }
 
 /* One rope_parameters entry into r (defaults already set). */
-static int rope_entry(const sect *s, json_t *e, const char *name, pf_g4_rope *r)
+static int rope_entry(const pf_cfg_sect *s, json_t *e, const char *name, pf_g4_rope *r)
 {
     if (!json_is_object(e))
         return pf_error_set("config: %s%s: expected an object", s->pre, name);
     char pre[96];
     snprintf(pre, sizeof pre, "%s%s.", s->pre, name);
-    sect es = {e, pre};
-    if (get_num(&es, "rope_theta", r->theta, 1.0, 1e12, &r->theta))
+    pf_cfg_sect es = {e, pre};
+    if (pf_cfg_num(&es, "rope_theta", r->theta, 1.0, 1e12, &r->theta))
         return -1;
-    json_t *t = get(&es, "rope_type");
+    json_t *t = pf_cfg_get(&es, "rope_type");
     char tb[40];
     const char *type = t && json_is_string(t) ? pf_msg_clean(json_string_value(t), tb, sizeof tb)
                                               : "default"; /* HF's setdefault */
@@ -133,17 +61,17 @@ static int rope_entry(const sect *s, json_t *e, const char *name, pf_g4_rope *r)
         return pf_error_set("config: %srope_type: \"%s\" is not supported (default, "
                             "proportional)", pre, type);
     r->proportional = 1;
-    if (get_num(&es, "partial_rotary_factor", 1.0, 0.0, 1.0, &r->partial) ||
-        get_num(&es, "factor", 1.0, 1e-3, 1e6, &r->factor))
+    if (pf_cfg_num(&es, "partial_rotary_factor", 1.0, 0.0, 1.0, &r->partial) ||
+        pf_cfg_num(&es, "factor", 1.0, 1e-3, 1e6, &r->factor))
         return -1;
     return 0;
 }
 
-static int read_rope(const sect *s, pf_g4_text_config *t)
+static int read_rope(const pf_cfg_sect *s, pf_g4_text_config *t)
 {
     t->rope_sliding = (pf_g4_rope){0, 1e4, 1.0, 1.0};
     t->rope_full = (pf_g4_rope){1, 1e6, 0.25, 1.0};
-    json_t *rp = get(s, "rope_parameters");
+    json_t *rp = pf_cfg_get(s, "rope_parameters");
     if (!rp)
         return 0;
     if (!json_is_object(rp))
@@ -180,9 +108,9 @@ static int read_rope(const sect *s, pf_g4_text_config *t)
     return 0;
 }
 
-static int read_layer_types(const sect *s, pf_g4_text_config *t)
+static int read_layer_types(const pf_cfg_sect *s, pf_g4_text_config *t)
 {
-    json_t *lt = get(s, "layer_types");
+    json_t *lt = pf_cfg_get(s, "layer_types");
     if (lt) {
         if (!json_is_array(lt) || (int)json_array_size(lt) != t->layers)
             return pf_error_set("config: %slayer_types: expected an array of "
@@ -209,9 +137,9 @@ static int read_layer_types(const sect *s, pf_g4_text_config *t)
 /* per_layer_config: {"<layer>": {"head_dim": d, "num_key_value_heads": n}},
  * sparse overrides of the global values. Supported: sliding layers none,
  * every full layer the same. */
-static int read_per_layer(const sect *s, pf_g4_text_config *t)
+static int read_per_layer(const pf_cfg_sect *s, pf_g4_text_config *t)
 {
-    json_t *pl = get(s, "per_layer_config");
+    json_t *pl = pf_cfg_get(s, "per_layer_config");
     if (!pl)
         return 0;
     if (!json_is_object(pl))
@@ -241,10 +169,10 @@ static int read_per_layer(const sect *s, pf_g4_text_config *t)
         char key_i[16], pre[80];
         snprintf(key_i, sizeof key_i, "%d", i);
         snprintf(pre, sizeof pre, "%sper_layer_config.%d.", s->pre, i);
-        sect es = {json_object_get(pl, key_i), pre};
+        pf_cfg_sect es = {json_object_get(pl, key_i), pre};
         int hd, kv;
-        if (get_int(&es, "head_dim", t->head_dim, 1, 4096, &hd) ||
-            get_int(&es, "num_key_value_heads", t->kv_heads, 1, 4096, &kv))
+        if (pf_cfg_int(&es, "head_dim", t->head_dim, 1, 4096, &hd) ||
+            pf_cfg_int(&es, "num_key_value_heads", t->kv_heads, 1, 4096, &kv))
             return -1;
         if (!t->layer_full[i]) {
             if (hd != t->head_dim || kv != t->kv_heads)
@@ -262,19 +190,19 @@ static int read_per_layer(const sect *s, pf_g4_text_config *t)
     return 0;
 }
 
-static int read_moe(const sect *s, pf_g4_text_config *t)
+static int read_moe(const pf_cfg_sect *s, pf_g4_text_config *t)
 {
-    if (get_bool(s, "enable_moe_block", 0, &t->moe))
+    if (pf_cfg_bool(s, "enable_moe_block", 0, &t->moe))
         return -1;
     if (!t->moe)
         return 0;
     const char *need[] = {"num_experts", "top_k_experts", "moe_intermediate_size"};
     for (int i = 0; i < 3; i++)
-        if (!get(s, need[i]))
+        if (!pf_cfg_get(s, need[i]))
             return pf_error_set("config: %s%s: required by enable_moe_block", s->pre, need[i]);
-    if (get_int(s, "num_experts", 0, 1, 4096, &t->num_experts) ||
-        get_int(s, "top_k_experts", 0, 1, 4096, &t->top_k_experts) ||
-        get_int(s, "moe_intermediate_size", 0, 1, MAX_DIM, &t->moe_intermediate))
+    if (pf_cfg_int(s, "num_experts", 0, 1, 4096, &t->num_experts) ||
+        pf_cfg_int(s, "top_k_experts", 0, 1, 4096, &t->top_k_experts) ||
+        pf_cfg_int(s, "moe_intermediate_size", 0, 1, MAX_DIM, &t->moe_intermediate))
         return -1;
     if (t->top_k_experts > t->num_experts)
         return pf_error_set("config: %stop_k_experts: %d is more than num_experts %d", s->pre,
@@ -282,22 +210,22 @@ static int read_moe(const sect *s, pf_g4_text_config *t)
     return 0;
 }
 
-static int read_text(const sect *s, pf_g4_text_config *t)
+static int read_text(const pf_cfg_sect *s, pf_g4_text_config *t)
 {
     memset(t, 0, sizeof *t);
-    if (get_int(s, "hidden_size", 2304, 1, MAX_DIM, &t->hidden) ||
-        get_int(s, "intermediate_size", 9216, 1, MAX_DIM, &t->intermediate) ||
-        get_int(s, "num_hidden_layers", 30, 1, PF_G4_MAX_LAYERS, &t->layers) ||
-        get_int(s, "num_attention_heads", 8, 1, 4096, &t->heads) ||
-        get_int(s, "num_key_value_heads", 4, 1, 4096, &t->kv_heads) ||
-        get_int(s, "head_dim", 256, 1, 4096, &t->head_dim) ||
-        get_int(s, "global_head_dim", 512, 1, 4096, &t->global_head_dim) ||
-        get_int(s, "sliding_window", 512, 1, 1 << 30, &t->sliding_window) ||
-        get_num(s, "rms_norm_eps", 1e-6, 0, 1, &t->rms_eps) ||
-        get_int(s, "vocab_size", 262144, 1, MAX_VOCAB, &t->vocab) ||
-        get_int(s, "pad_token_id", 0, 0, MAX_VOCAB, &t->pad_token_id) ||
-        get_num(s, "final_logit_softcapping", 0, 1e-6, 1e9, &t->softcap) ||
-        get_bool(s, "attention_k_eq_v", 0, &t->k_eq_v))
+    if (pf_cfg_int(s, "hidden_size", 2304, 1, MAX_DIM, &t->hidden) ||
+        pf_cfg_int(s, "intermediate_size", 9216, 1, MAX_DIM, &t->intermediate) ||
+        pf_cfg_int(s, "num_hidden_layers", 30, 1, PF_G4_MAX_LAYERS, &t->layers) ||
+        pf_cfg_int(s, "num_attention_heads", 8, 1, 4096, &t->heads) ||
+        pf_cfg_int(s, "num_key_value_heads", 4, 1, 4096, &t->kv_heads) ||
+        pf_cfg_int(s, "head_dim", 256, 1, 4096, &t->head_dim) ||
+        pf_cfg_int(s, "global_head_dim", 512, 1, 4096, &t->global_head_dim) ||
+        pf_cfg_int(s, "sliding_window", 512, 1, 1 << 30, &t->sliding_window) ||
+        pf_cfg_num(s, "rms_norm_eps", 1e-6, 0, 1, &t->rms_eps) ||
+        pf_cfg_int(s, "vocab_size", 262144, 1, MAX_VOCAB, &t->vocab) ||
+        pf_cfg_int(s, "pad_token_id", 0, 0, MAX_VOCAB, &t->pad_token_id) ||
+        pf_cfg_num(s, "final_logit_softcapping", 0, 1e-6, 1e9, &t->softcap) ||
+        pf_cfg_bool(s, "attention_k_eq_v", 0, &t->k_eq_v))
         return -1;
     if (check_head_dim(s, "head_dim", t->head_dim))
         return -1;
@@ -308,13 +236,13 @@ static int read_text(const sect *s, pf_g4_text_config *t)
      * set); otherwise num_key_value_heads (C208-221). per_layer_config, the
      * form HF 5.24 saves, replaces both keys (read with the layer types). */
     t->global_kv_heads = t->kv_heads;
-    if (t->k_eq_v && get(s, "num_global_key_value_heads") &&
-        get_int(s, "num_global_key_value_heads", 0, 1, 4096, &t->global_kv_heads))
+    if (t->k_eq_v && pf_cfg_get(s, "num_global_key_value_heads") &&
+        pf_cfg_int(s, "num_global_key_value_heads", 0, 1, 4096, &t->global_kv_heads))
         return -1;
     if (t->pad_token_id >= t->vocab)
         return pf_error_set("config: %spad_token_id: %d is not below vocab_size %d", s->pre,
                             t->pad_token_id, t->vocab);
-    json_t *bi = get(s, "use_bidirectional_attention");
+    json_t *bi = pf_cfg_get(s, "use_bidirectional_attention");
     if (bi) {
         if (!json_is_string(bi) || strcmp(json_string_value(bi), "vision") != 0)
             return pf_error_set("config: %suse_bidirectional_attention: only \"vision\" or null "
@@ -325,20 +253,21 @@ static int read_text(const sect *s, pf_g4_text_config *t)
      * the key has per-layer embeddings. */
     int ple;
     json_t *ple_v = s->obj ? json_object_get(s->obj, "hidden_size_per_layer_input") : NULL;
-    if (get_int(s, "hidden_size_per_layer_input", ple_v ? 0 : 256, 0, MAX_DIM, &ple))
+    if (pf_cfg_int(s, "hidden_size_per_layer_input", ple_v ? 0 : 256, 0, MAX_DIM, &ple))
         return -1; /* null: None, no PLE */
     if (ple)
         return pf_error_set("config: %shidden_size_per_layer_input: per-layer input embeddings "
                             "(E2B/E4B) are not implemented yet (%d; 0 or null needed)", s->pre,
                             ple);
-    if (want_off(s, "num_kv_shared_layers",
-                 "kv-shared layers (E2B/E4B) are not implemented yet") ||
-        want_off(s, "use_double_wide_mlp", "the double-wide MLP (E2B/E4B) is not implemented yet") ||
-        want_str(s, "hidden_activation", "gelu_pytorch_tanh") ||
-        want_off(s, "attention_bias", "attention biases are not supported") ||
-        want_off(s, "attn_logit_softcapping", "attention softcapping is not supported"))
+    if (pf_cfg_want_off(s, "num_kv_shared_layers", 1,
+                        "kv-shared layers (E2B/E4B) are not implemented yet") ||
+        pf_cfg_want_off(s, "use_double_wide_mlp", 1,
+                        "the double-wide MLP (E2B/E4B) is not implemented yet") ||
+        pf_cfg_want_str(s, "hidden_activation", "gelu_pytorch_tanh") ||
+        pf_cfg_want_off(s, "attention_bias", 1, "attention biases are not supported") ||
+        pf_cfg_want_off(s, "attn_logit_softcapping", 1, "attention softcapping is not supported"))
         return -1;
-    json_t *tie = get(s, "tie_word_embeddings");
+    json_t *tie = pf_cfg_get(s, "tie_word_embeddings");
     if (tie && !json_is_true(tie))
         return pf_error_set("config: %stie_word_embeddings: only a tied lm_head is supported",
                             s->pre);
@@ -352,21 +281,21 @@ static int read_text(const sect *s, pf_g4_text_config *t)
     return 0;
 }
 
-static int read_vision(const sect *s, pf_g4_vision_config *v)
+static int read_vision(const pf_cfg_sect *s, pf_g4_vision_config *v)
 {
     memset(v, 0, sizeof *v);
-    if (get_int(s, "hidden_size", 768, 1, MAX_DIM, &v->hidden) ||
-        get_int(s, "intermediate_size", 3072, 1, MAX_DIM, &v->intermediate) ||
-        get_int(s, "num_hidden_layers", 16, 1, PF_G4_MAX_LAYERS, &v->layers) ||
-        get_int(s, "num_attention_heads", 12, 1, 4096, &v->heads) ||
-        get_int(s, "num_key_value_heads", 12, 1, 4096, &v->kv_heads) ||
-        get_int(s, "head_dim", 64, 1, 4096, &v->head_dim) ||
-        get_int(s, "patch_size", 16, 1, 1024, &v->patch_size) ||
-        get_int(s, "pooling_kernel_size", 3, 1, 64, &v->pooling_kernel) ||
-        get_int(s, "position_embedding_size", 10240, 1, 1 << 16, &v->position_embedding_size) ||
-        get_num(s, "rms_norm_eps", 1e-6, 0, 1, &v->rms_eps) ||
-        get_bool(s, "use_clipped_linears", 0, &v->clipped) ||
-        get_bool(s, "standardize", 0, &v->standardize))
+    if (pf_cfg_int(s, "hidden_size", 768, 1, MAX_DIM, &v->hidden) ||
+        pf_cfg_int(s, "intermediate_size", 3072, 1, MAX_DIM, &v->intermediate) ||
+        pf_cfg_int(s, "num_hidden_layers", 16, 1, PF_G4_MAX_LAYERS, &v->layers) ||
+        pf_cfg_int(s, "num_attention_heads", 12, 1, 4096, &v->heads) ||
+        pf_cfg_int(s, "num_key_value_heads", 12, 1, 4096, &v->kv_heads) ||
+        pf_cfg_int(s, "head_dim", 64, 1, 4096, &v->head_dim) ||
+        pf_cfg_int(s, "patch_size", 16, 1, 1024, &v->patch_size) ||
+        pf_cfg_int(s, "pooling_kernel_size", 3, 1, 64, &v->pooling_kernel) ||
+        pf_cfg_int(s, "position_embedding_size", 10240, 1, 1 << 16, &v->position_embedding_size) ||
+        pf_cfg_num(s, "rms_norm_eps", 1e-6, 0, 1, &v->rms_eps) ||
+        pf_cfg_bool(s, "use_clipped_linears", 0, &v->clipped) ||
+        pf_cfg_bool(s, "standardize", 0, &v->standardize))
         return -1;
     if (check_head_dim(s, "head_dim", v->head_dim))
         return -1;
@@ -379,24 +308,24 @@ static int read_vision(const sect *s, pf_g4_vision_config *v)
     if ((long)v->patch_size * v->patch_size * 3 > MAX_DIM)
         return pf_error_set("config: %spatch_size: %d is too large", s->pre, v->patch_size);
     v->rope_theta = 100.0;
-    json_t *rp = get(s, "rope_parameters");
+    json_t *rp = pf_cfg_get(s, "rope_parameters");
     if (rp) {
         if (!json_is_object(rp))
             return pf_error_set("config: %srope_parameters: expected an object", s->pre);
         char pre[64];
         snprintf(pre, sizeof pre, "%srope_parameters.", s->pre);
-        sect rs = {rp, pre};
-        json_t *ty = get(&rs, "rope_type"); /* HF 5.24 saves "axial"; "default" is read as it */
+        pf_cfg_sect rs = {rp, pre};
+        json_t *ty = pf_cfg_get(&rs, "rope_type"); /* HF 5.24 saves "axial"; "default" is read as it */
         if (ty && (!json_is_string(ty) || (strcmp(json_string_value(ty), "axial") != 0 &&
                                           strcmp(json_string_value(ty), "default") != 0)))
             return pf_error_set("config: %srope_type: only \"axial\" (or \"default\") is "
                                 "supported", pre);
         if (
-            get_num(&rs, "rope_theta", 100.0, 1.0, 1e12, &v->rope_theta))
+            pf_cfg_num(&rs, "rope_theta", 100.0, 1.0, 1e12, &v->rope_theta))
             return -1;
     }
-    return want_str(s, "hidden_activation", "gelu_pytorch_tanh") ||
-                   want_off(s, "attention_bias", "attention biases are not supported")
+    return pf_cfg_want_str(s, "hidden_activation", "gelu_pytorch_tanh") ||
+                   pf_cfg_want_off(s, "attention_bias", 1, "attention biases are not supported")
                ? -1
                : 0;
 }
@@ -415,8 +344,8 @@ static int parse_root(json_t *root, pf_g4_config *c)
 {
     if (!json_is_object(root))
         return pf_error_set("config: expected a JSON object");
-    sect top = {root, ""};
-    json_t *mt = get(&top, "model_type");
+    pf_cfg_sect top = {root, ""};
+    json_t *mt = pf_cfg_get(&top, "model_type");
     char tb[41];
     const char *type = json_is_string(mt) ? pf_msg_clean(json_string_value(mt), tb, sizeof tb)
                                           : NULL;
@@ -424,30 +353,30 @@ static int parse_root(json_t *root, pf_g4_config *c)
         return pf_error_set("config: model_type: expected \"gemma4\"");
     if (strcmp(type, "gemma4") != 0)
         return pf_error_set("config: model_type: \"%s\" is not supported (gemma4)", type);
-    if (get(&top, "audio_config"))
+    if (pf_cfg_get(&top, "audio_config"))
         return pf_error_set("config: audio_config: audio is out of scope (text and images "
                             "only; drop the audio tower)");
-    json_t *tc = get(&top, "text_config"), *vc = get(&top, "vision_config");
+    json_t *tc = pf_cfg_get(&top, "text_config"), *vc = pf_cfg_get(&top, "vision_config");
     if ((tc && !json_is_object(tc)) || (vc && !json_is_object(vc)))
         return pf_error_set("config: %s: expected an object",
                             tc && !json_is_object(tc) ? "text_config" : "vision_config");
-    sect ts = {tc, "text_config."}, vs = {vc, "vision_config."};
-    if (tc && want_str(&ts, "model_type", "gemma4_text"))
+    pf_cfg_sect ts = {tc, "text_config."}, vs = {vc, "vision_config."};
+    if (tc && pf_cfg_want_str(&ts, "model_type", "gemma4_text"))
         return -1;
-    if (vc && want_str(&vs, "model_type", "gemma4_vision"))
+    if (vc && pf_cfg_want_str(&vs, "model_type", "gemma4_vision"))
         return -1;
     if (read_text(&ts, &c->text))
         return -1;
     c->has_vision = vc != NULL;
     if (vc && read_vision(&vs, &c->vision))
         return -1;
-    if (get_int(&top, "image_token_id", 258880, 0, MAX_ID, &c->image_token_id) ||
-        get_int(&top, "video_token_id", 258884, 0, MAX_ID, &c->video_token_id) ||
-        get_int(&top, "audio_token_id", 258881, 0, MAX_ID, &c->audio_token_id) ||
-        get_int(&top, "boi_token_id", 255999, 0, MAX_ID, &c->boi_token_id) ||
-        get_int(&top, "eoi_token_id", 258882, 0, MAX_ID, &c->eoi_token_id))
+    if (pf_cfg_int(&top, "image_token_id", 258880, 0, MAX_ID, &c->image_token_id) ||
+        pf_cfg_int(&top, "video_token_id", 258884, 0, MAX_ID, &c->video_token_id) ||
+        pf_cfg_int(&top, "audio_token_id", 258881, 0, MAX_ID, &c->audio_token_id) ||
+        pf_cfg_int(&top, "boi_token_id", 255999, 0, MAX_ID, &c->boi_token_id) ||
+        pf_cfg_int(&top, "eoi_token_id", 258882, 0, MAX_ID, &c->eoi_token_id))
         return -1;
-    json_t *tie = get(&top, "tie_word_embeddings");
+    json_t *tie = pf_cfg_get(&top, "tie_word_embeddings");
     if (tie && !json_is_true(tie))
         return pf_error_set("config: tie_word_embeddings: only a tied lm_head is supported");
     c->max_soft_tokens = 280;
@@ -457,12 +386,9 @@ static int parse_root(json_t *root, pf_g4_config *c)
 int pf_g4_config_parse(const char *text, size_t len, pf_g4_config *out)
 {
     memset(out, 0, sizeof *out);
-    json_error_t jerr;
-    char eb[201];
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = pf_cfg_parse_text(text, len);
     if (!root)
-        return pf_error_set("config: line %d: %s", jerr.line,
-                            pf_msg_clean(jerr.text, eb, sizeof eb));
+        return -1;
     int rc = parse_root(root, out);
     json_decref(root);
     return rc;
@@ -470,30 +396,10 @@ int pf_g4_config_parse(const char *text, size_t len, pf_g4_config *out)
 
 int pf_g4_config_load(const char *dir, pf_g4_config *out)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return pf_error_set("%s: cannot open", path);
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? 2 * cap : 65536;
-            char *nb = cap > (64u << 20) ? NULL : realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return pf_error_set("%s: too large", path);
-            }
-            buf = nb;
-        }
-        size_t r = fread(buf + len, 1, cap - len, f);
-        len += r;
-        if (r == 0)
-            break;
-    }
-    fclose(f);
+    char path[4096], *buf;
+    size_t len;
+    if (pf_cfg_read_file(dir, path, sizeof path, &buf, &len))
+        return -1;
     int rc = pf_g4_config_parse(buf, len, out);
     free(buf);
     if (rc)

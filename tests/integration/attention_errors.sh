@@ -50,7 +50,7 @@ expect 2 "bidirectional has no sliding layer" "${base[@]}" --heads 2:2 --seed 1 
 # variants
 expect 2 "unknown key 'BLOCK_Q'" "${base[@]}" --heads 2:2 --seed 1 --variant BLOCK_Q=64
 expect 2 "invalid variant: WARPS=3" "${base[@]}" --heads 2:2 --seed 1 --variant WARPS=3
-expect 2 "invalid variant: BLOCK_M=128, BLOCK_N=64, WARPS=2" "${base[@]}" --heads 2:2 --seed 1 --variant BLOCK_M=128,WARPS=2
+expect 2 "invalid variant: BLOCK_M=128, BLOCK_N=32, WARPS=2" "${base[@]}" --heads 2:2 --seed 1 --variant BLOCK_M=128,WARPS=2
 expect 2 "--head-dim 40: the kernels support" --layout "$L" --head-dim 40 --heads 2:2 --seed 1 --device emu --out "$tmp/o.npy"
 # missing pieces
 expect 2 "missing --out" --layout "$L" --head-dim 64 --heads 2:2 --seed 1

@@ -10,8 +10,8 @@ source "$(dirname "$0")/lib/plant.sh" # sets src
 three=(--variant MASK_STORAGE=spans --variant MASK_STORAGE=dense --variant MASK_STORAGE=bitmap)
 args=(check --device emu --head-dim 64 --seed 5 --cases 1)
 
-plant_kernels "$tmp/trap" '#define exp2f(x) (__builtin_trap(), (x))'
-plant_kernels "$tmp/hang" '#define exp2f(x) ({ for (;;) {} (x); })'
+plant_kernels "$tmp/trap" '#define pf_exp2_approx(x) (__builtin_trap(), (x))'
+plant_kernels "$tmp/hang" '#define pf_exp2_approx(x) ({ for (;;) {} (x); })'
 
 # three crashing variants over two workers: the third runs on a replacement
 PFTUNE_KERNEL_DIR="$tmp/trap" "$PFTUNE" "${args[@]}" "${three[@]}" --jobs 2 --json "$tmp/trap.json" \

@@ -10,8 +10,8 @@ seed=$(( (RANDOM << 15) | RANDOM ))
 args=(check --device emu --head-dim 64 --seed "$seed" --variant MASK_STORAGE=dense,TILE_SKIP=0
       --variant MASK_STORAGE=spans --cases 3)
 
-plant_kernels "$tmp/hot" '#define exp2f(x) exp2f((x) * 0.5f)'
-plant_kernels "$tmp/nan" '#define exp2f(x) (0.0f * (x) / 0.0f)'
+plant_kernels "$tmp/hot" '#define pf_exp2_approx(x) pf_exp2_approx((x) * 0.5f)'
+plant_kernels "$tmp/nan" '#define pf_exp2_approx(x) (0.0f * (x) / 0.0f)'
 
 PFTUNE_KERNEL_DIR="$tmp/hot" "$PFTUNE" "${args[@]}" --json "$tmp/hot.json" >"$tmp/hot.out" 2>&1
 rc=$?
