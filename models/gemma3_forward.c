@@ -40,17 +40,56 @@ int g3_linear(g3_fwd *f, pf_dptr x, int m, int k, pf_dptr w, int n, pf_dptr bias
     return pf_op_bias_round(&f->ops, f->f32, bias, out, m, n);
 }
 
-int g3_attn_prepare(g3_fwd *f, const pf_layout *L, pf_mask_spec spec, int heads, int kv_heads,
-                    int head_dim, float scale, const pf_attn_variant *v, pf_dptr q, pf_dptr k,
-                    pf_dptr vv, pf_dptr o, pf_attn_prepared **out)
+int pf_g3_attn_head_dim(int hd)
 {
-    pf_attn_problem pb = {L, spec, scale, heads, kv_heads, head_dim};
+    static const int dims[] = {64, 72, 128, 256, 512};
+    for (size_t i = 0; i < sizeof dims / sizeof dims[0]; i++)
+        if (hd <= dims[i])
+            return dims[i];
+    return -1;
+}
+
+int g3_attn_bufs_init(g3_fwd *f, g3_attn_bufs *b, pf_dptr q, pf_dptr k, pf_dptr v, pf_dptr o,
+                      long long rows_q, long long rows_kv, int hd)
+{
+    *b = (g3_attn_bufs){q, k, v, o, rows_q, rows_kv, hd, pf_g3_attn_head_dim(hd), q, k, v, o};
+    if (b->hd_pad < 0)
+        return pf_error_set("attention head dim %d: the attention family goes up to 512", hd);
+    if (b->hd_pad == hd)
+        return 0;
+    size_t qb = (size_t)rows_q * b->hd_pad * BF16, kb = (size_t)rows_kv * b->hd_pad * BF16;
+    return pf_arena_alloc(&f->mem, qb, PF_MEM_ACTIVATIONS, "padded q", &b->qp) ||
+                   pf_arena_alloc(&f->mem, kb, PF_MEM_ACTIVATIONS, "padded k", &b->kp) ||
+                   pf_arena_alloc(&f->mem, kb, PF_MEM_ACTIVATIONS, "padded v", &b->vp) ||
+                   pf_arena_alloc(&f->mem, qb, PF_MEM_ACTIVATIONS, "padded o", &b->op)
+               ? -1
+               : 0;
+}
+
+int g3_attn_run(g3_fwd *f, const g3_attn_bufs *b, pf_attn_prepared *ap)
+{
+    pf_ops *o = &f->ops;
+    int hd = b->hd, hp = b->hd_pad;
+    if (hp != hd && (pf_op_copy_cols(o, b->q, hd, b->qp, hp, b->rows_q, hd) ||
+                     pf_op_copy_cols(o, b->k, hd, b->kp, hp, b->rows_kv, hd) ||
+                     pf_op_copy_cols(o, b->v, hd, b->vp, hp, b->rows_kv, hd)))
+        return -1;
+    if (pf_attn_launch(ap, o->stream))
+        return -1;
+    return hp != hd ? pf_op_copy_cols(o, b->op, hp, b->o, hd, b->rows_q, hd) : 0;
+}
+
+int g3_attn_prepare(g3_fwd *f, const pf_layout *L, pf_mask_spec spec, int heads, int kv_heads,
+                    const g3_attn_bufs *b, float scale, const pf_attn_variant *v,
+                    pf_attn_prepared **out)
+{
+    pf_attn_problem pb = {L, spec, scale, heads, kv_heads, b->hd_pad};
     pf_attn_opts opts = {0};
     opts.external_tensors = 1;
     pf_attn_run_info info;
     if (pf_attn_prepare_opts(f->dev, NULL, &pb, v, &opts, NULL, NULL, NULL, 0, 0, out, &info))
         return -1;
-    pf_attn_bind(*out, q, k, vv, o);
+    pf_attn_bind(*out, b->qp, b->kp, b->vp, b->op);
     pf_arena_account(&f->mem, (size_t)(info.mask_bytes + info.tile_class_bytes), PF_MEM_MASK);
     return 0;
 }
@@ -64,16 +103,17 @@ int pf_g3_forward_defaults(pf_device *dev, const pf_g3_config *c, pf_g3_forward_
     char arch[16];
     if (pf_device_arch(dev, arch, sizeof arch))
         return -1;
-    int hd = c->text.head_dim;
-    if (pf_attn_variant_default(hd, arch, &o->attn_full) ||
+    int hd = pf_g3_attn_head_dim(c->text.head_dim);
+    if (hd < 0 || pf_attn_variant_default(hd, arch, &o->attn_full) ||
         pf_attn_variant_default(hd, arch, &o->attn_sliding))
-        return pf_error_set("text_config.head_dim %d: the attention family supports 64, 72, "
-                            "128, 256 and 512", hd);
+        return pf_error_set("text_config.head_dim %d: no attention kernel for it on %s",
+                            c->text.head_dim, arch);
     if (c->has_vision) {
-        int vhd = c->vision.hidden / c->vision.heads;
-        if (pf_attn_variant_default(vhd, arch, &o->attn_vision))
+        int raw = c->vision.hidden / c->vision.heads, vhd = pf_g3_attn_head_dim(raw);
+        if (raw * c->vision.heads != c->vision.hidden || vhd < 0 ||
+            pf_attn_variant_default(vhd, arch, &o->attn_vision))
             return pf_error_set("vision_config: head dim %d (hidden_size / num_attention_heads) "
-                                "is not one the attention family supports", vhd);
+                                "has no attention kernel on %s", raw, arch);
     }
     return 0;
 }
@@ -243,12 +283,14 @@ static int prepare_text_attention(g3_fwd *f)
         f->c->text.layer_full[l] ? (any_full = 1) : (any_sliding = 1);
     pf_mask_spec full = {PF_RULE_GEMMA3, PF_LAYER_FULL, 0};
     pf_mask_spec sliding = {PF_RULE_GEMMA3, PF_LAYER_SLIDING, W};
-    if (any_full && g3_attn_prepare(f, f->layout, full, f->nh, f->nkv, f->hd, scale,
-                                    &f->o->attn_full, f->q, f->k, f->v, f->attn, &f->attn_full))
+    if (g3_attn_bufs_init(f, &f->ab, f->q, f->k, f->v, f->attn, (long long)f->T * f->nh,
+                          (long long)f->T * f->nkv, f->hd))
+        return -1;
+    if (any_full && g3_attn_prepare(f, f->layout, full, f->nh, f->nkv, &f->ab, scale,
+                                    &f->o->attn_full, &f->attn_full))
         return pf_error_prefix("full-attention layers");
-    if (any_sliding && g3_attn_prepare(f, f->layout, sliding, f->nh, f->nkv, f->hd, scale,
-                                       &f->o->attn_sliding, f->q, f->k, f->v, f->attn,
-                                       &f->attn_sliding))
+    if (any_sliding && g3_attn_prepare(f, f->layout, sliding, f->nh, f->nkv, &f->ab, scale,
+                                       &f->o->attn_sliding, &f->attn_sliding))
         return pf_error_prefix("sliding-window layers");
     return 0;
 }
@@ -286,7 +328,7 @@ static int decoder_layer(g3_fwd *f, int l, int cats)
                    pf_op_rmsnorm(o, f->k_raw, f->k, LW("self_attn.k_norm.weight"), T * f->nkv, f->hd, eps) ||
                    pf_op_rope(o, f->q, cs, sn, f->pos, T, f->nh, f->hd) ||
                    pf_op_rope(o, f->k, cs, sn, f->pos, T, f->nkv, f->hd))) ||
-        (attn && pf_attn_launch(full ? f->attn_full : f->attn_sliding, o->stream)) ||
+        (attn && g3_attn_run(f, &f->ab, full ? f->attn_full : f->attn_sliding)) ||
         (gemm && g3_linear(f, f->attn, T, Q, LW("self_attn.o_proj.weight"), H, 0, f->t)) ||
         (other && (pf_op_rmsnorm(o, f->t, f->t2, LW("post_attention_layernorm.weight"), T, H, eps) ||
                    pf_op_add(o, in, f->t2, f->h, (long long)T * H, 0) ||

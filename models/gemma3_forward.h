@@ -44,6 +44,10 @@ typedef struct pf_g3_forward_report {
     char variant_full[160], variant_sliding[160], variant_vision[160];
 } pf_g3_forward_report;
 
+/* The head dim the attention family runs for a model head dim: the
+ * smallest it has kernels for (64, 72, 128, 256, 512) at or above hd; the
+ * forward pads q/k/v with zero columns up to it. -1 above 512. */
+int pf_g3_attn_head_dim(int hd);
 /* Default variants for the device's arch (the attention family's default
  * for each head dim), untimed, last-position logits. */
 int pf_g3_forward_defaults(pf_device *dev, const pf_g3_config *c, pf_g3_forward_opts *o);

@@ -71,8 +71,11 @@ int g3_vision_setup(g3_fwd *f)
         return pf_error_prefix("vision layout");
     pf_mask_spec spec = {PF_RULE_BIDIRECTIONAL, PF_LAYER_FULL, 0};
     int hd = b->dim / b->heads;
-    return g3_attn_prepare(f, b->layout, spec, b->heads, b->heads, hd, 1.0f / sqrtf((float)hd),
-                           &f->o->attn_vision, b->q, b->k, b->v, b->o, &b->attn);
+    if (g3_attn_bufs_init(f, &b->ab, b->q, b->k, b->v, b->o, (long long)N * b->heads,
+                          (long long)N * b->heads, hd))
+        return -1;
+    return g3_attn_prepare(f, b->layout, spec, b->heads, b->heads, &b->ab,
+                           1.0f / sqrtf((float)hd), &f->o->attn_vision, &b->attn);
 }
 
 void g3_vision_release(g3_fwd *f)
@@ -96,7 +99,7 @@ static int encoder_layer(g3_fwd *f, int j, pf_dptr in, pf_dptr out)
         g3_linear(f, b->xn, N, D, VW("self_attn.q_proj.weight"), D, VW("self_attn.q_proj.bias"), b->q) ||
         g3_linear(f, b->xn, N, D, VW("self_attn.k_proj.weight"), D, VW("self_attn.k_proj.bias"), b->k) ||
         g3_linear(f, b->xn, N, D, VW("self_attn.v_proj.weight"), D, VW("self_attn.v_proj.bias"), b->v) ||
-        pf_attn_launch(b->attn, o->stream) ||
+        g3_attn_run(f, &b->ab, b->attn) ||
         g3_linear(f, b->o, N, D, VW("self_attn.out_proj.weight"), D, VW("self_attn.out_proj.bias"), b->t) ||
         pf_op_add(o, in, b->t, b->h, (long long)N * D, 0) ||
         pf_op_layernorm(o, b->h, b->xn, VW("layer_norm2.weight"), VW("layer_norm2.bias"), N, D, eps) ||

@@ -17,7 +17,7 @@ static const struct {
     [PF_OP_GELU] = {"gelu", "gelu_mul"},               [PF_OP_ROPE] = {"rope", "rope"},
     [PF_OP_EMBED] = {"embed", "embed"},                [PF_OP_ADD] = {"add", "add"},
     [PF_OP_AVGPOOL] = {"avgpool", "avgpool"},          [PF_OP_BIAS_ROUND] = {"bias_round", "bias_round"},
-    [PF_OP_PATCHIFY] = {"patchify", "patchify"},
+    [PF_OP_PATCHIFY] = {"patchify", "patchify"},      [PF_OP_COPY_COLS] = {"copy_cols", "copy_cols"},
 };
 
 void pf_ops_init(pf_ops *ops, pf_device *dev, pf_stream *s)
@@ -150,6 +150,17 @@ int pf_op_patchify(pf_ops *o, pf_dptr pix, pf_dptr out, int images, int channels
                             size, patch};
     long long n = (long long)images * channels * size * size;
     return launch(o, PF_OP_PATCHIFY, grid_for(n), PF_OPS_THREADS, &p, sizeof p);
+}
+
+int pf_op_copy_cols(pf_ops *o, pf_dptr in, int in_cols, pf_dptr out, int out_cols, long long rows,
+                    int cols)
+{
+    if (cols < 0 || cols > in_cols || cols > out_cols || rows < 0)
+        return pf_error_set("copy_cols: bad shape (%d of %d columns into %d)", cols, in_cols,
+                            out_cols);
+    pf_copy_cols_params p = {ADDR(const unsigned short, in), ADDR(unsigned short, out), rows,
+                             in_cols, out_cols, cols};
+    return launch(o, PF_OP_COPY_COLS, grid_for(rows * out_cols), PF_OPS_THREADS, &p, sizeof p);
 }
 
 void pf_rope_tables(double theta, double factor, int head_dim, int npos, uint16_t *cos_out,

@@ -12,7 +12,7 @@
 
 typedef enum pf_op_id {
     PF_OP_RMSNORM, PF_OP_LAYERNORM, PF_OP_GELU, PF_OP_ROPE, PF_OP_EMBED, PF_OP_ADD,
-    PF_OP_AVGPOOL, PF_OP_BIAS_ROUND, PF_OP_PATCHIFY, PF_OP_COUNT
+    PF_OP_AVGPOOL, PF_OP_BIAS_ROUND, PF_OP_PATCHIFY, PF_OP_COPY_COLS, PF_OP_COUNT
 } pf_op_id;
 
 typedef struct pf_ops {
@@ -42,6 +42,11 @@ int pf_op_bias_round(pf_ops *o, pf_dptr c, pf_dptr bias, pf_dptr out, long long 
 /* pix: f32 [images, channels, size, size]. */
 int pf_op_patchify(pf_ops *o, pf_dptr pix, pf_dptr out, int images, int channels, int size,
                    int patch);
+
+/* out [rows, out_cols] = the first cols columns of in [rows, in_cols],
+ * zeros after them. */
+int pf_op_copy_cols(pf_ops *o, pf_dptr in, int in_cols, pf_dptr out, int out_cols, long long rows,
+                    int cols);
 
 /* HF's RoPE tables for positions [0, npos): inv_freq[i] = 1 / theta^(2i/hd)
  * in fp32 (divided by a linear factor), angle = fp32(pos) * inv_freq, cos and

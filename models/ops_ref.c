@@ -119,3 +119,11 @@ void pf_ref_patchify(const float *pix, uint16_t *out, int images, int channels, 
                         B(pix[(((long long)img * channels + c) * size + y) * size + x]);
                 }
 }
+
+void pf_ref_copy_cols(const uint16_t *in, int in_cols, uint16_t *out, int out_cols, long long rows,
+                      int cols)
+{
+    for (long long r = 0; r < rows; r++)
+        for (int j = 0; j < out_cols; j++)
+            out[r * out_cols + j] = j < cols ? in[r * in_cols + j] : 0;
+}

@@ -23,5 +23,7 @@ void pf_ref_avgpool(const uint16_t *x, uint16_t *out, int images, int g, int k, 
 void pf_ref_bias_round(const float *c, const uint16_t *bias, uint16_t *out, long long m, int n);
 void pf_ref_patchify(const float *pix, uint16_t *out, int images, int channels, int size,
                      int patch);
+void pf_ref_copy_cols(const uint16_t *in, int in_cols, uint16_t *out, int out_cols, long long rows,
+                      int cols);
 
 #endif

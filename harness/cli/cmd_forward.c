@@ -180,7 +180,8 @@ static int apply_attn(const fwd_args *a, pf_device *dev, const pf_g3_config *c,
             full = sliding = 0, vision = 1, s += 7;
         if (vision && !c->has_vision)
             return pf_cli_usage_error(CMD, "--attn vision:...: the model has no vision tower");
-        int hd = vision ? c->vision.hidden / c->vision.heads : c->text.head_dim;
+        int hd = pf_g3_attn_head_dim(vision ? c->vision.hidden / c->vision.heads
+                                            : c->text.head_dim);
         pf_attn_variant v;
         char why[256];
         if (pf_attn_variant_parse(s, hd, arch, &v))
@@ -214,10 +215,11 @@ static int apply_tuned(const fwd_args *a, pf_device *dev, const pf_g3_config *c,
     pf_attn_variant *dst[2] = {&fo->attn_full, &fo->attn_sliding};
     for (int k = 0; k < 2 && !rc; k++) {
         char text[256];
-        if (pf_tuned_lookup(doc, NULL, kinds[k], c->text.head_dim, "gemma3", seq, text, sizeof text,
-                            NULL, NULL, 0))
+        int hd = pf_g3_attn_head_dim(c->text.head_dim);
+        if (pf_tuned_lookup(doc, NULL, kinds[k], hd, "gemma3", seq, text, sizeof text, NULL,
+                            NULL, 0))
             rc = pf_cli_fail(CMD, "--tuned %s: %s layers: %s", a->tuned, kinds[k], pf_error_get());
-        else if (pf_attn_variant_parse(text, c->text.head_dim, arch, dst[k]))
+        else if (pf_attn_variant_parse(text, hd, arch, dst[k]))
             rc = pf_cli_fail(CMD, "--tuned %s: %s layers: %s", a->tuned, kinds[k], pf_error_get());
     }
     json_decref(doc);

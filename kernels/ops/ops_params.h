@@ -91,4 +91,14 @@ typedef struct pf_patchify_params {
     int images, channels, image_size, patch;
 } pf_patchify_params;
 
+/* Row-wise column copy: out[r, j] = j < cols ? in[r, j] : 0 for j <
+ * out_cols (in rows in_cols wide). Pads heads to a head dim the attention
+ * family has (out_cols > cols) and takes the padding off again. */
+typedef struct pf_copy_cols_params {
+    const unsigned short *in;
+    unsigned short *out;
+    long long rows;
+    int in_cols, out_cols, cols;
+} pf_copy_cols_params;
+
 #endif

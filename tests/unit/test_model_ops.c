@@ -134,8 +134,21 @@ static void test_elementwise(void)
     pf_ref_bias_round(c, NULL, ref2, m, cols);
     CHECK(pf_op_bias_round(&ops, dc, 0, dout, m, cols) == 0);
     CHECK(same(dout, ref2, (size_t)m * cols, 0, "round"));
-    pf_dev_free(dev, dg), pf_dev_free(dev, du), pf_dev_free(dev, dc), pf_dev_free(dev, dbias);
-    free(g), free(u), free(ref), free(c), free(bias), free(ref2);
+    /* pad 13 rows of 48 columns to 64 (the family's head dim) and back
+     * (same() frees what it checks: the unpad reads a fresh upload) */
+    pf_dptr dpad = poisoned((size_t)m * 64 * 2), dback = poisoned((size_t)m * 48 * 2);
+    uint16_t *padded = malloc((size_t)m * 64 * 2), *back = malloc((size_t)m * 48 * 2);
+    pf_ref_copy_cols(g, 48, padded, 64, m, 48);
+    CHECK(pf_op_copy_cols(&ops, dg, 48, dpad, 64, m, 48) == 0);
+    CHECK(same(dpad, padded, (size_t)m * 64, 0, "copy_cols pad"));
+    pf_ref_copy_cols(padded, 64, back, 48, m, 48);
+    dpad = up(padded, (size_t)m * 64 * 2);
+    CHECK_MSG(pf_op_copy_cols(&ops, dpad, 64, dback, 48, m, 48) == 0, "%s", pf_error_get());
+    CHECK(same(dback, back, (size_t)m * 48, 0, "copy_cols unpad"));
+    CHECK(memcmp(back, g, (size_t)m * 48 * 2) == 0);
+    CHECK(pf_op_copy_cols(&ops, dg, 48, dpad, 40, m, 48) != 0);
+    pf_dev_free(dev, dpad), pf_dev_free(dev, dg), pf_dev_free(dev, du), pf_dev_free(dev, dc), pf_dev_free(dev, dbias);
+    free(g), free(u), free(ref), free(c), free(bias), free(ref2), free(padded), free(back);
 }
 
 static void test_rope(void)
