@@ -431,6 +431,8 @@ static int forward_phases(g3_fwd *f, pf_g3_forward_report *rep)
         return -1;
     for (int l = 0; l < f->c->text.layers; l++) {
         pf_g3_layer_times *lt = &rep->layers[l];
+        if (f->o->progress && f->o->time_phases)
+            fprintf(stderr, "\rforward: timing decoder layer %d/%d", l + 1, f->c->text.layers);
         if (decoder_layer(f, l, G3_ALL))
             return -1;
         if (f->o->time_phases &&
@@ -439,6 +441,8 @@ static int forward_phases(g3_fwd *f, pf_g3_forward_report *rep)
              phase_run(f, rep, PH_LAYER, l, G3_OTHER, &lt->other_ms)))
             return -1;
     }
+    if (f->o->progress && f->o->time_phases)
+        fprintf(stderr, "\rforward: timing the head and the whole forward\n");
     if (phase_run(f, rep, PH_HEAD, 0, 0, &rep->head_ms))
         return -1;
     return phase_run(f, rep, PH_ALL, 0, 0, &rep->total_ms);

@@ -28,6 +28,7 @@ typedef struct pf_g3_forward_opts {
     int ignore_token_types;  /* masks as without token_type_ids (plain causal) */
     int time_phases;         /* time each phase through the measure layer */
     pf_measure_opts measure; /* the loop used when time_phases */
+    int progress;            /* a "layer i/L" line on stderr while timing (a terminal) */
 } pf_g3_forward_opts;
 
 typedef struct pf_g3_layer_times {

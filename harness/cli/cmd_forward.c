@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
@@ -348,6 +349,16 @@ int cmd_forward(int argc, char **argv)
         return pf_cli_fail(CMD, "out of memory");
     if ((rc = load_config(&a, &c)))
         goto done;
+    /* the output folder first: a long run must not fail at its end */
+    if (mkdir(a.out, 0755) != 0 && errno != EEXIST) {
+        rc = pf_cli_fail(CMD, "--out %s: %s", a.out, strerror(errno));
+        goto done;
+    }
+    if (!is_dir(a.out)) {
+        rc = pf_cli_fail(CMD, "--out %s: exists and is not a directory", a.out);
+        goto done;
+    }
+
     if ((a.layout ? pf_g3_inputs_from_layout(&c, a.layout, (uint64_t)a.seed, &in)
                   : pf_g3_inputs_load(&c, a.inputs, &in)) ||
         pf_g3_inputs_check(&c, &in)) {
@@ -365,6 +376,8 @@ int cmd_forward(int argc, char **argv)
         rc = pf_cli_fail_error(CMD);
         goto done;
     }
+    if (!is_dir(a.model) && isatty(STDERR_FILENO))
+        fprintf(stderr, "forward: making seeded synthetic weights for %s\n", a.model);
     if ((rc = load_weights(&a, &c, &w)))
         goto done;
     if ((rc = apply_attn(&a, dev, &c, &fo)) || (a.tuned && (rc = apply_tuned(&a, dev, &c, &in, &fo))))
@@ -377,6 +390,7 @@ int cmd_forward(int argc, char **argv)
     fo.all_logits = a.all_logits || a.mask_audit;
     fo.ignore_token_types = a.no_token_types;
     fo.time_phases = !a.no_time;
+    fo.progress = isatty(STDERR_FILENO);
     long samples = a.samples > 0 ? a.samples : pr.kind == PF_BACKEND_EMU ? 3 : 10;
     fo.measure.warmup = (int)a.warmup;
     fo.measure.min_samples = fo.measure.max_samples = (int)samples;
@@ -402,10 +416,6 @@ int cmd_forward(int argc, char **argv)
             memmove(logits + (size_t)r * c.text.vocab, logits + (size_t)(end - 1) * c.text.vocab,
                     (size_t)c.text.vocab * sizeof *logits);
         }
-    if (mkdir(a.out, 0755) != 0 && errno != EEXIST) {
-        rc = pf_cli_fail(CMD, "--out %s: %s", a.out, strerror(errno));
-        goto done;
-    }
     char path[4096];
     int64_t shape[2] = {(int64_t)rows, c.text.vocab};
     snprintf(path, sizeof path, "%s/logits.npy", a.out);

@@ -83,6 +83,8 @@ write_npy "$tmp/in2/input_ids.npy" '<i4' '(3,)' '[1, 9999, 2]'
 rm "$tmp/in2/token_type_ids.npy" "$tmp/in2/pixel_values.npy"
 expect_fail "outside the vocabulary" --model gemma3-tiny-text --inputs "$tmp/in2" --device emu --out "$tmp/x"
 
+: >"$tmp/afile"
+expect_fail "not a directory" --model gemma3-tiny --layout t8 --device emu --no-time --out "$tmp/afile"
 expect_fail "unknown model preset" --model nope --layout t8 --device emu --out "$tmp/x"
 expect_fail "whole number of images" --model gemma3-tiny --layout 't8,i10,t8' --device emu --out "$tmp/x"
 expect_fail "text-only" --model gemma3-tiny-text --layout 't8,i16' --device emu --out "$tmp/x"
