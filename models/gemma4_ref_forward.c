@@ -354,6 +354,17 @@ static int vision(fw *f, const pf_g4_inputs *in, float *feat)
     return rc;
 }
 
+int pf_g4_ref_vision(const pf_g4_config *c, const pf_weight_set *w, const pf_g4_inputs *in,
+                     float *soft)
+{
+    if (!c->has_vision)
+        return pf_error_set("vision_config: the model has no vision tower");
+    if (pf_g4_inputs_check(c, in, NULL))
+        return -1;
+    fw f = {c, w, 0};
+    return in->n_images ? vision(&f, in, soft) : 0;
+}
+
 /* ---- text decoder (sections 1, 2, 3, 5) ---- */
 
 typedef struct tmask {
