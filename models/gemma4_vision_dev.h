@@ -29,6 +29,8 @@ int pf_g4_vision_dev_setup(pf_device *dev, pf_ops *ops, pf_dev_arena *mem, const
  * (reads only its inputs), so the forward can time it. */
 int pf_g4_vision_dev_run(pf_g4_vision_dev *vd, pf_dptr out);
 int pf_g4_vision_dev_soft_tokens(const pf_g4_vision_dev *vd);
+/* The attention preparation and host state; the buffers stay in mem (freed
+ * with it). */
 void pf_g4_vision_dev_free(pf_g4_vision_dev *vd);
 
 #endif
