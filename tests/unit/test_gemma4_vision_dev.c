@@ -146,29 +146,28 @@ static void fixture(const char *name)
  * clipped linears; image 0 a 6x4 grid in row-major order with padding at
  * the end, image 1 a 2x6 grid in a scrambled order with padding rows in
  * between, image 2 a 4x2 grid. */
-static void synthetic(void)
+static int synthetic_model(pf_g4_config *c, pf_weight_set *w, pf_g4_inputs *in)
 {
-    pf_g4_config c;
-    CHECK(pf_g4_config_preset("gemma4-tiny-dense", &c) == 0);
-    c.vision.heads = 2;
-    c.vision.kv_heads = 1;
-    c.vision.head_dim = 72;
-    c.vision.clipped = 1;
-    c.vision.standardize = 0;
-    pf_weight_set w = {0};
-    CHECK_MSG(pf_g4_weight_set_synth(&c, 7, &w) == 0, "%s", pf_error_get());
-    int k = c.vision.pooling_kernel, P = 28, pd = 3 * c.vision.patch_size * c.vision.patch_size;
+    if (pf_g4_config_preset("gemma4-tiny-dense", c))
+        return -1;
+    c->vision.heads = 2;
+    c->vision.kv_heads = 1;
+    c->vision.head_dim = 72;
+    c->vision.clipped = 1;
+    c->vision.standardize = 0;
+    if (pf_g4_weight_set_synth(c, 7, w))
+        return -1;
+    int k = c->vision.pooling_kernel, P = 28, pd = 3 * c->vision.patch_size * c->vision.patch_size;
     int grid[3][2] = {{6, 4}, {2, 6}, {4, 2}};
-    pf_g4_inputs in = {0};
-    in.n_images = 3;
-    in.max_patches = P;
-    in.patch_dim = pd;
-    in.pixel_values = calloc((size_t)in.n_images * P * pd, sizeof(float));
-    in.image_position_ids = malloc((size_t)in.n_images * P * 2 * sizeof(int32_t));
+    in->n_images = 3;
+    in->max_patches = P;
+    in->patch_dim = pd;
+    in->pixel_values = calloc((size_t)in->n_images * P * pd, sizeof(float));
+    in->image_position_ids = malloc((size_t)in->n_images * P * 2 * sizeof(int32_t));
     int soft = 0;
-    for (int i = 0; i < in.n_images; i++) {
+    for (int i = 0; i < in->n_images; i++) {
         int wp = grid[i][0], hp = grid[i][1], np = wp * hp;
-        int32_t *pos = in.image_position_ids + (size_t)i * P * 2;
+        int32_t *pos = in->image_position_ids + (size_t)i * P * 2;
         for (int j = 0; j < P; j++)
             pos[2 * j] = pos[2 * j + 1] = -1;
         for (int j = 0; j < np; j++) {
@@ -179,26 +178,73 @@ static void synthetic(void)
             }
             pos[2 * slot] = patch % wp;
             pos[2 * slot + 1] = patch / wp;
-            float *px = in.pixel_values + ((size_t)i * P + slot) * pd;
+            float *px = in->pixel_values + ((size_t)i * P + slot) * pd;
             for (int e = 0; e < pd; e++) /* fixed values: the 0-layer case is bit for bit */
                 px[e] = (float)((slot * 131 + e * 29 + i * 17) % 97) / 96.0f;
         }
         soft += (wp / k) * (hp / k);
     }
     /* text, the images' soft tokens, text */
-    in.batch = 1;
-    in.tokens = soft + 4;
-    in.req_len = malloc(sizeof *in.req_len);
-    in.req_len[0] = in.tokens;
-    in.input_ids = malloc((size_t)in.tokens * sizeof *in.input_ids);
-    in.mm_token_type_ids = malloc((size_t)in.tokens * sizeof *in.mm_token_type_ids);
-    for (int t = 0; t < in.tokens; t++) {
+    in->batch = 1;
+    in->tokens = soft + 4;
+    in->req_len = malloc(sizeof *in->req_len);
+    in->req_len[0] = in->tokens;
+    in->input_ids = malloc((size_t)in->tokens * sizeof *in->input_ids);
+    in->mm_token_type_ids = malloc((size_t)in->tokens * sizeof *in->mm_token_type_ids);
+    for (int t = 0; t < in->tokens; t++) {
         int img = t >= 2 && t < 2 + soft;
-        in.input_ids[t] = img ? c.image_token_id : 5 + t;
-        in.mm_token_type_ids[t] = img ? PF_G4_MM_IMAGE : PF_G4_MM_TEXT;
+        in->input_ids[t] = img ? c->image_token_id : 5 + t;
+        in->mm_token_type_ids[t] = img ? PF_G4_MM_IMAGE : PF_G4_MM_TEXT;
     }
-    CHECK_MSG(pf_g4_inputs_check(&c, &in, NULL) == 0, "%s", pf_error_get());
-    compare("synthetic gemma4-tiny-dense (2:1 heads of 72, clipped)", &c, &w, &in, 5e-2);
+    return pf_g4_inputs_check(c, in, NULL);
+}
+
+static void synthetic(void)
+{
+    pf_g4_config c;
+    pf_weight_set w = {0};
+    pf_g4_inputs in = {0};
+    int ok = synthetic_model(&c, &w, &in) == 0;
+    CHECK_MSG(ok, "%s", pf_error_get());
+    if (ok)
+        compare("synthetic gemma4-tiny-dense (2:1 heads of 72, clipped)", &c, &w, &in, 5e-2);
+    pf_weight_set_free(&w);
+    pf_g4_inputs_free(&in);
+}
+
+/* Setup refuses a weight the device copy lacks, naming it. */
+static void missing_weight(void)
+{
+    pf_g4_config c;
+    pf_weight_set w = {0};
+    pf_g4_inputs in = {0};
+    int ok = synthetic_model(&c, &w, &in) == 0;
+    CHECK_MSG(ok, "%s", pf_error_get());
+    pf_dev_arena mem;
+    pf_arena_init(&mem, dev);
+    pf_dptr *wd = calloc((size_t)w.n, sizeof *wd);
+    const char *gone = "vision:encoder.layers.1.mlp.up_proj.output_max";
+    int found = 0;
+    for (int i = 0; ok && i < w.n; i++) {
+        if (strcmp(w.specs[i].name, gone) == 0) {
+            found = 1;
+            continue;
+        }
+        ok = pf_arena_upload(&mem, w.data[i], (size_t)w.specs[i].count * 2, PF_MEM_WEIGHTS,
+                             w.specs[i].name, &wd[i]) == 0;
+    }
+    CHECK(ok && found);
+    pf_ops ops;
+    pf_ops_init(&ops, dev, NULL);
+    pf_attn_variant v;
+    CHECK(pf_attn_variant_default(72, "sm_90", &v) == 0);
+    pf_g4_vision_dev *vd = (pf_g4_vision_dev *)&v; /* must be reset to NULL */
+    CHECK(pf_g4_vision_dev_setup(dev, &ops, &mem, &c, &w, wd, &in, &v, &vd) == -1);
+    CHECK(vd == NULL);
+    CHECK_MSG(strstr(pf_error_get(), gone) != NULL, "%s", pf_error_get());
+    pf_ops_release(&ops);
+    pf_arena_free_all(&mem);
+    free(wd);
     pf_weight_set_free(&w);
     pf_g4_inputs_free(&in);
 }
@@ -212,6 +258,7 @@ int main(void)
     fixture("hf-gemma4-moe");
     fixture("hf-gemma4-dense");
     synthetic();
+    missing_weight();
     pf_device_close(dev);
     return PF_TEST_RESULT();
 }
