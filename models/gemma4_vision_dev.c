@@ -12,6 +12,9 @@
  *
  * then pooling by position (with the sqrt(D) scale and standardize),
  * the weightless norm and embed_vision's projection into the text width.
+ * A head dim the attention family lacks runs at the variant's (larger)
+ * head dim on copies padded with zero columns (q.k and P.v unchanged), as
+ * the Gemma-3 forward does.
  * Every GEMM is pf_dev_gemm_bf16 (fp32 out) then one rounding. */
 #include "models/gemma4_vision_dev.h"
 
@@ -43,13 +46,14 @@ struct pf_g4_vision_dev {
     pf_g4v_ops vops;
     const pf_g4_config *c;
     int clipped;
-    int N, n_soft, D, I, Hq, Hkv, hd, pd, H, npos, k;
+    int N, n_soft, D, I, Hq, Hkv, hd, hd_pad, pd, H, npos, k;
     vlayer *layer;
     pf_dptr inproj, table, proj, std_bias, std_scale;
     /* inputs (uploaded once) */
     pf_dptr pix, pos, cos, sin, cell_ptr, members;
     /* activations */
     pf_dptr patches, x[2], xn, q, kk, v, o, t, h, g, u, a, clip, f32, pooled, pooled_n;
+    pf_dptr qp, kp, vp, op; /* attention tensors (padded copies, or q, kk, v, o) */
     pf_layout *layout;
     pf_attn_prepared *attn;
 };
@@ -229,6 +233,7 @@ int pf_g4_vision_dev_setup(pf_device *dev, pf_ops *ops, pf_dev_arena *mem, const
     vd->Hq = vc->heads;
     vd->Hkv = vc->kv_heads;
     vd->hd = vc->head_dim;
+    vd->hd_pad = v->head_dim;
     vd->pd = in->patch_dim;
     vd->H = c->text.hidden;
     vd->npos = vc->position_embedding_size;
@@ -236,6 +241,9 @@ int pf_g4_vision_dev_setup(pf_device *dev, pf_ops *ops, pf_dev_arena *mem, const
     vd->layer = calloc((size_t)(vc->layers > 0 ? vc->layers : 1), sizeof *vd->layer);
     host_plan hp = {0};
     int rc = vd->layer ? 0 : pf_error_set("out of memory");
+    if (!rc && vd->hd_pad < vd->hd)
+        rc = pf_error_set("vision attention: variant head dim %d is smaller than the model's %d",
+                          vd->hd_pad, vd->hd);
     if (!rc)
         rc = resolve_weights(vd, w, wd);
     if (!rc)
@@ -298,18 +306,29 @@ int pf_g4_vision_dev_setup(pf_device *dev, pf_ops *ops, pf_dev_arena *mem, const
         {&vd->a, N * I * BF16, "vision geglu"},
         {&vd->clip, vd->clipped ? N * wide * BF16 : BF16, "vision clipped input"},
         {&vd->f32, f32 * sizeof(float), "vision GEMM out"},
+        {&vd->qp, vd->hd_pad != vd->hd ? N * vd->Hq * vd->hd_pad * BF16 : 0, "vision padded q"},
+        {&vd->kp, vd->hd_pad != vd->hd ? N * vd->Hkv * vd->hd_pad * BF16 : 0, "vision padded k"},
+        {&vd->vp, vd->hd_pad != vd->hd ? N * vd->Hkv * vd->hd_pad * BF16 : 0, "vision padded v"},
+        {&vd->op, vd->hd_pad != vd->hd ? N * vd->Hq * vd->hd_pad * BF16 : 0, "vision padded o"},
         {&vd->pooled, S * D * BF16, "vision pooled"},
         {&vd->pooled_n, S * D * BF16, "vision pooled, normed"},
     };
     for (size_t i = 0; !rc && i < sizeof bufs / sizeof bufs[0]; i++)
-        rc = pf_arena_alloc(mem, bufs[i].bytes, PF_MEM_ACTIVATIONS, bufs[i].name, bufs[i].p);
+        if (bufs[i].bytes)
+            rc = pf_arena_alloc(mem, bufs[i].bytes, PF_MEM_ACTIVATIONS, bufs[i].name, bufs[i].p);
+    if (vd->hd_pad == vd->hd) {
+        vd->qp = vd->q;
+        vd->kp = vd->kk;
+        vd->vp = vd->v;
+        vd->op = vd->o;
+    }
     /* each image's real patches: one request attending to all of them */
     if (!rc && pf_layout_from_types(hp.n_req, hp.lens, NULL, hp.types, &vd->layout))
         rc = pf_error_prefix("vision layout");
     plan_free(&hp);
     if (!rc) {
         pf_attn_problem pb = {vd->layout, {PF_RULE_BIDIRECTIONAL, PF_LAYER_FULL, 0}, 1.0f,
-                              vd->Hq, vd->Hkv, vd->hd};
+                              vd->Hq, vd->Hkv, vd->hd_pad};
         pf_attn_opts opts = {0};
         opts.external_tensors = 1;
         pf_attn_run_info info;
@@ -317,7 +336,7 @@ int pf_g4_vision_dev_setup(pf_device *dev, pf_ops *ops, pf_dev_arena *mem, const
                                  &info))
             rc = pf_error_prefix("vision attention");
         else {
-            pf_attn_bind(vd->attn, vd->q, vd->kk, vd->v, vd->o);
+            pf_attn_bind(vd->attn, vd->qp, vd->kp, vd->vp, vd->op);
             pf_arena_account(mem, (size_t)(info.mask_bytes + info.tile_class_bytes),
                              PF_MEM_MASK);
         }
@@ -350,6 +369,21 @@ static int linear(pf_g4_vision_dev *vd, pf_dptr x, int m, int k, const vlin *l, 
     return 0;
 }
 
+/* The attention over q, kk, v into o (through the padded copies if any). */
+static int attention(pf_g4_vision_dev *vd)
+{
+    pf_ops *o = vd->ops;
+    int hd = vd->hd, hp = vd->hd_pad;
+    long long rq = (long long)vd->N * vd->Hq, rkv = (long long)vd->N * vd->Hkv;
+    if (hp != hd && (pf_op_copy_cols(o, vd->q, hd, vd->qp, hp, rq, hd) ||
+                     pf_op_copy_cols(o, vd->kk, hd, vd->kp, hp, rkv, hd) ||
+                     pf_op_copy_cols(o, vd->v, hd, vd->vp, hp, rkv, hd)))
+        return -1;
+    if (pf_attn_launch(vd->attn, o->stream))
+        return -1;
+    return hp != hd ? pf_op_copy_cols(o, vd->op, hp, vd->o, hd, rq, hd) : 0;
+}
+
 static int encoder_layer(pf_g4_vision_dev *vd, int j, pf_dptr in, pf_dptr out)
 {
     const vlayer *L = &vd->layer[j];
@@ -365,7 +399,7 @@ static int encoder_layer(pf_g4_vision_dev *vd, int j, pf_dptr in, pf_dptr out)
         pf_g4v_rmsnorm(o, vd->v, vd->v, 0, 0, N * vd->Hkv, vd->hd, eps) ||
         pf_g4v_rope2d(o, vd->q, vd->cos, vd->sin, vd->pos, N, vd->Hq, vd->hd) ||
         pf_g4v_rope2d(o, vd->kk, vd->cos, vd->sin, vd->pos, N, vd->Hkv, vd->hd) ||
-        pf_attn_launch(vd->attn, vd->ops->stream) ||
+        attention(vd) ||
         linear(vd, vd->o, N, QD, &L->o, D, vd->t) ||
         pf_g4v_rmsnorm(o, vd->t, vd->h, L->n_pa, in, N, D, eps) ||
         pf_g4v_rmsnorm(o, vd->h, vd->xn, L->n_pf, 0, N, D, eps) ||

@@ -20,7 +20,9 @@ typedef struct pf_g4_vision_dev pf_g4_vision_dev;
 
 /* Buffers (from mem) and attention metadata for the images of `in`.
  * wd: the device copy of each weight, parallel to w->specs. v: the
- * attention variant for the vision head dim. Inputs already checked. */
+ * attention variant for the vision head dim, or for a larger one the
+ * family has (q/k/v then run padded with zero columns, as in the Gemma-3
+ * forward). Inputs already checked. */
 int pf_g4_vision_dev_setup(pf_device *dev, pf_ops *ops, pf_dev_arena *mem, const pf_g4_config *c,
                            const pf_weight_set *w, const pf_dptr *wd, const pf_g4_inputs *in,
                            const pf_attn_variant *v, pf_g4_vision_dev **out);

@@ -3,7 +3,8 @@
  * standardize; dense: head dim 72, clipped linears), and of a synthetic
  * gemma4-tiny-dense variant (2 q heads on 1 kv head of 72, clipped, no
  * standardize) with images of different grids, padding rows between real
- * ones and patches out of row-major order. The output is poisoned first;
+ * ones and patches out of row-major order, and the same with heads of 40
+ * (a head dim the family lacks: padded to 64). The output is poisoned first;
  * relative Frobenius error against the reference, no NaN, and a second run
  * gives the same bits (the run reads only its inputs).
  *
@@ -66,7 +67,12 @@ static void compare1(const char *name, const pf_g4_config *c, const pf_weight_se
     char arch[16];
     pf_attn_variant v;
     CHECK(pf_device_arch(dev, arch, sizeof arch) == 0);
-    CHECK(pf_attn_variant_default(c->vision.head_dim, arch, &v) == 0);
+    /* the family's head dim, or the next one up (padded) */
+    static const int dims[] = {64, 72, 128, 256, 512};
+    int hd = 512;
+    for (int i = 4; i >= 0; i--)
+        hd = dims[i] >= c->vision.head_dim ? dims[i] : hd;
+    CHECK(pf_attn_variant_default(hd, arch, &v) == 0);
     pf_g4_vision_dev *vd = NULL;
     rc = rc ? rc : pf_g4_vision_dev_setup(dev, &ops, &mem, c, w, wd, in, &v, &vd);
     CHECK_MSG(rc == 0, "%s: %s", name, pf_error_get());
@@ -146,13 +152,13 @@ static void fixture(const char *name)
  * clipped linears; image 0 a 6x4 grid in row-major order with padding at
  * the end, image 1 a 2x6 grid in a scrambled order with padding rows in
  * between, image 2 a 4x2 grid. */
-static int synthetic_model(pf_g4_config *c, pf_weight_set *w, pf_g4_inputs *in)
+static int synthetic_model(pf_g4_config *c, int head_dim, pf_weight_set *w, pf_g4_inputs *in)
 {
     if (pf_g4_config_preset("gemma4-tiny-dense", c))
         return -1;
     c->vision.heads = 2;
     c->vision.kv_heads = 1;
-    c->vision.head_dim = 72;
+    c->vision.head_dim = head_dim;
     c->vision.clipped = 1;
     c->vision.standardize = 0;
     if (pf_g4_weight_set_synth(c, 7, w))
@@ -204,10 +210,19 @@ static void synthetic(void)
     pf_g4_config c;
     pf_weight_set w = {0};
     pf_g4_inputs in = {0};
-    int ok = synthetic_model(&c, &w, &in) == 0;
+    int ok = synthetic_model(&c, 72, &w, &in) == 0;
     CHECK_MSG(ok, "%s", pf_error_get());
     if (ok)
         compare("synthetic gemma4-tiny-dense (2:1 heads of 72, clipped)", &c, &w, &in, 5e-2);
+    pf_weight_set_free(&w);
+    pf_g4_inputs_free(&in);
+    /* head dim 40: the family runs at 64 on zero-padded copies */
+    memset(&w, 0, sizeof w);
+    memset(&in, 0, sizeof in);
+    ok = synthetic_model(&c, 40, &w, &in) == 0;
+    CHECK_MSG(ok, "%s", pf_error_get());
+    if (ok)
+        compare1("synthetic, 2:1 heads of 40 (padded to 64)", &c, &w, &in, 5e-2);
     pf_weight_set_free(&w);
     pf_g4_inputs_free(&in);
 }
@@ -218,7 +233,7 @@ static void missing_weight(void)
     pf_g4_config c;
     pf_weight_set w = {0};
     pf_g4_inputs in = {0};
-    int ok = synthetic_model(&c, &w, &in) == 0;
+    int ok = synthetic_model(&c, 72, &w, &in) == 0;
     CHECK_MSG(ok, "%s", pf_error_get());
     pf_dev_arena mem;
     pf_arena_init(&mem, dev);
