@@ -8,10 +8,11 @@
  * relative Frobenius error against the reference, no NaN, and a second run
  * gives the same bits (the run reads only its inputs).
  *
- * The error comes from the encoder layers' attention alone: the family
- * keeps scores in fp32 and rounds unnormalized probabilities, where HF's
- * eager path (and the reference) rounds scores and normalized
- * probabilities to bf16; about 1e-2 per layer on these random models. So
+ * The error comes from the encoder layers: the attention family keeps
+ * scores in fp32 and rounds unnormalized probabilities, where HF's eager
+ * path (and the reference) rounds scores and normalized probabilities to
+ * bf16, and the GEMMs sum in fp32 where the reference sums in double;
+ * about 1e-2 per layer on these random models. So
  * each case also runs with 0 encoder layers, where the rest (patch
  * embedder, position table, pooling, standardize, embed_vision, and the
  * drop of padding rows) must agree bit for bit. */
