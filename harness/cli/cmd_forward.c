@@ -1,6 +1,7 @@
 /* `pftune forward`: the Gemma-3 multimodal prefill on a device, from a
  * preset (synthetic weights) or an HF model directory, on a layout with
- * seeded inputs or on HF-style .npy inputs. Writes OUT/logits.npy and
+ * seeded inputs or on HF-style .npy inputs. Gemma-4 models (presets
+ * gemma4-*, checkpoints of model_type gemma4) go to cmd_forward_g4.c. Writes OUT/logits.npy and
  * OUT/forward.json (per-phase times through the measure layer, peak device
  * memory with the mask metadata's share). */
 #include <errno.h>
@@ -13,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/forward_args.h"
 #include "core/json_doc.h"
 #include "core/npy.h"
 #include "core/pf_error.h"
@@ -36,7 +38,9 @@ static const pf_cli_opt opts[] = {
     [OPT_MODEL] = {"model", 'm', "PRESET|DIR", "a preset (synthetic weights) or an HF model directory"},
     [OPT_LAYOUT] = {"layout", 0, "SPEC", "requests, e.g. 't8,i16,t8;t40' (i spans: whole images)"},
     [OPT_SEED] = {"seed", 0, "N", "seed of the --layout token ids and pixels (default 1)"},
-    [OPT_INPUTS] = {"inputs", 0, "DIR", "input_ids.npy, token_type_ids.npy, pixel_values.npy"},
+    [OPT_INPUTS] = {"inputs", 0, "DIR",
+                    "input_ids.npy, token_type_ids.npy, pixel_values.npy (Gemma-4: "
+                    "mm_token_type_ids.npy, pixel_values.npy, image_position_ids.npy)"},
     [OPT_ATTN] = {"attn", 0, "[KIND:]KEY=VAL,...",
                   "attention variant for text layers, or KIND full|sliding|vision only (repeatable)"},
     [OPT_TUNED] = {"tuned", 0, "FILE", "take each layer kind's variant from a tuned.json"},
@@ -48,19 +52,13 @@ static const pf_cli_opt opts[] = {
     [OPT_SAMPLES] = {"samples", 0, "N", "timed runs per phase (default 10 on cuda, 3 on emu)"},
     [OPT_WARMUP] = {"warmup", 0, "N", "untimed runs before each phase's samples (default 1)"},
     [OPT_NO_TOKEN_TYPES] = {"no-token-types", 0, NULL,
-                            "ignore token_type_ids: plain causal/sliding masks (HF without them)"},
+                            "ignore token_type_ids (Gemma-4: mm_token_type_ids): plain "
+                            "causal/sliding masks (HF without them)"},
     [OPT_MASK_AUDIT] = {"mask-audit", 0, NULL,
                         "run again with plain causal/sliding masks; report per-position KL and "
                         "argmax log-prob change (vision vs text)"},
     {0},
 };
-
-typedef struct fwd_args {
-    const char *model, *layout, *inputs, *tuned, *device, *out;
-    const char *attn[8];
-    int n_attn, all_logits, no_time, no_token_types, mask_audit;
-    long seed, weights_seed, samples, warmup;
-} fwd_args;
 
 static int parse_args(int argc, char **argv, fwd_args *a)
 {
@@ -73,7 +71,8 @@ static int parse_args(int argc, char **argv, fwd_args *a)
     pf_cli_init(&c, CMD, argc, argv, opts,
                 "pftune forward --model PRESET|DIR (--layout SPEC [--seed N] | --inputs DIR) "
                 "--out DIR [options]",
-                "Run a Gemma-3 prefill (vision tower, projector, language model) with the\n"
+                "Run a Gemma-3 prefill (vision tower, projector, language model) or a Gemma-4\n"
+                "one (presets gemma4-*, or a checkpoint of model_type gemma4) with the\n"
                 "attention family, and write the logits and the per-phase times. A preset runs\n"
                 "with seeded synthetic weights; a directory is an HF checkpoint (config.json and\n"
                 "model.safetensors or its shard index). Times come from the measure layer and\n"
@@ -82,7 +81,8 @@ static int parse_args(int argc, char **argv, fwd_args *a)
     c.examples = "  pftune forward --model gemma3-tiny --layout 't8,i16,t8' --device emu --out o\n"
                  "  pftune forward --model ./gemma3-hf --inputs ./prompt --all-logits --out o\n"
                  "  pftune forward --model gemma3-4b --layout 't4000,i256,t3936' --tuned tuned.json "
-                 "--out o\n";
+                 "--out o\n"
+                 "  pftune forward --model gemma4-tiny --layout 't40;t17' --device emu --out o\n";
     const char *val;
     int o;
     while ((o = pf_cli_next(&c, &val)) != PF_CLI_DONE) {
@@ -337,6 +337,8 @@ int cmd_forward(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc >= 0)
         return rc;
+    if (pf_forward_is_gemma4(a.model))
+        return cmd_forward_g4(&a);
     pf_g3_config c;
     pf_weight_set w = {0};
     pf_g3_inputs in = {0};

@@ -1,0 +1,366 @@
+/* `pftune forward` for Gemma-4 (cmd_forward.c parses the command line and
+ * dispatches here on a gemma4-* preset or a checkpoint of model_type
+ * gemma4): the prefill on a device from a preset (synthetic weights) or an
+ * HF checkpoint, on a text layout with seeded ids or on HF-style .npy
+ * inputs; OUT/logits.npy and OUT/forward.json (the Gemma-3 schema plus the
+ * MoE split of each layer: routing, expert GEMMs, combine). --attn and
+ * --tuned set each layer kind's variant for its own head dim (full layers:
+ * global_head_dim). The mask audit compares with and without
+ * mm_token_type_ids. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "cli/forward_args.h"
+#include "core/json_doc.h"
+#include "core/npy.h"
+#include "core/pf_error.h"
+#include "core/version.h"
+#include "device/arch.h"
+#include "device/device.h"
+#include "models/gemma4_forward.h"
+#include "models/gemma4_inputs_layout.h"
+#include "models/gemma4_weight_set.h"
+#include "models/mask_audit.h"
+#include "tuner/results.h"
+
+#define CMD "forward"
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int pf_forward_is_gemma4(const char *model)
+{
+    if (!is_dir(model))
+        return strncmp(model, "gemma4-", 7) == 0;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/config.json", model);
+    json_t *doc = json_load_file(path, 0, NULL);
+    const char *mt = json_string_value(json_object_get(doc, "model_type"));
+    int g4 = mt && (strcmp(mt, "gemma4") == 0 || strcmp(mt, "gemma4_text") == 0);
+    json_decref(doc);
+    return g4;
+}
+
+static int load_config(const fwd_args *a, pf_g4_config *c)
+{
+    if (is_dir(a->model))
+        return pf_g4_config_load(a->model, c) ? pf_cli_fail_error(CMD) : 0;
+    if (pf_g4_config_preset(a->model, c))
+        return pf_cli_fail(CMD, "--model %s: %s (or give an HF model directory)", a->model,
+                           pf_error_get());
+    return 0;
+}
+
+/* --attn [KIND:]SPEC over the defaults; an unprefixed spec sets both text
+ * kinds, each parsed for its own head dim. */
+static int apply_attn(const fwd_args *a, pf_device *dev, const pf_g4_config *c,
+                      pf_g4_forward_opts *fo)
+{
+    char arch[16];
+    if (pf_device_arch(dev, arch, sizeof arch))
+        return pf_cli_fail_error(CMD);
+    for (int i = 0; i < a->n_attn; i++) {
+        const char *s = a->attn[i];
+        int kinds = 3; /* 1 full, 2 sliding, 4 vision */
+        if (strncmp(s, "full:", 5) == 0)
+            kinds = 1, s += 5;
+        else if (strncmp(s, "sliding:", 8) == 0)
+            kinds = 2, s += 8;
+        else if (strncmp(s, "vision:", 7) == 0)
+            kinds = 4, s += 7;
+        if (kinds == 4 && !c->has_vision)
+            return pf_cli_usage_error(CMD, "--attn vision:...: the model has no vision tower");
+        const int hd[3] = {c->text.global_head_dim, c->text.head_dim, c->vision.head_dim};
+        pf_attn_variant *dst[3] = {&fo->attn_full, &fo->attn_sliding, &fo->attn_vision};
+        for (int k = 0; k < 3; k++) {
+            if (!(kinds & (1 << k)))
+                continue;
+            pf_attn_variant v;
+            char why[256];
+            if (pf_attn_variant_parse(s, hd[k], arch, &v))
+                return pf_cli_usage_error(CMD, "--attn '%s' (head dim %d): %s", a->attn[i], hd[k],
+                                          pf_error_get());
+            if (!pf_attn_variant_valid(&v, arch, why, sizeof why))
+                return pf_cli_usage_error(CMD, "--attn '%s' (head dim %d): %s", a->attn[i], hd[k],
+                                          why);
+            *dst[k] = v;
+        }
+    }
+    return 0;
+}
+
+/* --tuned: each text layer kind's variant (rule gemma4, its head dim) at the
+ * longest request. */
+static int apply_tuned(const fwd_args *a, pf_device *dev, const pf_g4_config *c,
+                       const pf_g4_inputs *in, pf_g4_forward_opts *fo)
+{
+    json_error_t err;
+    json_t *doc = json_load_file(a->tuned, 0, &err);
+    if (!doc)
+        return pf_cli_fail(CMD, "--tuned %s: line %d: %s", a->tuned, err.line, err.text);
+    char arch[16];
+    int rc = pf_device_arch(dev, arch, sizeof arch) ? pf_cli_fail_error(CMD) : 0;
+    int64_t seq = 0;
+    for (int r = 0; r < in->batch; r++)
+        seq = in->req_len[r] > seq ? in->req_len[r] : seq;
+    const char *kinds[2] = {"full", "sliding"};
+    const int hd[2] = {c->text.global_head_dim, c->text.head_dim};
+    pf_attn_variant *dst[2] = {&fo->attn_full, &fo->attn_sliding};
+    for (int k = 0; k < 2 && !rc; k++) {
+        char text[256];
+        if (pf_tuned_lookup(doc, NULL, kinds[k], hd[k], "gemma4", seq, text, sizeof text, NULL,
+                            NULL, 0) ||
+            pf_attn_variant_parse(text, hd[k], arch, dst[k]))
+            rc = pf_cli_fail(CMD, "--tuned %s: %s layers (head dim %d): %s", a->tuned, kinds[k],
+                             hd[k], pf_error_get());
+    }
+    json_decref(doc);
+    return rc;
+}
+
+static json_t *report_json(const fwd_args *a, const pf_g4_config *c, const pf_g4_inputs *in,
+                           const pf_device_props *pr, const pf_g4_forward_report *r, int timed)
+{
+    json_t *d = pf_json_doc_new("pftune.forward", 1);
+    json_object_set_new(d, "pftune_version", json_string(pf_version_full()));
+    json_object_set_new(d, "model", json_string(a->model));
+    json_object_set_new(d, "model_family", json_string("gemma4"));
+    json_object_set_new(d, "weights", json_string(is_dir(a->model) ? "checkpoint" : "synthetic"));
+    json_object_set_new(d, "device", json_string(pr->name));
+    json_object_set_new(d, "backend", json_string(pr->backend));
+    json_object_set_new(d, "tokens", json_integer(in->tokens));
+    json_object_set_new(d, "requests", json_integer(in->batch));
+    json_object_set_new(d, "images", json_integer(in->n_images));
+    json_object_set_new(d, "token_types",
+                        json_boolean(in->mm_token_type_ids && !a->no_token_types));
+    json_t *var = json_object();
+    json_object_set_new(var, "full", json_string(r->variant_full));
+    json_object_set_new(var, "sliding", json_string(r->variant_sliding));
+    if (c->has_vision)
+        json_object_set_new(var, "vision", json_string(r->variant_vision));
+    json_object_set_new(d, "attention_variants", var);
+    json_object_set_new(d, "timed", json_boolean(timed));
+    if (timed) {
+        json_object_set_new(d, "timer", json_string(r->timer));
+        json_t *ph = json_object();
+        json_object_set_new(ph, "vision_tower_ms", json_real(r->vision_ms));
+        json_object_set_new(ph, "embedding_ms", json_real(r->embed_ms));
+        json_object_set_new(ph, "head_ms", json_real(r->head_ms));
+        json_t *layers = json_array();
+        double attn = 0, gemm = 0, other = 0, route = 0, experts = 0, comb = 0;
+        for (int l = 0; l < c->text.layers; l++) {
+            const pf_g4_layer_times *t = &r->layers[l];
+            json_t *o = json_object();
+            json_object_set_new(o, "layer", json_integer(l));
+            json_object_set_new(o, "kind", json_string(c->text.layer_full[l] ? "full" : "sliding"));
+            json_object_set_new(o, "attention_ms", json_real(t->attention_ms));
+            json_object_set_new(o, "gemm_ms", json_real(t->gemm_ms));
+            json_object_set_new(o, "other_ms", json_real(t->other_ms));
+            if (c->text.moe) {
+                json_object_set_new(o, "moe_routing_ms", json_real(t->moe_routing_ms));
+                json_object_set_new(o, "moe_experts_ms", json_real(t->moe_experts_ms));
+                json_object_set_new(o, "moe_combine_ms", json_real(t->moe_combine_ms));
+            }
+            json_array_append_new(layers, o);
+            attn += t->attention_ms, gemm += t->gemm_ms, other += t->other_ms;
+            route += t->moe_routing_ms, experts += t->moe_experts_ms, comb += t->moe_combine_ms;
+        }
+        json_object_set_new(ph, "layers_attention_ms", json_real(attn));
+        json_object_set_new(ph, "layers_gemm_ms", json_real(gemm));
+        json_object_set_new(ph, "layers_other_ms", json_real(other));
+        if (c->text.moe) {
+            json_object_set_new(ph, "layers_moe_routing_ms", json_real(route));
+            json_object_set_new(ph, "layers_moe_experts_ms", json_real(experts));
+            json_object_set_new(ph, "layers_moe_combine_ms", json_real(comb));
+        }
+        json_object_set_new(d, "phases", ph);
+        json_object_set_new(d, "layers", layers);
+        json_object_set_new(d, "total_ms", json_real(r->total_ms));
+        json_object_set_new(d, "tokens_per_second",
+                            json_real(r->total_ms > 0 ? in->tokens / (r->total_ms / 1e3) : 0));
+    }
+    json_t *mem = json_object();
+    json_object_set_new(mem, "peak_bytes", json_integer((json_int_t)r->peak_bytes));
+    json_object_set_new(mem, "weights_bytes", json_integer((json_int_t)r->weight_bytes));
+    json_object_set_new(mem, "activations_bytes", json_integer((json_int_t)r->activation_bytes));
+    json_object_set_new(mem, "mask_metadata_bytes", json_integer((json_int_t)r->mask_bytes));
+    json_object_set_new(mem, "mask_share",
+                        json_real(r->peak_bytes ? (double)r->mask_bytes / r->peak_bytes : 0));
+    json_object_set_new(mem, "scope", json_string("pftune's own device buffers (weights, "
+                                                  "activations, attention metadata)"));
+    json_object_set_new(d, "memory", mem);
+    return d;
+}
+
+static void print_summary(const pf_g4_config *c, const pf_g4_inputs *in,
+                          const pf_g4_forward_report *r, int timed)
+{
+    printf("tokens %d in %d request(s), %d image(s)\n", in->tokens, in->batch, in->n_images);
+    printf("attention full    %s\n", r->variant_full);
+    printf("attention sliding %s\n", r->variant_sliding);
+    if (timed) {
+        double attn = 0, gemm = 0, other = 0, route = 0, experts = 0, comb = 0;
+        for (int l = 0; l < c->text.layers; l++) {
+            const pf_g4_layer_times *t = &r->layers[l];
+            attn += t->attention_ms, gemm += t->gemm_ms, other += t->other_ms;
+            route += t->moe_routing_ms, experts += t->moe_experts_ms, comb += t->moe_combine_ms;
+        }
+        printf("time [%s] total %.3f ms (%.1f tokens/s): vision %.3f, embedding %.3f, layers "
+               "attention %.3f / gemm %.3f / other %.3f",
+               r->timer, r->total_ms, r->total_ms > 0 ? in->tokens / (r->total_ms / 1e3) : 0,
+               r->vision_ms, r->embed_ms, attn, gemm, other);
+        if (c->text.moe)
+            printf(" / moe routing %.3f / experts %.3f / combine %.3f", route, experts, comb);
+        printf(", head %.3f ms\n", r->head_ms);
+    }
+    printf("memory peak %.2f MiB: weights %.2f, activations %.2f, mask metadata %.3f MiB\n",
+           r->peak_bytes / 1048576.0, r->weight_bytes / 1048576.0, r->activation_bytes / 1048576.0,
+           r->mask_bytes / 1048576.0);
+}
+
+/* The same prefill without mm_token_type_ids (plain causal/sliding masks),
+ * compared per position; vision = types 1 and 2. */
+static int run_audit(pf_device *dev, const pf_g4_config *c, const pf_weight_set *w,
+                     const pf_g4_inputs *in, pf_g4_forward_opts fo, const float *good,
+                     pf_mask_audit *audit)
+{
+    float *wrong = malloc((size_t)in->tokens * c->text.vocab * sizeof *wrong);
+    int32_t *vision = calloc((size_t)in->tokens, sizeof *vision);
+    if (!wrong || !vision) {
+        free(wrong);
+        free(vision);
+        return pf_cli_fail(CMD, "out of memory for the mask audit");
+    }
+    for (int t = 0; t < in->tokens; t++)
+        vision[t] = in->mm_token_type_ids[t] == PF_G4_MM_IMAGE ||
+                    in->mm_token_type_ids[t] == PF_G4_MM_VIDEO;
+    fo.ignore_mm_types = 1;
+    fo.time_phases = 0;
+    fo.all_logits = 1;
+    printf("mask audit: running again with plain causal/sliding masks\n");
+    fflush(stdout);
+    int rc = pf_g4_forward(dev, c, w, in, &fo, wrong, NULL) ||
+             pf_mask_audit_run(good, wrong, in->tokens, c->text.vocab, vision, audit);
+    free(wrong);
+    free(vision);
+    return rc ? pf_cli_fail_error(CMD) : 0;
+}
+
+int cmd_forward_g4(const fwd_args *a)
+{
+    pf_g4_config c;
+    pf_weight_set w = {0};
+    pf_g4_inputs in = {0};
+    pf_device *dev = NULL;
+    float *logits = NULL;
+    pf_g4_forward_report *rep = calloc(1, sizeof *rep);
+    json_t *doc = NULL;
+    pf_mask_audit audit = {0};
+    int rc;
+    if (!rep)
+        return pf_cli_fail(CMD, "out of memory");
+    if ((rc = load_config(a, &c)))
+        goto done;
+    if (a->layout ? pf_g4_inputs_from_layout(&c, a->layout, (uint64_t)a->seed, &in)
+                  : pf_g4_inputs_load(&c, a->inputs, &in)) {
+        rc = pf_cli_fail(CMD, "%s", pf_error_get());
+        goto done;
+    }
+    if (pf_g4_inputs_check(&c, &in, a->inputs)) {
+        rc = pf_cli_fail(CMD, "%s", pf_error_get());
+        goto done;
+    }
+    if (a->mask_audit && !in.mm_token_type_ids) {
+        rc = pf_cli_fail(CMD, "--mask-audit: the inputs have no mm_token_type_ids");
+        goto done;
+    }
+    if (pf_device_open(a->device, &dev) < 0) {
+        rc = pf_cli_fail(CMD, "--device %s: %s", a->device, pf_error_get());
+        goto done;
+    }
+    pf_device_props pr;
+    memset(&pr, 0, sizeof pr);
+    pf_g4_forward_opts fo;
+    if (pf_dev_props(dev, &pr) || pf_g4_forward_defaults(dev, &c, &fo)) {
+        rc = pf_cli_fail_error(CMD);
+        goto done;
+    }
+    /* weights after the device opened: a missing GPU costs no time */
+    if (is_dir(a->model) ? pf_g4_weight_set_load(&c, a->model, &w)
+                         : pf_g4_weight_set_synth(&c, (uint64_t)a->weights_seed, &w)) {
+        rc = pf_cli_fail_error(CMD);
+        goto done;
+    }
+    if ((rc = apply_attn(a, dev, &c, &fo)) || (a->tuned && (rc = apply_tuned(a, dev, &c, &in, &fo))))
+        goto done;
+    fo.all_logits = a->all_logits || a->mask_audit;
+    fo.ignore_mm_types = a->no_token_types;
+    fo.time_phases = !a->no_time;
+    long samples = a->samples > 0 ? a->samples : pr.kind == PF_BACKEND_EMU ? 3 : 10;
+    fo.measure.warmup = (int)a->warmup;
+    fo.measure.min_samples = fo.measure.max_samples = (int)samples;
+    fo.measure.flush_l2 = 0; /* phases run back to back in a real prefill */
+    size_t V = (size_t)c.text.vocab;
+    size_t rows = a->all_logits ? (size_t)in.tokens : (size_t)in.batch;
+    size_t run_rows = fo.all_logits ? (size_t)in.tokens : rows;
+    logits = malloc(run_rows * V * sizeof *logits);
+    if (!logits) {
+        rc = pf_cli_fail(CMD, "out of memory for the logits");
+        goto done;
+    }
+    printf("model %s on %s [%s backend]\n", a->model, pr.name, pr.backend);
+    fflush(stdout);
+    if (pf_g4_forward(dev, &c, &w, &in, &fo, logits, rep)) {
+        rc = pf_cli_fail_error(CMD);
+        goto done;
+    }
+    if (a->mask_audit && (rc = run_audit(dev, &c, &w, &in, fo, logits, &audit)))
+        goto done;
+    if (run_rows != rows) /* keep each request's last row */
+        for (int r = 0, end = 0; r < in.batch; r++) {
+            end += in.req_len[r];
+            memmove(logits + (size_t)r * V, logits + (size_t)(end - 1) * V, V * sizeof *logits);
+        }
+    if (mkdir(a->out, 0755) != 0 && errno != EEXIST) {
+        rc = pf_cli_fail(CMD, "--out %s: %s", a->out, strerror(errno));
+        goto done;
+    }
+    char path[4096];
+    int64_t shape[2] = {(int64_t)rows, (int64_t)V};
+    snprintf(path, sizeof path, "%s/logits.npy", a->out);
+    if (pf_npy_write_f32(path, logits, 2, shape)) {
+        rc = pf_cli_fail_error(CMD);
+        goto done;
+    }
+    doc = report_json(a, &c, &in, &pr, rep, fo.time_phases);
+    if (a->mask_audit)
+        json_object_set_new(doc, "mask_audit", pf_mask_audit_json(&audit));
+    snprintf(path, sizeof path, "%s/forward.json", a->out);
+    if (pf_json_doc_write(doc, path)) {
+        rc = pf_cli_fail_error(CMD);
+        goto done;
+    }
+    print_summary(&c, &in, rep, fo.time_phases);
+    if (a->mask_audit)
+        pf_mask_audit_print(&audit);
+    printf("wrote %s/logits.npy [%zu, %zu] and %s/forward.json\n", a->out, rows, V, a->out);
+    rc = 0;
+done:
+    json_decref(doc);
+    pf_mask_audit_free(&audit);
+    free(logits);
+    free(rep);
+    pf_g4_inputs_free(&in);
+    pf_weight_set_free(&w);
+    if (dev)
+        pf_device_close(dev);
+    return rc;
+}

@@ -1,0 +1,98 @@
+#!/bin/bash
+# `pftune forward` for Gemma-4 on emu: gemma4-tiny (MoE, k_eq_v) and
+# gemma4-tiny-dense run in seconds on text layouts, write logits of the
+# documented shape and a forward.json with per-phase times (the MoE split:
+# routing, expert GEMMs, combine), memory and the per-kind variants (full
+# layers with their own head dim); a checkpoint runs on .npy inputs; the
+# mask audit runs; bad models and inputs fail with one line naming the
+# problem (images until the device vision side is built in).
+. "$(dirname "$0")/lib/common.sh" "$1"
+
+npy_shape() { head -c 128 "$1" | tr -d '\0' | grep -o "'shape': ([0-9, ]*)"; }
+expect_fail() { # pattern, args...
+    local pat=$1
+    shift
+    if "$PFTUNE" forward "$@" >"$tmp/out" 2>"$tmp/err"; then
+        echo "FAIL: forward $* succeeded"; fail=1; return
+    fi
+    [ "$(wc -l <"$tmp/err")" -eq 1 ] || { echo "FAIL: forward $*: not one line:"; cat "$tmp/err"; fail=1; }
+    grep -q -- "$pat" "$tmp/err" || { echo "FAIL: forward $*: no '$pat' in:"; cat "$tmp/err"; fail=1; }
+}
+fixture="${PFTUNE_SOURCE_DIR:-$(dirname "$0")/../..}/tests/fixtures/hf-gemma4-moe"
+
+"$PFTUNE" forward --model gemma4-tiny --layout 't20;t7,t5' --device emu --samples 1 --warmup 0 \
+    --out "$tmp/moe" >"$tmp/moe.txt" || { echo "FAIL: gemma4-tiny run"; cat "$tmp/moe.txt"; fail=1; }
+[ "$(npy_shape "$tmp/moe/logits.npy")" = "'shape': (2, 512)" ] ||
+    { echo "FAIL: last-position logits shape: $(npy_shape "$tmp/moe/logits.npy")"; fail=1; }
+python3 - "$tmp/moe/forward.json" <<'PY' || fail=1
+import json, sys
+d = json.load(open(sys.argv[1]))
+ph, layers = d["phases"], d["layers"]
+ok = d["schema"] == "pftune.forward/1" and d["timer"] == "emu-host" and d["tokens"] == 32 \
+    and d["model_family"] == "gemma4" and d["tokens_per_second"] > 0 \
+    and all(ph["layers_moe_%s_ms" % k] > 0 for k in ("routing", "experts", "combine")) \
+    and len(layers) == 4 and [l["kind"] for l in layers] == ["sliding", "full"] * 2 \
+    and all(l["moe_experts_ms"] > 0 for l in layers) \
+    and "HEAD_DIM=128" in d["attention_variants"]["full"] \
+    and "HEAD_DIM=64" in d["attention_variants"]["sliding"] \
+    and d["memory"]["peak_bytes"] >= d["memory"]["weights_bytes"] > 0
+print("" if ok else "FAIL: gemma4-tiny forward.json: %s" % json.dumps(d)[:600])
+sys.exit(0 if ok else 1)
+PY
+grep -q "moe routing" "$tmp/moe.txt" || { echo "FAIL: summary lacks the MoE split"; fail=1; }
+
+"$PFTUNE" forward --model gemma4-tiny-dense --layout 't30;t7' --device emu --all-logits \
+    --no-time --attn BLOCK_M=16,BLOCK_N=32,WARPS=1,MASK_STORAGE=dense --out "$tmp/dense" >/dev/null ||
+    { echo "FAIL: gemma4-tiny-dense run"; fail=1; }
+[ "$(npy_shape "$tmp/dense/logits.npy")" = "'shape': (37, 512)" ] ||
+    { echo "FAIL: all-logits shape: $(npy_shape "$tmp/dense/logits.npy")"; fail=1; }
+grep -q '"timed": false' "$tmp/dense/forward.json" || { echo "FAIL: --no-time not recorded"; fail=1; }
+[ "$(grep -c 'MASK_STORAGE=dense' "$tmp/dense/forward.json")" -eq 2 ] ||
+    { echo "FAIL: an unprefixed --attn sets both layer kinds"; fail=1; }
+grep -q 'moe_' "$tmp/dense/forward.json" && { echo "FAIL: dense model reports MoE times"; fail=1; }
+
+# mask audit (text only: nothing moves); a checkpoint on .npy text inputs
+"$PFTUNE" forward --model gemma4-tiny --layout 't12;t9' --device emu --no-time --mask-audit \
+    --out "$tmp/audit" >/dev/null || { echo "FAIL: --mask-audit run"; fail=1; }
+python3 - "$tmp/audit/forward.json" <<'PY' || fail=1
+import json, sys
+a = json.load(open(sys.argv[1]))["mask_audit"]
+ok = len(a["kl"]) == 21 and max(a["kl"]) == 0
+print("" if ok else "FAIL: text-only mask audit %s" % a)
+sys.exit(0 if ok else 1)
+PY
+
+write_npy() { # path, descr, shape (python tuple), values (python list)
+    python3 - "$@" <<'PY'
+import struct, sys
+path, descr, shape, values = sys.argv[1], sys.argv[2], eval(sys.argv[3]), eval(sys.argv[4])
+hdr = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, repr(shape))
+hdr += " " * (63 - (10 + len(hdr)) % 64) + "\n"
+fmt = {"<i4": "i", "<i8": "q", "<f4": "f"}[descr]
+with open(path, "wb") as f:
+    f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr)) + hdr.encode())
+    f.write(struct.pack("<%d%s" % (len(values), fmt), *values))
+PY
+}
+mkdir -p "$tmp/in1" "$tmp/in2" "$tmp/in3"
+write_npy "$tmp/in1/input_ids.npy" '<i8' '(2, 9)' 'list(range(2, 20))'
+write_npy "$tmp/in1/mm_token_type_ids.npy" '<i8' '(2, 9)' '[0] * 18'
+"$PFTUNE" forward --model "$fixture" --inputs "$tmp/in1" --device emu --no-time --out "$tmp/ckpt" \
+    >/dev/null 2>"$tmp/ckpt.err" || { echo "FAIL: checkpoint run"; cat "$tmp/ckpt.err"; fail=1; }
+[ "$(npy_shape "$tmp/ckpt/logits.npy")" = "'shape': (2, 512)" ] ||
+    { echo "FAIL: checkpoint logits shape: $(npy_shape "$tmp/ckpt/logits.npy")"; fail=1; }
+
+# bad inputs, one line each
+expect_fail "vision side is not built in" --model "$fixture" --inputs "$fixture" --device emu --out "$tmp/x"
+expect_fail "text spans only" --model gemma4-tiny --layout 't8,i12' --device emu --out "$tmp/x"
+write_npy "$tmp/in2/input_ids.npy" '<i4' '(3,)' '[1, 9999, 2]'
+expect_fail "outside the vocabulary" --model gemma4-tiny --inputs "$tmp/in2" --device emu --out "$tmp/x"
+write_npy "$tmp/in3/input_ids.npy" '<i4' '(4,)' '[1, 2, 3, 4]'
+write_npy "$tmp/in3/mm_token_type_ids.npy" '<i4' '(4,)' '[0, 3, 0, 0]'
+expect_fail "audio" --model gemma4-tiny --inputs "$tmp/in3" --device emu --out "$tmp/x"
+write_npy "$tmp/in3/mm_token_type_ids.npy" '<i4' '(4,)' '[0, 1, 0, 0]'
+expect_fail "image tokens (type 1)" --model gemma4-tiny --inputs "$tmp/in3" --device emu --out "$tmp/x"
+expect_fail "unknown model preset" --model gemma4-nope --layout t8 --device emu --out "$tmp/x"
+expect_fail "cached prefix" --model gemma4-tiny --layout 't8|t8' --device emu --out "$tmp/x"
+expect_fail "head dim 128" --model gemma4-tiny --layout t8 --attn full:BLOCK_M=7 --device emu --out "$tmp/x"
+exit $fail
