@@ -19,10 +19,6 @@
 /* The device vision side (gemma4_vision_dev.h) is written in parallel: set
  * to 1 when models/gemma4_vision_dev.c lands. Until then inputs with images
  * are refused in g4_vision_setup, the one place that calls it. */
-#ifndef PF_G4_VISION_DEV
-#define PF_G4_VISION_DEV 0
-#endif
-
 /* ---- helpers ---- */
 
 /* The device copy of weight "<part>:<name>" (printf-style); 0 if absent. */
@@ -73,34 +69,22 @@ static size_t max_sz(size_t a, size_t b)
 
 static int g4_vision_setup(g4_fwd *f)
 {
-#if PF_G4_VISION_DEV
     if (pf_g4_vision_dev_setup(f->dev, &f->ops, &f->mem, f->c, f->w, f->wd, f->in,
                                &f->o->attn_vision, &f->vis))
         return pf_error_prefix("vision");
     return pf_arena_alloc(&f->mem,
                           (size_t)pf_g4_vision_dev_soft_tokens(f->vis) * f->H * BF16,
                           PF_MEM_ACTIVATIONS, "image soft tokens", &f->feat);
-#else
-    return pf_error_set("inputs: %d image(s), but the Gemma-4 device vision side is not built "
-                        "in yet (text-only inputs for now)", f->in->n_images);
-#endif
 }
 
 static int g4_vision_run(g4_fwd *f)
 {
-#if PF_G4_VISION_DEV
     return pf_g4_vision_dev_run(f->vis, f->feat) ? pf_error_prefix("vision") : 0;
-#else
-    (void)f;
-    return pf_error_set("internal: no device vision side");
-#endif
 }
 
 static void g4_vision_free(g4_fwd *f)
 {
-#if PF_G4_VISION_DEV
     pf_g4_vision_dev_free(f->vis);
-#endif
     f->vis = NULL;
 }
 

@@ -3,8 +3,7 @@
  * sections 1-3, 5) with the attention family per layer kind, MoE experts as
  * one GEMM per expert, final norm, tied lm_head and softcapping. Image soft
  * tokens come from the device vision side (gemma4_vision_dev.h) into a
- * buffer placed at the image tokens; until that side is built in, inputs
- * with images are refused (gemma4_forward.c, PF_G4_VISION_DEV).
+ * buffer placed at the image tokens.
  *
  * Masks: the attention family's gemma4 rule with groups from
  * mm_token_type_ids (full layers causal; sliding layers (causal or same

@@ -1,8 +1,10 @@
 /* Gemma-4 prefill inputs from a layout string (harness/attention/layout.h
- * grammar: 't8,t5;t30' = two requests), with seeded token ids. Text spans
- * only for now: image spans need the device vision side, which is not built
- * in yet, and are refused naming the layout. Every request gets
- * mm_token_type_ids (all text), as HF's processor returns them. */
+ * grammar: 't8,i12,t5;t30' = two requests), with seeded token ids. Each
+ * maximal image span is one image of that many soft tokens, its patch grid
+ * the most nearly square factorization times the pooling kernel (row-major
+ * positions, padding rows up to the largest image, pixels seeded in [0, 1)).
+ * mm_token_type_ids mark the image tokens, as HF's processor returns them.
+ * Video and audio spans are refused. */
 #ifndef PF_GEMMA4_INPUTS_LAYOUT_H
 #define PF_GEMMA4_INPUTS_LAYOUT_H
 

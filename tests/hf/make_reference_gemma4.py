@@ -86,6 +86,12 @@ def randomize(model, g):
             # router logits of order 1 (not 0.1): routing far from ties, so a
             # one-ulp difference upstream does not flip an expert choice
             v = 16.0 * torch.randn(shape, generator=g) / shape[-1] ** 0.5
+        elif name.endswith("q_norm.weight") or name.endswith("k_norm.weight"):
+            # Gemma-4 scores q.k at scale 1.0 after these norms: weights near
+            # d^-1/4 keep the scores of order 1, as trained ones do. Near 1
+            # they reach ~sqrt(d) and the softmax turns so sharp that HF's own
+            # eager and sdpa paths disagree by 30%: no parity test could pass.
+            v = shape[-1] ** -0.25 * (1.0 + 0.2 * torch.randn(shape, generator=g))
         elif len(shape) == 1:  # norms (x*w), router.scale, std_scale
             v = 1.0 + 0.2 * torch.randn(shape, generator=g)
         else:                  # linears and expert stacks: fan_in is the last dim

@@ -1,11 +1,12 @@
 #!/bin/bash
 # `pftune forward` for Gemma-4 on emu: gemma4-tiny (MoE, k_eq_v) and
-# gemma4-tiny-dense run in seconds on text layouts, write logits of the
+# gemma4-tiny-dense run in seconds on text and image layouts, write logits of the
 # documented shape and a forward.json with per-phase times (the MoE split:
 # routing, expert GEMMs, combine), memory and the per-kind variants (full
 # layers with their own head dim); a checkpoint runs on .npy inputs; the
 # mask audit runs; bad models and inputs fail with one line naming the
-# problem (images until the device vision side is built in).
+# problem; image spans and the fixture's images run through the device
+# vision side.
 . "$(dirname "$0")/lib/common.sh" "$1"
 
 npy_shape() { head -c 128 "$1" | tr -d '\0' | grep -o "'shape': ([0-9, ]*)"; }
@@ -62,6 +63,23 @@ print("" if ok else "FAIL: text-only mask audit %s" % a)
 sys.exit(0 if ok else 1)
 PY
 
+# with images (layout image spans): vision positions move, text before the
+# first image does not; the fixture's own .npy inputs with images run
+"$PFTUNE" forward --model gemma4-tiny --layout 't6,i12,t5;t4,i16,t3' --device emu --no-time \
+    --mask-audit --out "$tmp/audit2" >/dev/null || { echo "FAIL: --mask-audit with images"; fail=1; }
+python3 - "$tmp/audit2/forward.json" <<'PY' || fail=1
+import json, sys
+d = json.load(open(sys.argv[1]))
+a = d["mask_audit"]
+ok = d["images"] == 2 and a["vision"]["kl_mean"] > 1e-3 and \
+    a["text_before_first_vision_kl_max"] == 0 and a["first_vision_position"] == 6
+print("" if ok else "FAIL: mask audit with images %s" % {k: a[k] for k in a if k not in ("kl", "argmax_logprob_change")})
+sys.exit(0 if ok else 1)
+PY
+"$PFTUNE" forward --model "$fixture" --inputs "$fixture" --device emu --samples 1 --warmup 0 \
+    --out "$tmp/fx" >/dev/null 2>"$tmp/fx.err" || { echo "FAIL: fixture with images"; cat "$tmp/fx.err"; fail=1; }
+grep -q '"vision_tower_ms"' "$tmp/fx/forward.json" || { echo "FAIL: no vision time"; fail=1; }
+
 write_npy() { # path, descr, shape (python tuple), values (python list)
     python3 - "$@" <<'PY'
 import struct, sys
@@ -83,8 +101,7 @@ write_npy "$tmp/in1/mm_token_type_ids.npy" '<i8' '(2, 9)' '[0] * 18'
     { echo "FAIL: checkpoint logits shape: $(npy_shape "$tmp/ckpt/logits.npy")"; fail=1; }
 
 # bad inputs, one line each
-expect_fail "vision side is not built in" --model "$fixture" --inputs "$fixture" --device emu --out "$tmp/x"
-expect_fail "text spans only" --model gemma4-tiny --layout 't8,i12' --device emu --out "$tmp/x"
+expect_fail "video and audio spans" --model gemma4-tiny --layout 't8,v12' --device emu --out "$tmp/x"
 write_npy "$tmp/in2/input_ids.npy" '<i4' '(3,)' '[1, 9999, 2]'
 expect_fail "outside the vocabulary" --model gemma4-tiny --inputs "$tmp/in2" --device emu --out "$tmp/x"
 write_npy "$tmp/in3/input_ids.npy" '<i4' '(4,)' '[1, 2, 3, 4]'
