@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/pf_error.h"
-#include "jit/jit_load.h"
+#include "models/op_launch.h"
 #include "kernels/ops/ops_params.h"
 #include "kernels/pf_numeric.h"
 
@@ -29,38 +29,19 @@ void pf_ops_init(pf_ops *ops, pf_device *dev, pf_stream *s)
 
 void pf_ops_release(pf_ops *ops)
 {
-    for (int i = 0; i < PF_OP_COUNT; i++)
-        if (ops->mod[i])
-            pf_dev_module_unload(ops->dev, ops->mod[i]);
-    memset(ops->mod, 0, sizeof ops->mod);
+    pf_op_unload(ops->dev, ops->mod, PF_OP_COUNT);
 }
 
 static int launch(pf_ops *o, pf_op_id id, pf_dim3 grid, unsigned threads, const void *p,
                   size_t size)
 {
-    if (!o->mod[id]) {
-        pf_variant v;
-        memset(&v, 0, sizeof v);
-        snprintf(v.source, sizeof v.source, "%s/ops/%s.cu", pf_kernel_dir(), op_src[id].file);
-        char what[64];
-        snprintf(what, sizeof what, "op %s", op_src[id].file);
-        if (pf_jit_load(o->dev, &v, what, &o->mod[id], NULL))
-            return -1;
-    }
-    pf_dim3 block = {threads, 1, 1};
-    if (pf_dev_launch(o->dev, o->mod[id], op_src[id].entry, grid, block, 0, o->stream, p, size))
-        return pf_error_prefix("op %s", op_src[id].file);
-    return 0;
+    return pf_op_launch(o->dev, o->stream, &o->mod[id], op_src[id].file, op_src[id].entry, grid,
+                        threads, p, size);
 }
 
-/* Grid of an elementwise op: enough blocks for n, capped (grid-stride loops). */
 static pf_dim3 grid_for(long long n)
 {
-    long long b = (n + PF_OPS_THREADS - 1) / PF_OPS_THREADS;
-    if (b > 65535)
-        b = 65535;
-    pf_dim3 g = {(unsigned)(b > 0 ? b : 1), 1, 1};
-    return g;
+    return pf_op_grid(n, PF_OPS_THREADS);
 }
 
 #define ADDR(T, d) ((T *)(uintptr_t)(d))

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/pf_error.h"
-#include "jit/jit_load.h"
+#include "models/op_launch.h"
 #include "kernels/ops/g4_params.h"
 #include "kernels/pf_numeric.h"
 
@@ -28,39 +28,19 @@ void pf_g4_ops_init(pf_g4_ops *ops, pf_device *dev, pf_stream *s)
 
 void pf_g4_ops_release(pf_g4_ops *ops)
 {
-    for (int i = 0; i < PF_G4_OP_COUNT; i++)
-        if (ops->mod[i])
-            pf_dev_module_unload(ops->dev, ops->mod[i]);
-    memset(ops->mod, 0, sizeof ops->mod);
+    pf_op_unload(ops->dev, ops->mod, PF_G4_OP_COUNT);
 }
 
-/* The file and the entry share the op's name. */
 static int launch(pf_g4_ops *o, pf_g4_op_id id, pf_dim3 grid, unsigned threads, const void *p,
                   size_t size)
 {
-    if (!o->mod[id]) {
-        pf_variant v;
-        memset(&v, 0, sizeof v);
-        snprintf(v.source, sizeof v.source, "%s/ops/%s.cu", pf_kernel_dir(), op_name[id]);
-        char what[64];
-        snprintf(what, sizeof what, "op %s", op_name[id]);
-        if (pf_jit_load(o->dev, &v, what, &o->mod[id], NULL))
-            return -1;
-    }
-    pf_dim3 block = {threads, 1, 1};
-    if (pf_dev_launch(o->dev, o->mod[id], op_name[id], grid, block, 0, o->stream, p, size))
-        return pf_error_prefix("op %s", op_name[id]);
-    return 0;
+    return pf_op_launch(o->dev, o->stream, &o->mod[id], op_name[id], op_name[id], grid,
+                        threads, p, size);
 }
 
-/* Grid of an elementwise op: enough blocks for n, capped (grid-stride loops). */
 static pf_dim3 grid_for(long long n)
 {
-    long long b = (n + PF_G4_THREADS - 1) / PF_G4_THREADS;
-    if (b > 65535)
-        b = 65535;
-    pf_dim3 g = {(unsigned)(b > 0 ? b : 1), 1, 1};
-    return g;
+    return pf_op_grid(n, PF_G4_THREADS);
 }
 
 #define ADDR(T, d) ((T *)(uintptr_t)(d))
@@ -71,7 +51,7 @@ int pf_g4_op_rmsnorm(pf_g4_ops *o, pf_dptr x, pf_dptr y, pf_dptr w, int rows, in
 {
     if (rows <= 0 || n <= 0)
         return pf_error_set("g4_rmsnorm: bad shape [%d, %d]", rows, n);
-    pf_g4_rmsnorm_params p = {CU16(x), U16(y), CU16(w), rows, n, eps};
+    pf_g4_rmsnorm_params p = {CU16(x), U16(y), CU16(w), rows, n, eps, 0};
     pf_dim3 g = {(unsigned)rows, 1, 1};
     return launch(o, PF_G4_OP_RMSNORM, g, PF_G4_ROW_THREADS, &p, sizeof p);
 }

@@ -7,14 +7,15 @@
 #include <string.h>
 
 #include "core/pf_error.h"
-#include "jit/jit_load.h"
+#include "models/op_launch.h"
+#include "kernels/ops/g4_params.h"
 #include "kernels/ops/g4v_params.h"
 #include "kernels/ops/ops_params.h"
 #include "kernels/pf_numeric.h"
 
 static const char *const op_name[PF_G4V_OP_COUNT] = {
     [PF_G4V_PATCH_IN] = "g4v_patch_in", [PF_G4V_POS_ADD] = "g4v_pos_add",
-    [PF_G4V_RMSNORM] = "g4v_rmsnorm",   [PF_G4V_CLAMP] = "g4v_clamp",
+    [PF_G4V_RMSNORM] = "g4_rmsnorm",   [PF_G4V_CLAMP] = "g4v_clamp",
     [PF_G4V_ROPE2D] = "g4v_rope2d",     [PF_G4V_POOL] = "g4v_pool",
 };
 
@@ -27,39 +28,19 @@ void pf_g4v_ops_init(pf_g4v_ops *ops, pf_device *dev, pf_stream *s)
 
 void pf_g4v_ops_release(pf_g4v_ops *ops)
 {
-    for (int i = 0; i < PF_G4V_OP_COUNT; i++)
-        if (ops->mod[i])
-            pf_dev_module_unload(ops->dev, ops->mod[i]);
-    memset(ops->mod, 0, sizeof ops->mod);
+    pf_op_unload(ops->dev, ops->mod, PF_G4V_OP_COUNT);
 }
 
-/* Each kernel file is named after its entry point. */
 static int launch(pf_g4v_ops *o, pf_g4v_op_id id, pf_dim3 grid, unsigned threads, const void *p,
                   size_t size)
 {
-    if (!o->mod[id]) {
-        pf_variant v;
-        memset(&v, 0, sizeof v);
-        snprintf(v.source, sizeof v.source, "%s/ops/%s.cu", pf_kernel_dir(), op_name[id]);
-        char what[64];
-        snprintf(what, sizeof what, "op %s", op_name[id]);
-        if (pf_jit_load(o->dev, &v, what, &o->mod[id], NULL))
-            return -1;
-    }
-    pf_dim3 block = {threads, 1, 1};
-    if (pf_dev_launch(o->dev, o->mod[id], op_name[id], grid, block, 0, o->stream, p, size))
-        return pf_error_prefix("op %s", op_name[id]);
-    return 0;
+    return pf_op_launch(o->dev, o->stream, &o->mod[id], op_name[id], op_name[id], grid,
+                        threads, p, size);
 }
 
-/* Grid of an elementwise op: enough blocks for n, capped (grid-stride loops). */
 static pf_dim3 grid_for(long long n)
 {
-    long long b = (n + PF_OPS_THREADS - 1) / PF_OPS_THREADS;
-    if (b > 65535)
-        b = 65535;
-    pf_dim3 g = {(unsigned)(b > 0 ? b : 1), 1, 1};
-    return g;
+    return pf_op_grid(n, PF_OPS_THREADS);
 }
 
 #define ADDR(T, d) ((T *)(uintptr_t)(d))
@@ -89,11 +70,11 @@ int pf_g4v_rmsnorm(pf_g4v_ops *o, pf_dptr x, pf_dptr y, pf_dptr w, pf_dptr res, 
 {
     if (rows <= 0 || n <= 0)
         return pf_error_set("g4v_rmsnorm: bad shape [%d, %d]", rows, n);
-    pf_g4v_rmsnorm_params p = {ADDR(const unsigned short, x), ADDR(unsigned short, y),
-                               ADDR(const unsigned short, w), ADDR(const unsigned short, res),
-                               rows, n, eps};
+    pf_g4_rmsnorm_params p = {ADDR(const unsigned short, x), ADDR(unsigned short, y),
+                              ADDR(const unsigned short, w), rows, n, eps,
+                              ADDR(const unsigned short, res)};
     pf_dim3 g = {(unsigned)rows, 1, 1};
-    return launch(o, PF_G4V_RMSNORM, g, PF_OPS_ROW_THREADS, &p, sizeof p);
+    return launch(o, PF_G4V_RMSNORM, g, PF_G4_ROW_THREADS, &p, sizeof p);
 }
 
 int pf_g4v_clamp(pf_g4v_ops *o, pf_dptr x, pf_dptr out, pf_dptr lo, pf_dptr hi, long long n)

@@ -27,6 +27,7 @@ typedef struct pf_g4_rmsnorm_params {
     const unsigned short *w; /* [n] or 0 */
     int rows, n;
     float eps;
+    const unsigned short *res; /* [rows, n] or 0: y = bf16(res + bf16(norm)) */
 } pf_g4_rmsnorm_params;
 
 /* out[i] = bf16(bf16(x[i] * w[i % n]) * c): the router's input,

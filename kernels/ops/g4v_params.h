@@ -27,19 +27,8 @@ typedef struct pf_g4v_pos_add_params {
     int rows, dim, npos;
 } pf_g4v_pos_add_params;
 
-/* Gemma-4 RMSNorm (section 0), one block per row, fp32 throughout:
- *   v = x * (mean(x^2) + eps)^-0.5 * w   (w 0: no scale, q/k/v norms
- *   without weight), y = bf16(v), or y = bf16(res + bf16(v)) when res is
- *   given (the residual add after a sandwich norm).
- * y may alias x or res. */
-typedef struct pf_g4v_rmsnorm_params {
-    const unsigned short *x;
-    unsigned short *y;
-    const unsigned short *w;   /* [n] or 0 */
-    const unsigned short *res; /* [rows, n] or 0 */
-    int rows, n;
-    float eps;
-} pf_g4v_rmsnorm_params;
+/* The x*w RMSNorm (with an optional residual add) is g4_rmsnorm.cu,
+ * shared with the text model (g4_params.h). */
 
 /* out[i] = min(max(x[i], *lo), *hi) (torch.clamp's order): a clipped linear's input or output
  * bounds (use_clipped_linears, M167-193), read from the device (0-dim
