@@ -21,56 +21,7 @@
 static pf_device *dev;
 static pf_g4_ops ops;
 
-static pf_dptr up(const void *h, size_t bytes)
-{
-    pf_dptr d = 0;
-    if (pf_dev_alloc(dev, bytes ? bytes : 1, "g4 op test", &d) == 0 && h)
-        pf_dev_copy_htod(dev, d, h, bytes, NULL);
-    return d;
-}
-
-/* A poisoned (0xff: NaN in bf16 and f32, -1 in int32) output buffer. */
-static pf_dptr poisoned(size_t bytes)
-{
-    pf_dptr d = up(NULL, bytes);
-    pf_dev_memset8(dev, d, 0xff, bytes, NULL);
-    return d;
-}
-
-static void *down(pf_dptr d, size_t bytes)
-{
-    void *h = malloc(bytes ? bytes : 1);
-    pf_dev_stream_sync(dev, NULL);
-    pf_dev_copy_dtoh(dev, h, d, bytes, NULL);
-    return h;
-}
-
-static uint16_t *rand_bf16(size_t n, float amp)
-{
-    uint16_t *x = malloc(n * sizeof *x);
-    for (size_t i = 0; i < n; i++)
-        x[i] = pf_f32_to_bf16(pf_test_frand() * amp);
-    return x;
-}
-
-/* Device bf16 output against the reference within ulps; frees d. */
-static int same16(pf_dptr d, const uint16_t *ref, size_t n, int ulps, const char *what)
-{
-    uint16_t *got = down(d, n * sizeof *got);
-    size_t bad = 0, first = 0;
-    for (size_t i = 0; i < n; i++) {
-        int diff = abs((int)(int16_t)got[i] - (int)(int16_t)ref[i]);
-        if ((got[i] & 0x7fff) > 0x7f80 || diff > ulps)
-            if (!bad++)
-                first = i;
-    }
-    if (bad)
-        fprintf(stderr, "  %s: %zu of %zu differ; first at %zu: got %04x, want %04x\n", what, bad,
-                n, first, got[first], ref[first]);
-    free(got);
-    pf_dev_free(dev, d);
-    return bad == 0;
-}
+#include "pf_test_dev.h"
 
 /* Device 32-bit output (int or float) bit for bit; frees d. */
 static int same32(pf_dptr d, const void *ref, size_t n, const char *what)
@@ -91,23 +42,11 @@ static int same32(pf_dptr d, const void *ref, size_t n, const char *what)
 
 static void test_nvrtc(void)
 {
-    const char *archs[] = {"sm_80", "sm_90"};
-    const char *files[] = {"g4_rmsnorm", "g4_scale", "g4_add_scale", "g4_router",
-                           "g4_moe_count", "g4_moe_gather", "g4_gather_rows", "g4_geglu",
-                           "g4_combine", "g4_softcap"};
-    for (int a = 0; a < 2; a++)
-        for (int i = 0; i < (int)(sizeof files / sizeof files[0]); i++) {
-            pf_variant v;
-            pf_jit_result r;
-            memset(&v, 0, sizeof v);
-            snprintf(v.source, sizeof v.source, "%s/ops/%s.cu", pf_kernel_dir(), files[i]);
-            snprintf(v.target, sizeof v.target, "%s", archs[a]);
-            int rc = pf_jit_compile(&v, &r);
-            CHECK_MSG(rc == 0 && r.valid, "%s %s: %s", archs[a], files[i],
-                      rc ? pf_error_get() : (r.log ? r.log : ""));
-            if (rc == 0)
-                pf_jit_result_free(&r);
-        }
+    static const char *const files[] = {"g4_rmsnorm",    "g4_scale",       "g4_add_scale",
+                                        "g4_router",     "g4_moe_count",   "g4_moe_gather",
+                                        "g4_gather_rows", "g4_geglu",      "g4_combine",
+                                        "g4_softcap"};
+    check_nvrtc(files, (int)(sizeof files / sizeof files[0]));
 }
 
 static void test_norm_scale(void)
@@ -122,16 +61,16 @@ static void test_norm_scale(void)
         pf_g4_ref_rmsnorm(x, ref, with_w ? w : NULL, rows, n, 1e-6f);
         CHECK_MSG(pf_g4_op_rmsnorm(&ops, dx, dy, with_w ? dw : 0, rows, n, 1e-6f) == 0, "%s",
                   pf_error_get());
-        CHECK(same16(dy, ref, N, 1, with_w ? "g4_rmsnorm" : "g4_rmsnorm (no scale)"));
+        CHECK(same(dy, ref, N, 1, with_w ? "g4_rmsnorm" : "g4_rmsnorm (no scale)"));
     }
     pf_dptr dy = poisoned(N * 2);
     pf_g4_ref_scale(x, w, ref, (long long)N, n, 0.0883883f);
     CHECK(pf_g4_op_scale(&ops, dx, dw, dy, (long long)N, n, 0.0883883f) == 0);
-    CHECK(same16(dy, ref, N, 0, "g4_scale"));
+    CHECK(same(dy, ref, N, 0, "g4_scale"));
     dy = poisoned(N * 2);
     pf_g4_ref_add_scale(x, b, w[3], ref, (long long)N);
     CHECK(pf_g4_op_add_scale(&ops, dx, db, dw + 3 * 2, dy, (long long)N) == 0);
-    CHECK(same16(dy, ref, N, 0, "g4_add_scale"));
+    CHECK(same(dy, ref, N, 0, "g4_add_scale"));
     pf_dev_free(dev, dx), pf_dev_free(dev, dw), pf_dev_free(dev, db);
     free(x), free(w), free(b), free(ref);
 }
@@ -169,20 +108,20 @@ static void test_moe(int T, int E, int K, int H, int I)
     pf_dptr dp = up(perm, TK * 4);
     pf_g4_ref_gather_rows(x, perm, xg, (long long)TK, H);
     CHECK(pf_g4_op_gather_rows(&ops, dx, dp, dxg, (long long)TK, H) == 0);
-    CHECK(same16(dxg, xg, TK * H, 0, "g4_gather_rows"));
+    CHECK(same(dxg, xg, TK * H, 0, "g4_gather_rows"));
 
     uint16_t *gu = rand_bf16(TK * 2 * I, 4), *act = malloc(TK * I * 2);
     pf_dptr dgu = up(gu, TK * 2 * I * 2), dact = poisoned(TK * I * 2);
     pf_g4_ref_geglu(gu, act, (long long)TK, I);
     CHECK(pf_g4_op_geglu(&ops, dgu, dact, (long long)TK, I) == 0);
-    CHECK(same16(dact, act, TK * I, 0, "g4_geglu"));
+    CHECK(same(dact, act, TK * I, 0, "g4_geglu"));
 
     uint16_t *eo = rand_bf16(TK * H, 8), *out = malloc((size_t)T * H * 2);
     pf_dptr deo = up(eo, TK * H * 2), ds = up(slot, TK * 4), dwt = up(w, TK * 4);
     pf_dptr dout = poisoned((size_t)T * H * 2);
     pf_g4_ref_combine(eo, slot, w, out, T, H, K);
     CHECK(pf_g4_op_combine(&ops, deo, ds, dwt, dout, T, H, K) == 0);
-    CHECK(same16(dout, out, (size_t)T * H, 0, "g4_combine"));
+    CHECK(same(dout, out, (size_t)T * H, 0, "g4_combine"));
 
     pf_dptr all[] = {dlg, dpes, didx, dx, dp, dgu, deo, ds, dwt};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
@@ -240,7 +179,7 @@ static void test_rope_tables(void)
     pf_dptr dx = up(x, (size_t)T * heads * d * 2), dc = up(cs, (size_t)npos * h * 2);
     pf_dptr dsn = up(sn, (size_t)npos * h * 2), dp = up(pos, sizeof pos);
     CHECK(pf_op_rope(&o3, dx, dc, dsn, dp, T, heads, d) == 0);
-    CHECK(same16(dx, y, (size_t)T * heads * d, 0, "rope with proportional tables"));
+    CHECK(same(dx, y, (size_t)T * heads * d, 0, "rope with proportional tables"));
     pf_ops_release(&o3);
     pf_dev_free(dev, dc), pf_dev_free(dev, dsn), pf_dev_free(dev, dp);
     free(cs), free(sn), free(x), free(y);

@@ -19,60 +19,7 @@
 static pf_device *dev;
 static pf_g4v_ops ops;
 
-static pf_dptr up(const void *h, size_t bytes)
-{
-    pf_dptr d = 0;
-    if (pf_dev_alloc(dev, bytes ? bytes : 1, "op test", &d) == 0 && h)
-        pf_dev_copy_htod(dev, d, h, bytes, NULL);
-    return d;
-}
-
-/* A poisoned (0xff: bf16 NaN) output buffer. */
-static pf_dptr poisoned(size_t bytes)
-{
-    pf_dptr d = up(NULL, bytes);
-    pf_dev_memset8(dev, d, 0xff, bytes, NULL);
-    return d;
-}
-
-static uint16_t *rand_bf16(size_t n, float amp)
-{
-    uint16_t *x = malloc(n * sizeof *x);
-    for (size_t i = 0; i < n; i++)
-        x[i] = pf_f32_to_bf16(pf_test_frand() * amp);
-    return x;
-}
-
-/* Compare device bf16 output with the reference; ulps: allowed bf16 ulps.
- * Frees d unless keep. */
-static int same_keep(pf_dptr d, const uint16_t *ref, size_t n, int ulps, const char *what,
-                     int keep)
-{
-    uint16_t *got = malloc(n * sizeof *got);
-    pf_dev_stream_sync(dev, NULL);
-    pf_dev_copy_dtoh(dev, got, d, n * sizeof *got, NULL);
-    size_t bad = 0, first = 0;
-    for (size_t i = 0; i < n; i++) {
-        int diff = abs((int)(int16_t)got[i] - (int)(int16_t)ref[i]);
-        int nan = (got[i] & 0x7fff) > 0x7f80;
-        if (nan || diff > ulps) {
-            if (!bad++)
-                first = i;
-        }
-    }
-    if (bad)
-        fprintf(stderr, "  %s: %zu of %zu differ; first at %zu: got %04x, want %04x\n", what, bad,
-                n, first, got[first], ref[first]);
-    free(got);
-    if (!keep)
-        pf_dev_free(dev, d);
-    return bad == 0;
-}
-
-static int same(pf_dptr d, const uint16_t *ref, size_t n, int ulps, const char *what)
-{
-    return same_keep(d, ref, n, ulps, what, 0);
-}
+#include "pf_test_dev.h"
 
 static void test_patch_in_pos_add(void)
 {
@@ -243,21 +190,9 @@ static void test_pool(void)
 static void test_nvrtc(void)
 {
     /* the x*w norm is g4_rmsnorm.cu, compiled by test_g4_ops */
-    const char *files[] = {"g4v_patch_in", "g4v_pos_add", "g4v_clamp", "g4v_rope2d", "g4v_pool"};
-    const char *archs[] = {"sm_80", "sm_90"};
-    for (int a = 0; a < 2; a++)
-        for (int i = 0; i < (int)(sizeof files / sizeof files[0]); i++) {
-            pf_variant v;
-            pf_jit_result r;
-            memset(&v, 0, sizeof v);
-            snprintf(v.source, sizeof v.source, "%s/ops/%s.cu", pf_kernel_dir(), files[i]);
-            snprintf(v.target, sizeof v.target, "%s", archs[a]);
-            int rc = pf_jit_compile(&v, &r);
-            CHECK_MSG(rc == 0 && r.valid, "%s %s: %s", archs[a], files[i],
-                      rc ? pf_error_get() : (r.log ? r.log : ""));
-            if (rc == 0)
-                pf_jit_result_free(&r);
-        }
+    static const char *const files[] = {"g4v_patch_in", "g4v_pos_add", "g4v_clamp", "g4v_rope2d",
+                                        "g4v_pool"};
+    check_nvrtc(files, (int)(sizeof files / sizeof files[0]));
 }
 
 int main(void)
