@@ -154,12 +154,12 @@ static int load_config(const fwd_args *a, pf_g3_config *c)
     return 0;
 }
 
-/* The weights: the checkpoint's, or a preset's seeded synthetic ones (made
- * after the device opened, so a missing device costs no time). */
+/* The weights: the checkpoint's, or a preset's seeded synthetic ones (a lazy
+ * set: the forward draws them on the device, no host arrays). */
 static int load_weights(const fwd_args *a, const pf_g3_config *c, pf_weight_set *w)
 {
     int rc = is_dir(a->model) ? pf_g3_weight_set_load(c, a->model, w)
-                              : pf_g3_weight_set_synth(c, (uint64_t)a->weights_seed, w);
+                              : pf_g3_weight_set_synth_lazy(c, (uint64_t)a->weights_seed, w);
     return rc ? pf_cli_fail_error(CMD) : 0;
 }
 
@@ -378,8 +378,6 @@ int cmd_forward(int argc, char **argv)
         rc = pf_cli_fail_error(CMD);
         goto done;
     }
-    if (!is_dir(a.model) && isatty(STDERR_FILENO))
-        fprintf(stderr, "forward: making seeded synthetic weights for %s\n", a.model);
     if ((rc = load_weights(&a, &c, &w)))
         goto done;
     if ((rc = apply_attn(&a, dev, &c, &fo)) || (a.tuned && (rc = apply_tuned(&a, dev, &c, &in, &fo))))

@@ -293,9 +293,9 @@ int cmd_forward_g4(const fwd_args *a)
         rc = pf_cli_fail_error(CMD);
         goto done;
     }
-    /* weights after the device opened: a missing GPU costs no time */
+    /* a preset's weights: a lazy synthetic set, drawn on the device */
     if (is_dir(a->model) ? pf_g4_weight_set_load(&c, a->model, &w)
-                         : pf_g4_weight_set_synth(&c, (uint64_t)a->weights_seed, &w)) {
+                         : pf_g4_weight_set_synth_lazy(&c, (uint64_t)a->weights_seed, &w)) {
         rc = pf_cli_fail_error(CMD);
         goto done;
     }
