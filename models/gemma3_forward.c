@@ -13,6 +13,7 @@
 #include "device/arch.h"
 #include "kernels/pf_numeric.h"
 #include "models/gemma3_forward_state.h"
+#include "models/weight_set_dev.h"
 
 #define BF16 2
 
@@ -158,16 +159,14 @@ int pf_g3_inputs_check(const pf_g3_config *c, const pf_g3_inputs *in)
     return 0;
 }
 
+/* Host values uploaded, a lazy synthetic set drawn on the device
+ * (weight_set_dev.h). */
 static int upload_weights(g3_fwd *f)
 {
     f->wd = calloc((size_t)f->w->n, sizeof *f->wd);
     if (!f->wd)
         return pf_error_set("out of memory");
-    for (int i = 0; i < f->w->n; i++)
-        if (pf_arena_upload(&f->mem, f->w->data[i], (size_t)f->w->specs[i].count * BF16,
-                            PF_MEM_WEIGHTS, f->w->specs[i].name, &f->wd[i]))
-            return -1;
-    return 0;
+    return pf_weight_set_to_device(f->w, f->dev, f->ops.stream, &f->mem, f->wd);
 }
 
 /* Token-level host arrays: RoPE positions restart per request, image-token

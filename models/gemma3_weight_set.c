@@ -12,7 +12,7 @@ static int check(const void *cfg, const pf_safetensors *st)
     return pf_g3_weights_check((const pf_g3_config *)cfg, st);
 }
 
-static const pf_weight_model model = {specs, check, pf_g3_find, pf_g3_synth};
+static const pf_weight_model model = {specs, check, pf_g3_find, pf_g3_synth_recipe};
 
 int pf_g3_weight_set_load(const pf_g3_config *c, const char *dir, pf_weight_set *out)
 {
@@ -21,5 +21,10 @@ int pf_g3_weight_set_load(const pf_g3_config *c, const char *dir, pf_weight_set 
 
 int pf_g3_weight_set_synth(const pf_g3_config *c, uint64_t seed, pf_weight_set *out)
 {
-    return pf_weight_set_synth(&model, c, seed, out);
+    return pf_weight_set_synth(&model, c, seed, 0, out);
+}
+
+int pf_g3_weight_set_synth_lazy(const pf_g3_config *c, uint64_t seed, pf_weight_set *out)
+{
+    return pf_weight_set_synth(&model, c, seed, 1, out);
 }

@@ -9,6 +9,7 @@
 
 #include "core/pf_error.h"
 #include "kernels/pf_numeric.h"
+#include "models/weight_set.h"
 
 typedef struct specs {
     pf_g3_spec *s;
@@ -175,16 +176,9 @@ int pf_g3_weights_check(const pf_g3_config *c, const pf_safetensors *st)
 }
 
 /* splitmix64 keyed by (seed, spec name): a tensor's values do not depend on
- * which other tensors exist. */
-static uint64_t mix(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-void pf_g3_synth(const pf_g3_spec *s, uint64_t seed, uint16_t *out)
+ * which other tensors exist. Drawn by pf_synth_value (kernels/ops/
+ * synth_params.h) on the host or the device. */
+void pf_g3_synth_recipe(const pf_g3_spec *s, uint64_t seed, pf_wsynth *r)
 {
     uint64_t st = seed;
     for (const char *p = s->name; *p; p++)
@@ -194,12 +188,16 @@ void pf_g3_synth(const pf_g3_spec *s, uint64_t seed, uint16_t *out)
         fan_in *= (double)s->shape[d];
     if (strstr(s->name, "mm_input_projection_weight"))
         fan_in = (double)s->shape[0]; /* x @ W: the input is dim 0 */
-    double amp = s->kind == PF_G3_W_LINEAR ? 1.0 / sqrt(fan_in)
-                 : s->kind == PF_G3_W_EMBED ? 1.0
-                 : 0.1; /* norms (1+w), LayerNorm weights 1+u, biases */
-    for (int64_t i = 0; i < s->count; i++) {
-        double u = (double)(mix(&st) >> 11) / 9007199254740992.0 * 2 - 1;
-        double v = u * amp + (s->kind == PF_G3_W_LN_WEIGHT ? 1.0 : 0.0);
-        out[i] = pf_f32_to_bf16((float)v);
-    }
+    r->key = st;
+    r->amp = s->kind == PF_G3_W_LINEAR ? 1.0 / sqrt(fan_in)
+             : s->kind == PF_G3_W_EMBED ? 1.0
+             : 0.1; /* norms (1+w), LayerNorm weights 1+u, biases */
+    r->base = s->kind == PF_G3_W_LN_WEIGHT ? 1.0 : 0.0;
+}
+
+void pf_g3_synth(const pf_g3_spec *s, uint64_t seed, uint16_t *out)
+{
+    pf_wsynth r;
+    pf_g3_synth_recipe(s, seed, &r);
+    pf_wsynth_fill(&r, 0, s->count, out);
 }

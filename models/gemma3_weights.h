@@ -34,6 +34,9 @@ int pf_g3_weights_check(const pf_g3_config *c, const pf_safetensors *st);
  * finite through any number of layers: linear weights uniform in
  * +-1/sqrt(fan_in), norm weights (1+w) near 1, biases small, embeddings
  * +-1 (the post-norms bound every residual branch). */
+/* The same, drawn from its recipe (key, amp, base): pf_wsynth_fill on the
+ * host, pf_wsynth_dev_fill on a device; pf_g3_synth is the recipe filled on the host. */
+void pf_g3_synth_recipe(const pf_g3_spec *s, uint64_t seed, pf_wsynth *r);
 void pf_g3_synth(const pf_g3_spec *s, uint64_t seed, uint16_t *out);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "core/pf_error.h"
 #include "kernels/pf_numeric.h"
+#include "models/weight_set.h"
 
 typedef struct specs {
     pf_g4_spec *s;
@@ -218,15 +219,7 @@ int pf_g4_weights_check(const pf_g4_config *c, const pf_safetensors *st)
 
 /* splitmix64 keyed by (seed, spec name): a tensor's values do not depend on
  * which other tensors exist. */
-static uint64_t mix(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-void pf_g4_synth(const pf_g4_spec *s, uint64_t seed, uint16_t *out)
+void pf_g4_synth_recipe(const pf_g4_spec *s, uint64_t seed, pf_wsynth *r)
 {
     uint64_t st = seed;
     for (const char *p = s->name; *p; p++)
@@ -242,8 +235,14 @@ void pf_g4_synth(const pf_g4_spec *s, uint64_t seed, uint16_t *out)
     case PF_G4_W_CLIP_HI: base = 3.0; amp = 0.5; break;
     default: break; /* SMALL */
     }
-    for (int64_t i = 0; i < s->count; i++) {
-        double u = (double)(mix(&st) >> 11) / 9007199254740992.0 * 2 - 1;
-        out[i] = pf_f32_to_bf16((float)(base + u * amp));
-    }
+    r->key = st;
+    r->amp = amp;
+    r->base = base;
+}
+
+void pf_g4_synth(const pf_g4_spec *s, uint64_t seed, uint16_t *out)
+{
+    pf_wsynth r;
+    pf_g4_synth_recipe(s, seed, &r);
+    pf_wsynth_fill(&r, 0, s->count, out);
 }

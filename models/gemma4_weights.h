@@ -47,6 +47,9 @@ const pf_st_tensor *pf_g4_find(const pf_safetensors *st, const char *spec_name);
 int pf_g4_weights_check(const pf_g4_config *c, const pf_safetensors *st);
 /* Seeded synthetic bf16 values for a spec (keyed by seed and name), scaled so
  * activations stay finite through any number of layers. */
+/* The same, drawn from its recipe (key, amp, base): pf_wsynth_fill on the
+ * host, pf_wsynth_dev_fill on a device; pf_g4_synth is the recipe filled on the host. */
+void pf_g4_synth_recipe(const pf_g4_spec *s, uint64_t seed, pf_wsynth *r);
 void pf_g4_synth(const pf_g4_spec *s, uint64_t seed, uint16_t *out);
 
 #endif

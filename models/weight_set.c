@@ -1,4 +1,5 @@
-/* Host bf16 copies of every tensor a forward reads (weight_set.h). */
+/* Host bf16 copies of every tensor a forward reads, or their recipes
+ * (weight_set.h). */
 #include "models/weight_set.h"
 
 #include <stdarg.h>
@@ -7,8 +8,19 @@
 #include <string.h>
 
 #include "core/pf_error.h"
+#include "kernels/pf_numeric.h"
+#include "kernels/ops/synth_params.h"
 
-static int alloc_all(const pf_weight_model *m, const void *cfg, pf_weight_set *w)
+static int alloc_values(const pf_weight_set *w, int i)
+{
+    w->data[i] = malloc((size_t)(w->specs[i].count ? w->specs[i].count : 1) * sizeof(uint16_t));
+    if (!w->data[i])
+        return pf_error_set("out of memory for tensor '%s' (%lld values)", w->specs[i].name,
+                            (long long)w->specs[i].count);
+    return 0;
+}
+
+static int alloc_set(const pf_weight_model *m, const void *cfg, pf_weight_set *w)
 {
     memset(w, 0, sizeof *w);
     if (m->specs(cfg, &w->specs, &w->n))
@@ -16,12 +28,6 @@ static int alloc_all(const pf_weight_model *m, const void *cfg, pf_weight_set *w
     w->data = calloc((size_t)w->n, sizeof *w->data);
     if (!w->data)
         return pf_error_set("out of memory for %d weight tensors", w->n);
-    for (int i = 0; i < w->n; i++) {
-        w->data[i] = malloc((size_t)(w->specs[i].count ? w->specs[i].count : 1) * sizeof(uint16_t));
-        if (!w->data[i])
-            return pf_error_set("out of memory for tensor '%s' (%lld values)", w->specs[i].name,
-                                (long long)w->specs[i].count);
-    }
     return 0;
 }
 
@@ -34,25 +40,48 @@ int pf_weight_set_load(const pf_weight_model *m, const void *cfg, const char *di
         return -1;
     int rc = m->check(cfg, st);
     if (!rc)
-        rc = alloc_all(m, cfg, out);
+        rc = alloc_set(m, cfg, out);
     for (int i = 0; !rc && i < out->n; i++)
-        rc = pf_st_to_bf16(m->find(st, out->specs[i].name), out->data[i]);
+        rc = alloc_values(out, i) || pf_st_to_bf16(m->find(st, out->specs[i].name), out->data[i]);
     pf_st_close(st);
     if (rc)
         pf_weight_set_free(out);
-    return rc;
+    return rc ? -1 : 0;
 }
 
-int pf_weight_set_synth(const pf_weight_model *m, const void *cfg, uint64_t seed,
+void pf_wsynth_fill(const pf_wsynth *r, int64_t first, int64_t count, uint16_t *out)
+{
+    for (int64_t i = 0; i < count; i++)
+        out[i] = pf_synth_value(r->key, first + i, r->amp, r->base);
+}
+
+int pf_weight_set_synth(const pf_weight_model *m, const void *cfg, uint64_t seed, int lazy,
                         pf_weight_set *out)
 {
-    if (alloc_all(m, cfg, out)) {
+    int rc = alloc_set(m, cfg, out);
+    if (!rc && !(out->synth = calloc((size_t)out->n, sizeof *out->synth)))
+        rc = pf_error_set("out of memory for %d weight tensors", out->n);
+    for (int i = 0; !rc && i < out->n; i++)
+        m->recipe(&out->specs[i], seed, &out->synth[i]);
+    for (int i = 0; !rc && !lazy && i < out->n; i++)
+        rc = pf_ws_values(out, i) ? 0 : -1;
+    if (rc)
         pf_weight_set_free(out);
-        return -1;
+    return rc ? -1 : 0;
+}
+
+const uint16_t *pf_ws_values(const pf_weight_set *w, int i)
+{
+    if (i < 0 || i >= w->n)
+        return NULL;
+    if (!w->data[i] && w->synth) {
+        /* a lazy set: the array of pointers is the set's own, so drawing
+         * into it leaves the set's meaning unchanged */
+        if (alloc_values(w, i))
+            return NULL;
+        pf_wsynth_fill(&w->synth[i], 0, w->specs[i].count, w->data[i]);
     }
-    for (int i = 0; i < out->n; i++)
-        m->synth(&out->specs[i], seed, out->data[i]);
-    return 0;
+    return w->data[i];
 }
 
 static int find(const pf_weight_set *w, const char *name)
@@ -70,8 +99,7 @@ const uint16_t *pf_ws_get(const pf_weight_set *w, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(name, sizeof name, fmt, ap);
     va_end(ap);
-    int i = find(w, name);
-    return i < 0 ? NULL : w->data[i];
+    return pf_ws_values(w, find(w, name));
 }
 
 const pf_wspec *pf_ws_spec(const pf_weight_set *w, const char *name)
@@ -86,5 +114,6 @@ void pf_weight_set_free(pf_weight_set *w)
         free(w->data[i]);
     free(w->data);
     free(w->specs);
+    free(w->synth);
     memset(w, 0, sizeof *w);
 }

@@ -14,4 +14,11 @@ typedef struct pf_wspec {
     int kind; /* the model's PF_G*_W_*: how synthetic values are drawn */
 } pf_wspec;
 
+/* How a synthetic tensor is drawn (kernels/ops/synth_params.h): element i is
+ * pf_synth_value(key, i, amp, base). */
+typedef struct pf_wsynth {
+    uint64_t key;
+    double amp, base;
+} pf_wsynth;
+
 #endif

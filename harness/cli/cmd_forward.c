@@ -31,7 +31,7 @@
 enum {
     OPT_MODEL, OPT_LAYOUT, OPT_SEED, OPT_INPUTS, OPT_ATTN, OPT_TUNED, OPT_ALL_LOGITS, OPT_DEVICE,
     OPT_OUT, OPT_WEIGHTS_SEED, OPT_NO_TIME, OPT_SAMPLES, OPT_WARMUP, OPT_NO_TOKEN_TYPES,
-    OPT_MASK_AUDIT,
+    OPT_MASK_AUDIT, OPT_DRY_RUN,
 };
 
 static const pf_cli_opt opts[] = {
@@ -57,6 +57,9 @@ static const pf_cli_opt opts[] = {
     [OPT_MASK_AUDIT] = {"mask-audit", 0, NULL,
                         "run again with plain causal/sliding masks; report per-position KL and "
                         "argmax log-prob change (vision vs text)"},
+    [OPT_DRY_RUN] = {"dry-run", 0, NULL,
+                     "check the model, inputs and variants, print the plan, run nothing "
+                     "(--out not needed)"},
     {0},
 };
 
@@ -100,6 +103,7 @@ static int parse_args(int argc, char **argv, fwd_args *a)
         case OPT_NO_TIME: a->no_time = 1; break;
         case OPT_NO_TOKEN_TYPES: a->no_token_types = 1; break;
         case OPT_MASK_AUDIT: a->mask_audit = 1; break;
+        case OPT_DRY_RUN: a->dry_run = 1; break;
         case OPT_ATTN:
             if (a->n_attn == 8)
                 return pf_cli_usage_error(CMD, "--attn given more than 8 times");
@@ -127,7 +131,7 @@ static int parse_args(int argc, char **argv, fwd_args *a)
         return pf_cli_usage_error(CMD, "missing --model PRESET|DIR");
     if (!a->layout == !a->inputs)
         return pf_cli_usage_error(CMD, "give exactly one of --layout SPEC and --inputs DIR");
-    if (!a->out)
+    if (!a->out && !a->dry_run)
         return pf_cli_usage_error(CMD, "missing --out DIR");
     if (a->tuned && a->n_attn)
         return pf_cli_usage_error(CMD, "--tuned and --attn are exclusive");
@@ -143,6 +147,22 @@ static int is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+void pf_forward_dry_run_print(const char *model, int tokens, int batch, int images,
+                              int image_tokens, const void *weights, const char *full,
+                              const char *sliding)
+{
+    const pf_weight_set *w = weights;
+    double bytes = 0;
+    for (int i = 0; i < w->n; i++)
+        bytes += (double)w->specs[i].count * 2;
+    printf("forward: dry run ok: %s, %d tokens in %d request%s, %d image%s (%d image tokens), "
+           "weights %.2f GB in %d tensors (%s), full %s, sliding %s\n",
+           model, tokens, batch, batch == 1 ? "" : "s", images, images == 1 ? "" : "s",
+           image_tokens, bytes / 1e9, w->n,
+           w->synth && !w->data[0] ? "synthetic, drawn on the device" : w->synth ? "synthetic" : "checkpoint",
+           full, sliding);
+}
+
 /* The config: a directory is a checkpoint, anything else a preset. */
 static int load_config(const fwd_args *a, pf_g3_config *c)
 {
@@ -154,12 +174,12 @@ static int load_config(const fwd_args *a, pf_g3_config *c)
     return 0;
 }
 
-/* The weights: the checkpoint's, or a preset's seeded synthetic ones (made
- * after the device opened, so a missing device costs no time). */
+/* The weights: the checkpoint's, or a preset's seeded synthetic ones (a lazy
+ * set: the forward draws them on the device, no host arrays). */
 static int load_weights(const fwd_args *a, const pf_g3_config *c, pf_weight_set *w)
 {
     int rc = is_dir(a->model) ? pf_g3_weight_set_load(c, a->model, w)
-                              : pf_g3_weight_set_synth(c, (uint64_t)a->weights_seed, w);
+                              : pf_g3_weight_set_synth_lazy(c, (uint64_t)a->weights_seed, w);
     return rc ? pf_cli_fail_error(CMD) : 0;
 }
 
@@ -352,11 +372,11 @@ int cmd_forward(int argc, char **argv)
     if ((rc = load_config(&a, &c)))
         goto done;
     /* the output folder first: a long run must not fail at its end */
-    if (mkdir(a.out, 0755) != 0 && errno != EEXIST) {
+    if (a.out && mkdir(a.out, 0755) != 0 && errno != EEXIST) {
         rc = pf_cli_fail(CMD, "--out %s: %s", a.out, strerror(errno));
         goto done;
     }
-    if (!is_dir(a.out)) {
+    if (a.out && !is_dir(a.out)) {
         rc = pf_cli_fail(CMD, "--out %s: exists and is not a directory", a.out);
         goto done;
     }
@@ -378,8 +398,6 @@ int cmd_forward(int argc, char **argv)
         rc = pf_cli_fail_error(CMD);
         goto done;
     }
-    if (!is_dir(a.model) && isatty(STDERR_FILENO))
-        fprintf(stderr, "forward: making seeded synthetic weights for %s\n", a.model);
     if ((rc = load_weights(&a, &c, &w)))
         goto done;
     if ((rc = apply_attn(&a, dev, &c, &fo)) || (a.tuned && (rc = apply_tuned(&a, dev, &c, &in, &fo))))
@@ -387,6 +405,15 @@ int cmd_forward(int argc, char **argv)
     if (a.mask_audit && !in.token_type_ids) {
         rc = pf_cli_fail(CMD, "--mask-audit: the inputs have no token_type_ids (a multimodal "
                               "model and image tokens are needed)");
+        goto done;
+    }
+    if (a.dry_run) {
+        char full[256], sliding[256];
+        pf_attn_variant_to_string(&fo.attn_full, full, sizeof full);
+        pf_attn_variant_to_string(&fo.attn_sliding, sliding, sizeof sliding);
+        pf_forward_dry_run_print(a.model, in.tokens, in.batch, in.n_images,
+                                 in.n_images * c.mm_tokens_per_image, &w, full, sliding);
+        rc = 0;
         goto done;
     }
     fo.all_logits = a.all_logits || a.mask_audit;

@@ -293,14 +293,26 @@ int cmd_forward_g4(const fwd_args *a)
         rc = pf_cli_fail_error(CMD);
         goto done;
     }
-    /* weights after the device opened: a missing GPU costs no time */
+    /* a preset's weights: a lazy synthetic set, drawn on the device */
     if (is_dir(a->model) ? pf_g4_weight_set_load(&c, a->model, &w)
-                         : pf_g4_weight_set_synth(&c, (uint64_t)a->weights_seed, &w)) {
+                         : pf_g4_weight_set_synth_lazy(&c, (uint64_t)a->weights_seed, &w)) {
         rc = pf_cli_fail_error(CMD);
         goto done;
     }
     if ((rc = apply_attn(a, dev, &c, &fo)) || (a->tuned && (rc = apply_tuned(a, dev, &c, &in, &fo))))
         goto done;
+    if (a->dry_run) {
+        char full[256], sliding[256];
+        pf_attn_variant_to_string(&fo.attn_full, full, sizeof full);
+        pf_attn_variant_to_string(&fo.attn_sliding, sliding, sizeof sliding);
+        int img_tok = 0;
+        for (int i = 0; in.mm_token_type_ids && i < in.tokens; i++)
+            img_tok += in.mm_token_type_ids[i] != 0;
+        pf_forward_dry_run_print(a->model, in.tokens, in.batch, in.n_images, img_tok, &w, full,
+                                 sliding);
+        rc = 0;
+        goto done;
+    }
     fo.all_logits = a->all_logits || a->mask_audit;
     fo.ignore_mm_types = a->no_token_types;
     fo.time_phases = !a->no_time;

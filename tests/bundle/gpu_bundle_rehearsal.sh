@@ -50,6 +50,16 @@ if [ "${1:-}" = --inside ]; then
     "$bundle/run" --dry-run --steps all --budget 100000 >"$tmp/dry-all.txt" || fail "--steps all dry run"
     n=$(grep -Ec '^  (facts|tests|check|sanitizer|bench|peers|tune|export|forward) +[0-9]+  ' "$tmp/dry-all.txt")
     [ "$n" = 9 ] || fail "--steps all lists $n steps, want 9"
+    echo "== run --dry-run --steps model4 (Gemma-4: tune4, forward4; the layouts pass pftune forward --dry-run)"
+    "$bundle/run" --dry-run --steps model4 | tee "$tmp/dry-model4.txt"
+    grep -q '^run: dry run ok' "$tmp/dry-model4.txt" || fail "--steps model4: dry run not ok"
+    for s in facts tune4 forward4; do
+        grep -Eq "^  $s +[0-9]+  " "$tmp/dry-model4.txt" || fail "--steps model4 does not list $s"
+    done
+    total=$(awk '$1 == "total" { print $2 }' "$tmp/dry-model4.txt")
+    [ "$total" -le 480 ] || fail "--steps model4: estimates ($total s) exceed the default budget"
+    grep -q '^  forward4 layouts: .* pass pftune forward --dry-run' "$tmp/dry-model4.txt" ||
+        fail "--steps model4: the Gemma-4 layouts were not checked"
     if "$bundle/run" --dry-run --steps nosuch >/dev/null 2>&1; then fail "--steps nosuch accepted"; fi
 
     # the payload as run unpacks it
@@ -165,6 +175,41 @@ assert d["total_ms"] > 0 and d["tokens_per_second"] > 0 and d["memory"]["peak_by
 EOF
     done
     echo "forward: the step's command line ran on emu (default and --tuned)"
+
+    echo "== the forward4 step: peer_forward.py for Gemma-4, its pftune command line on emu"
+    python3 - "$rt" "$l8" "$l32" <<'EOF' || fail "the forward4 layouts (Gemma-4 images)"
+import sys
+sys.path.insert(0, sys.argv[1])
+import peer_forward
+for spec, n in ((sys.argv[2], 8192), (sys.argv[3], 32768)):
+    types, images = peer_forward.parse_layout_g4(spec)
+    assert (len(types), images) == (n, [256] * 8), (spec, len(types), images)
+    assert peer_forward.g4_grid(256) == (16, 16)
+print("forward4 layouts: 8192 and 32768 tokens, 8 images of 256 soft tokens")
+EOF
+    rc=0
+    python3 "$rt/peer_forward.py" --config-only --model gemma4-26b-a4b --layout "$l8" \
+        --json "$tmp/peer_forward4.json" || rc=$?
+    case $rc in
+        0) echo "peer_forward.py: gemma4-26b-a4b config built (transformers with Gemma-4)" ;;
+        3) grep -Eq 'transformers unavailable|has no Gemma-4' "$tmp/peer_forward4.json" ||
+               fail "peer_forward (gemma4) exit 3 without saying why"
+           echo "peer_forward.py: exit 3 without transformers/Gemma-4 (the run lists hf as skipped)" ;;
+        *) fail "peer_forward.py --config-only --model gemma4-26b-a4b: exit $rc" ;;
+    esac
+    # the run's option set (tools/gpu/run step_forward4) on emu with gemma4-tiny:
+    # the same layout shape scaled down (8 images of 16 soft tokens)
+    LD_LIBRARY_PATH=$rt/lib PFTUNE_CACHE_DIR=$tmp/fwd-cache "$rt/pftune" forward --model gemma4-tiny \
+        --layout 't4,i16,t4,i16,t4,i16,t4,i16,t4,i16,t4,i16,t4,i16,t4,i16,t4' --device emu \
+        --samples 1 --warmup 1 --out "$tmp/fwd4" >"$tmp/fwd4.txt" 2>&1 ||
+        { cat "$tmp/fwd4.txt"; fail "pftune forward gemma4-tiny on emu"; }
+    python3 - "$tmp/fwd4/forward.json" <<'EOF' || fail "forward.json (gemma4) lacks what the summary reads"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["tokens"] == 164 and d["images"] == 8, d
+assert d["total_ms"] > 0 and d["tokens_per_second"] > 0 and d["memory"]["peak_bytes"] > 0, d
+EOF
+    echo "forward4: the step's pftune command line ran on emu (gemma4-tiny, 8 images)"
 
     echo "== the bundled JIT cache serves every (variant, arch) with no compile"
     export PFTUNE_CACHE_DIR=$rt/cache

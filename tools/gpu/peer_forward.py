@@ -1,10 +1,17 @@
 #!/usr/bin/env python3
-"""The HF transformers peer of `pftune forward` (GPU bundle step `forward`):
-Gemma3ForConditionalGeneration built from a config with a pftune preset's
+"""The HF transformers peer of `pftune forward` (GPU bundle steps `forward`
+and `forward4`): Gemma3ForConditionalGeneration or (gemma4-* presets)
+Gemma4ForConditionalGeneration built from a config with a pftune preset's
 sizes, random init in bf16 on the GPU (nothing is downloaded), attention
 "sdpa", run on the same token layouts as pftune (the layout grammar of
-`pftune forward --layout`: one request, spans tN / iN, i spans whole images
-of mm_tokens_per_image tokens), with token_type_ids and random pixel_values.
+`pftune forward --layout`: one request, spans tN / iN). Gemma-3: i spans are
+whole images of mm_tokens_per_image tokens, with token_type_ids and random
+pixel_values. Gemma-4: each maximal i span is one image of that many soft
+tokens (pftune's gemma4_inputs_layout.c: the most nearly square pooled grid
+times the pooling kernel, row-major patch positions, padding patches at
+(-1, -1) up to the largest image), with mm_token_type_ids, patchified
+pixel_values and image_position_ids. A transformers without Gemma-4
+(no transformers.models.gemma4) exits 3 with that reason.
 
     peer_forward.py --layout 't682,i256,...' [--layout ...] --json OUT
                     [--model gemma3-4b] [--device cuda] [--warmup 1]
@@ -49,6 +56,68 @@ PRESETS = {
         eoi_token_index=510),
 }
 
+# pftune's Gemma-4 presets (models/gemma4_presets.c): released sizes, and the
+# emu test model gemma4-tiny (for trying this script on a CPU)
+G4_VISION_RELEASED = dict(hidden_size=1152, intermediate_size=4304, num_hidden_layers=27,
+                          num_attention_heads=16, num_key_value_heads=16, head_dim=72,
+                          patch_size=16, pooling_kernel_size=3, position_embedding_size=10240,
+                          standardize=True, use_clipped_linears=False)
+G4_IDS_RELEASED = dict(image_token_id=258880, video_token_id=258884, audio_token_id=258881,
+                       boi_token_id=255999, eoi_token_id=258882)
+G4_PRESETS = {
+    "gemma4-26b-a4b": dict(
+        text=dict(hidden_size=2816, intermediate_size=2112, num_hidden_layers=30,
+                  num_attention_heads=16, num_key_value_heads=8, head_dim=256,
+                  global_head_dim=512, num_global_key_value_heads=2, attention_k_eq_v=True,
+                  sliding_window=1024, vocab_size=262144, pattern=6, enable_moe_block=True,
+                  num_experts=128, top_k_experts=8, moe_intermediate_size=704),
+        vision=G4_VISION_RELEASED, ids=G4_IDS_RELEASED),
+    "gemma4-31b": dict(
+        text=dict(hidden_size=5376, intermediate_size=21504, num_hidden_layers=60,
+                  num_attention_heads=32, num_key_value_heads=16, head_dim=256,
+                  global_head_dim=512, num_global_key_value_heads=4, attention_k_eq_v=True,
+                  sliding_window=1024, vocab_size=262144, pattern=6),
+        vision=G4_VISION_RELEASED, ids=G4_IDS_RELEASED),
+    "gemma4-tiny": dict(
+        text=dict(hidden_size=64, intermediate_size=128, num_hidden_layers=4,
+                  num_attention_heads=2, num_key_value_heads=1, head_dim=64, global_head_dim=128,
+                  num_global_key_value_heads=1, attention_k_eq_v=True, sliding_window=8,
+                  vocab_size=512, pattern=2, enable_moe_block=True, num_experts=4,
+                  top_k_experts=2, moe_intermediate_size=32),
+        vision=dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                    num_attention_heads=1, num_key_value_heads=1, head_dim=64, patch_size=4,
+                    pooling_kernel_size=2, position_embedding_size=64, standardize=True,
+                    use_clipped_linears=False),
+        ids=dict(image_token_id=507, video_token_id=508, audio_token_id=506, boi_token_id=509,
+                 eoi_token_id=510)),
+}
+
+
+def g4_config_dict(name):
+    """Gemma4Config keyword arguments for a preset (transformers 5 names; the
+    RoPE parameters are Gemma-4's defaults: proportional 0.25 / 1e6 on full
+    layers, 1e4 on sliding ones, as pftune's presets)."""
+    p = G4_PRESETS[name]
+    t = dict(p["text"])
+    pattern = t.pop("pattern")
+    n = t["num_hidden_layers"]
+    t["layer_types"] = ["full_attention" if (i + 1) % pattern == 0 or i == n - 1
+                        else "sliding_attention" for i in range(n)]
+    t.update(rms_norm_eps=1e-6, final_logit_softcapping=30.0, hidden_size_per_layer_input=0,
+             use_bidirectional_attention="vision", max_position_embeddings=131072)
+    return dict(text_config=t, vision_config=dict(p["vision"]), **p["ids"])
+
+
+def g4_grid(n):
+    """A pooled grid of n soft tokens, as square as n allows: (rows, cols)."""
+    a = 1
+    d = 1
+    while d * d <= n:
+        if n % d == 0:
+            a = d
+        d += 1
+    return a, n // a
+
 
 def config_dict(name):
     """Gemma3Config keyword arguments for a preset (transformers 5 names)."""
@@ -70,6 +139,53 @@ def config_dict(name):
 
 
 SPAN = re.compile(r"^([ti])(\d+)$")
+
+
+def parse_layout_g4(spec):
+    """'t8,i256,t8' -> token types (0 text, 1 image) and each image's soft
+    token count (a maximal i run is one image)."""
+    if ";" in spec or "|" in spec:
+        raise ValueError("layout %r: one request without a cached prefix only" % spec)
+    types = []
+    for part in spec.split(","):
+        m = SPAN.match(part.strip())
+        if not m or int(m.group(2)) <= 0:
+            raise ValueError("layout %r: bad span %r (want tN or iN)" % (spec, part))
+        types += [1 if m.group(1) == "i" else 0] * int(m.group(2))
+    images, run = [], 0
+    for t in types + [0]:
+        if t:
+            run += 1
+        elif run:
+            images.append(run)
+            run = 0
+    return types, images
+
+
+def g4_inputs(config, types, images, g, torch):
+    """input_ids, mm_token_type_ids, pixel_values [n, max_patches, 3 p^2] in
+    [0, 1) and image_position_ids [n, max_patches, 2] (x, y; padding -1)."""
+    v = config.vision_config
+    k, patch = v.pooling_kernel_size, v.patch_size
+    n = len(types)
+    tt = torch.tensor([types], dtype=torch.long)
+    ids = torch.randint(1, config.boi_token_id, (1, n), generator=g)
+    ids = torch.where(tt == 1, config.image_token_id, ids)
+    out = dict(input_ids=ids, mm_token_type_ids=tt, attention_mask=torch.ones(1, n, dtype=torch.long))
+    if images:
+        grids = [g4_grid(s) for s in images]
+        maxp = max(a * k * b * k for a, b in grids)
+        pix = torch.zeros(len(images), maxp, 3 * patch * patch)
+        pos = torch.full((len(images), maxp, 2), -1, dtype=torch.long)
+        for i, (a, b) in enumerate(grids):
+            hp, wp = a * k, b * k
+            valid = hp * wp
+            pix[i, :valid] = torch.rand(valid, 3 * patch * patch, generator=g)
+            r = torch.arange(valid)
+            pos[i, :valid, 0] = r % wp
+            pos[i, :valid, 1] = r // wp
+        out.update(pixel_values=pix.to(torch.bfloat16), image_position_ids=pos)
+    return out
 
 
 def parse_layout(spec, mm_tokens):
@@ -100,7 +216,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--layout", action="append", required=True)
     ap.add_argument("--json", required=True)
-    ap.add_argument("--model", default="gemma3-4b", choices=sorted(PRESETS))
+    ap.add_argument("--model", default="gemma3-4b", choices=sorted(PRESETS) + sorted(G4_PRESETS))
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--iters", type=int, default=3)
@@ -110,11 +226,16 @@ def main():
                     help="build the HF config and parse the layouts, then stop (no torch needed)")
     a = ap.parse_args()
     t_start = time.time()
-    p = PRESETS[a.model]
+    g4 = a.model in G4_PRESETS
     layouts = []
     for spec in a.layout:
         try:
-            layouts.append((spec,) + parse_layout(spec, p["mm_tokens_per_image"]))
+            if g4:
+                types, images = parse_layout_g4(spec)
+                layouts.append((spec, types, len(images), images))
+            else:
+                layouts.append((spec,) + parse_layout(spec, PRESETS[a.model]["mm_tokens_per_image"])
+                               + (None,))
         except ValueError as e:
             print("peer_forward: %s" % e, file=sys.stderr)
             return 2
@@ -128,19 +249,31 @@ def main():
 
     try:
         import transformers
-        from transformers import Gemma3Config
     except Exception as e:  # noqa: BLE001
         doc["error"] = "transformers unavailable: %s" % e
         print("peer_forward: %s" % doc["error"])
         write()
         return 3
     doc["transformers"] = transformers.__version__
-    config = Gemma3Config(**config_dict(a.model))
+    try:
+        if g4:
+            import transformers.models.gemma4  # noqa: F401
+            from transformers import Gemma4Config as Config, Gemma4ForConditionalGeneration as Model
+        else:
+            from transformers import Gemma3Config as Config, Gemma3ForConditionalGeneration as Model
+    except Exception as e:  # noqa: BLE001
+        doc["error"] = "transformers %s has no %s: %s" % (
+            transformers.__version__, "Gemma-4" if g4 else "Gemma-3", e)
+        print("peer_forward: %s" % doc["error"])
+        write()
+        return 3
+    config = Config(**(g4_config_dict(a.model) if g4 else config_dict(a.model)))
     if a.config_only:
         doc["config"] = {"layers": config.text_config.num_hidden_layers,
-                         "layer_types": config.text_config.layer_types,
-                         "vision_image_size": config.vision_config.image_size}
-        for spec, types, n_img in layouts:
+                         "layer_types": config.text_config.layer_types}
+        if not g4:
+            doc["config"]["vision_image_size"] = config.vision_config.image_size
+        for spec, types, n_img, _ in layouts:
             print("layout %d tokens, %d images: ok" % (len(types), n_img))
         write()
         return 0
@@ -158,14 +291,13 @@ def main():
         print("peer_forward: %s" % doc["error"])
         write()
         return 3
-    from transformers import Gemma3ForConditionalGeneration
     dev = torch.device(a.device)
     doc["device"] = torch.cuda.get_device_name(dev) if cuda else a.device
     torch.manual_seed(a.seed)
 
     t0 = time.time()
     with torch.device(dev):
-        model = Gemma3ForConditionalGeneration._from_config(
+        model = Model._from_config(
             config, attn_implementation="sdpa", dtype=torch.bfloat16)
     model.eval()
     if cuda:
@@ -180,7 +312,7 @@ def main():
     vision = config.vision_config
     prev = None  # (tokens, seconds of the last layout's forwards)
     failed = 0
-    for spec, types, n_img in layouts:
+    for spec, types, n_img, g4_images in layouts:
         n = len(types)
         rec = {"layout": spec, "tokens": n, "images": n_img}
         doc["records"].append(rec)
@@ -193,14 +325,17 @@ def main():
                 write()
                 continue
         g = torch.Generator(device="cpu").manual_seed(a.seed)
-        tt = torch.tensor([types], dtype=torch.long)
-        ids = torch.randint(0, config.boi_token_index, (1, n), generator=g)
-        ids = torch.where(tt == 1, config.image_token_index, ids)
-        inputs = dict(input_ids=ids.to(dev), token_type_ids=tt.to(dev),
-                      attention_mask=torch.ones(1, n, dtype=torch.long, device=dev))
-        if n_img:
-            inputs["pixel_values"] = (torch.rand(n_img, 3, vision.image_size, vision.image_size,
-                                                 generator=g) * 2 - 1).to(dev, torch.bfloat16)
+        if g4:
+            inputs = {k: v.to(dev) for k, v in g4_inputs(config, types, g4_images, g, torch).items()}
+        else:
+            tt = torch.tensor([types], dtype=torch.long)
+            ids = torch.randint(0, config.boi_token_index, (1, n), generator=g)
+            ids = torch.where(tt == 1, config.image_token_index, ids)
+            inputs = dict(input_ids=ids.to(dev), token_type_ids=tt.to(dev),
+                          attention_mask=torch.ones(1, n, dtype=torch.long, device=dev))
+            if n_img:
+                inputs["pixel_values"] = (torch.rand(n_img, 3, vision.image_size, vision.image_size,
+                                                     generator=g) * 2 - 1).to(dev, torch.bfloat16)
         t_layout = time.time()
         try:
             if cuda:

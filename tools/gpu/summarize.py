@@ -118,10 +118,71 @@ def forward_line(points):
     return "; ".join(out) if out else "no forward numbers"
 
 
+G4_PARTS = {"26": "gemma4-26b-a4b", "31": "gemma4-31b"}
+
+
+def forward4_points(work):
+    """The forward4 step's numbers per (model, token count): pftune (default
+    and tuned variants, with the per-phase times of forward.json) and HF,
+    with the ratio against the default and the tuned runs."""
+    parts = {}
+    for row in tsv(os.path.join(work, "forward4.tsv")):
+        row += [""] * (5 - len(row))
+        parts[row[0]] = {"part": row[0], "status": row[1], "seconds": float(row[2] or 0),
+                         "estimate_s": int(row[3] or 0), "note": row[4]}
+    points, hfmeta = {}, {}
+
+    def point(model, tokens):
+        return points.setdefault((model, tokens), {"model": model, "tokens": tokens})
+
+    for name, part in parts.items():
+        model = G4_PARTS.get(name[2:4])
+        if not model or part["status"] != "passed":
+            continue
+        if name.startswith("pf"):
+            d = load(os.path.join(work, "forward4", name, "forward.json"))
+            if not d:
+                continue
+            key = "pftune_tuned" if name.endswith("tuned") else "pftune"
+            point(model, d.get("tokens"))[key] = {
+                "total_ms": d.get("total_ms"), "tokens_per_second": d.get("tokens_per_second"),
+                "peak_bytes": (d.get("memory") or {}).get("peak_bytes"), "timer": d.get("timer"),
+                "images": d.get("images"), "variants": d.get("attention_variants"),
+                "phases": d.get("phases")}
+    for key, model in G4_PARTS.items():
+        hf = load(os.path.join(work, "forward4", "hf%s.json" % key))
+        if not hf:
+            continue
+        hfmeta[model] = {k: hf.get(k) for k in ("torch", "transformers", "init_s", "weights_bytes",
+                                                 "attn_implementation", "error")}
+        for r in hf.get("records", []):
+            point(model, r.get("tokens"))["hf"] = {k: r.get(k) for k in (
+                "status", "ms", "tokens_per_second", "max_memory_allocated", "error", "reason")}
+    for p in points.values():
+        h = p.get("hf") or {}
+        for key, rkey in (("pftune", "ratio"), ("pftune_tuned", "ratio_tuned")):
+            pf = (p.get(key) or {}).get("tokens_per_second")
+            if pf and h.get("status") == "ok" and h.get("tokens_per_second"):
+                p[rkey] = round(pf / h["tokens_per_second"], 3)
+    order = sorted((k for k in points if k[1]), key=lambda k: (k[0], k[1]))
+    return list(parts.values()), [points[k] for k in order], hfmeta
+
+
+def forward4_line(points):
+    out = []
+    for p in points:
+        short = "26B" if "26b" in p["model"] else "31B"
+        q = dict(p, tokens=p["tokens"])
+        out.append(short + " " + forward_line([q]))
+    return "; ".join(out) if out else "no forward4 numbers"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", required=True)
     ap.add_argument("--out")
+    ap.add_argument("--forward4-note", action="store_true",
+                    help="print the forward4 step's one-line note from --work and stop")
     ap.add_argument("--forward-note", action="store_true",
                     help="print the forward step's one-line note from --work and stop")
     ap.add_argument("--bundle")
@@ -132,6 +193,9 @@ def main():
     a = ap.parse_args()
     if a.forward_note:
         print(forward_line(forward_points(a.work)[1]))
+        return 0
+    if a.forward4_note:
+        print(forward4_line(forward4_points(a.work)[1]))
         return 0
     if not a.out:
         ap.error("--out is required")
@@ -191,12 +255,16 @@ def main():
     fparts, fpoints, fmeta = forward_points(a.work)
     if "forward" in by:
         by["forward"].update(parts=fparts, points=fpoints, hf=fmeta, target_ratio=2.0)
+    f4parts, f4points, f4meta = forward4_points(a.work)
+    if "forward4" in by:
+        by["forward4"].update(parts=f4parts, points=f4points, hf=f4meta, target_ratio=2.0)
     xchecks = [{"check": r[0], "status": r[1], "note": r[2] if len(r) > 2 else ""}
                for r in tsv(w("export.tsv"))]
     if "export" in by:
         by["export"]["checks"] = xchecks
     skipped_parts = ["forward:%s" % p["part"] for p in fparts if p["status"] == "skipped"] + \
-        ["export:%s" % c["check"] for c in xchecks if c["status"] == "skipped"]
+        ["export:%s" % c["check"] for c in xchecks if c["status"] == "skipped"] + \
+        ["forward4:%s" % p["part"] for p in f4parts if p["status"] == "skipped"]
 
     doc = {
         "schema": "pftune.gpu-run", "version": 1,
@@ -248,6 +316,22 @@ def main():
                 f(h.get("tokens_per_second")) if h.get("status") == "ok" else h.get("status", "-"),
                 f(p.get("ratio"), "%.2fx"), f((pf.get("peak_bytes") or 0) / GIB, "%.1f"),
                 f((h.get("max_memory_allocated") or 0) / GIB, "%.1f")))
+    if f4points:
+        md += ["", "pftune forward Gemma-4 (synthetic weights drawn on the GPU, 8 images of 256 "
+               "soft tokens) vs HF transformers Gemma4ForConditionalGeneration (random init, sdpa), "
+               "same GPU; tokens/s and peak memory:", "",
+               "| model | tokens | pftune | pftune tuned | HF | ratio | ratio tuned | peak pftune GiB | peak HF GiB |",
+               "|---|---|---|---|---|---|---|---|---|"]
+        for p in f4points:
+            pf, pt, h = p.get("pftune") or {}, p.get("pftune_tuned") or {}, p.get("hf") or {}
+            f = lambda x, fmt="%.0f": fmt % x if x else "-"  # noqa: E731
+            md.append("| %s | %d | %s | %s | %s | %s | %s | %s | %s |" % (
+                p["model"], p["tokens"], f(pf.get("tokens_per_second")),
+                f(pt.get("tokens_per_second")),
+                f(h.get("tokens_per_second")) if h.get("status") == "ok" else h.get("status", "-"),
+                f(p.get("ratio"), "%.2fx"), f(p.get("ratio_tuned"), "%.2fx"),
+                f((pf.get("peak_bytes") or 0) / GIB, "%.1f"),
+                f((h.get("max_memory_allocated") or 0) / GIB, "%.1f")))
     if xchecks:
         md += ["", "Exported package on the GPU: " + ", ".join(
             "%s %s" % (c["check"], c["status"]) for c in xchecks)]
@@ -261,7 +345,8 @@ def main():
         md += ["", "Skipped: " + ", ".join(
             [f"{s['name']} ({s['note']})" for s in steps if s["status"] == "skipped"] +
             [f"forward:{p['part']} ({p['note']})" for p in fparts if p["status"] == "skipped"] +
-            [f"export:{c['check']} ({c['note']})" for c in xchecks if c["status"] == "skipped"])]
+            [f"export:{c['check']} ({c['note']})" for c in xchecks if c["status"] == "skipped"] +
+            [f"forward4:{p['part']} ({p['note']})" for p in f4parts if p["status"] == "skipped"])]
     with open(o("gpu-log-entry.md"), "w") as f:
         f.write("\n".join(md) + "\n")
 
@@ -279,6 +364,11 @@ def main():
     for p in fparts:
         if p["status"] != "passed":
             print(f"  forward:{p['part']:<13} {p['status']:<8} {p['note'][:80]}")
+    if f4points:
+        print("  forward4: " + forward4_line(f4points))
+    for p in f4parts:
+        if p["status"] != "passed":
+            print(f"  forward4:{p['part']:<14} {p['status']:<8} {p['note'][:80]}")
     for c in xchecks:
         print(f"  export:{c['check']:<10} {c['status']:<8} {c['note'][:80]}")
     if "tune" in by and by["tune"].get("variants_per_hour") is not None:
