@@ -12,6 +12,7 @@
 #include "core/pf_error.h"
 #include "device/arch.h"
 #include "kernels/pf_numeric.h"
+#include "models/forward_util.h"
 #include "models/gemma3_forward_state.h"
 #include "models/weight_set_dev.h"
 
@@ -21,24 +22,16 @@
 
 pf_dptr g3_weight(const g3_fwd *f, const char *fmt, ...)
 {
-    char name[160];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(name, sizeof name, fmt, ap);
+    pf_dptr d = pf_fwd_weightv(f->w, f->wd, fmt, ap);
     va_end(ap);
-    for (int i = 0; i < f->w->n; i++)
-        if (strcmp(f->w->specs[i].name, name) == 0)
-            return f->wd[i];
-    return 0;
+    return d;
 }
 
 int g3_linear(g3_fwd *f, pf_dptr x, int m, int k, pf_dptr w, int n, pf_dptr bias, pf_dptr out)
 {
-    if (!w)
-        return pf_error_set("internal: a weight of the forward is missing");
-    if (pf_dev_gemm_bf16(f->dev, m, n, k, x, w, 1, f->f32, f->ops.stream))
-        return pf_error_prefix("GEMM [%d x %d] . [%d x %d]^T", m, k, n, k);
-    return pf_op_bias_round(&f->ops, f->f32, bias, out, m, n);
+    return pf_fwd_linear(&f->ops, f->f32, x, m, k, w, n, bias, out);
 }
 
 int pf_g3_attn_head_dim(int hd)
@@ -85,14 +78,7 @@ int g3_attn_prepare(g3_fwd *f, const pf_layout *L, pf_mask_spec spec, int heads,
                     pf_attn_prepared **out)
 {
     pf_attn_problem pb = {L, spec, scale, heads, kv_heads, b->hd_pad};
-    pf_attn_opts opts = {0};
-    opts.external_tensors = 1;
-    pf_attn_run_info info;
-    if (pf_attn_prepare_opts(f->dev, NULL, &pb, v, &opts, NULL, NULL, NULL, 0, 0, out, &info))
-        return -1;
-    pf_attn_bind(*out, b->qp, b->kp, b->vp, b->op);
-    pf_arena_account(&f->mem, (size_t)(info.mask_bytes + info.tile_class_bytes), PF_MEM_MASK);
-    return 0;
+    return pf_fwd_attn_prepare(f->dev, &f->mem, &pb, v, b->qp, b->kp, b->vp, b->op, out);
 }
 
 /* ---- setup ---- */
@@ -412,12 +398,8 @@ static int phase_run(g3_fwd *f, pf_g3_forward_report *rep, int kind, int layer, 
         return -1;
     if (!f->o->time_phases || !ms)
         return 0;
-    pf_measure_summary sum;
-    if (pf_measure_run(f->dev, f->ops.stream, run_phase, &p, &f->o->measure, &sum, NULL))
-        return -1;
-    *ms = sum.median_ms;
-    snprintf(rep->timer, sizeof rep->timer, "%s", sum.timer);
-    return 0;
+    return pf_fwd_time(f->dev, f->ops.stream, run_phase, &p, &f->o->measure, ms, rep->timer,
+                       sizeof rep->timer);
 }
 
 static int forward_phases(g3_fwd *f, pf_g3_forward_report *rep)

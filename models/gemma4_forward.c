@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/pf_error.h"
+#include "models/forward_util.h"
 #include "device/arch.h"
 #include "kernels/pf_numeric.h"
 #include "models/gemma4_forward_state.h"
@@ -17,48 +18,30 @@
 
 #define BF16 2
 
-/* The device vision side (gemma4_vision_dev.h) is written in parallel: set
- * to 1 when models/gemma4_vision_dev.c lands. Until then inputs with images
- * are refused in g4_vision_setup, the one place that calls it. */
 /* ---- helpers ---- */
 
 /* The device copy of weight "<part>:<name>" (printf-style); 0 if absent. */
 static pf_dptr weight(const g4_fwd *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static pf_dptr weight(const g4_fwd *f, const char *fmt, ...)
 {
-    char name[160];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(name, sizeof name, fmt, ap);
+    pf_dptr d = pf_fwd_weightv(f->w, f->wd, fmt, ap);
     va_end(ap);
-    for (int i = 0; i < f->w->n; i++)
-        if (strcmp(f->w->specs[i].name, name) == 0)
-            return f->wd[i];
-    return 0;
+    return d;
 }
 
 /* out[m, n] = bf16(x[m, k] . W[n, k]^T). */
 static int linear(g4_fwd *f, pf_dptr x, int m, int k, pf_dptr w, int n, pf_dptr out)
 {
-    if (!w)
-        return pf_error_set("internal: a weight of the forward is missing");
-    if (pf_dev_gemm_bf16(f->dev, m, n, k, x, w, 1, f->f32, f->ops.stream))
-        return pf_error_prefix("GEMM [%d x %d] . [%d x %d]^T", m, k, n, k);
-    return pf_op_bias_round(&f->ops, f->f32, 0, out, m, n);
+    return pf_fwd_linear(&f->ops, f->f32, x, m, k, w, n, 0, out);
 }
 
 static int attn_prepare(g4_fwd *f, pf_mask_spec spec, int kv_heads, int head_dim,
                         const pf_attn_variant *v, pf_attn_prepared **out)
 {
     pf_attn_problem pb = {f->layout, spec, 1.0f, f->nh, kv_heads, head_dim}; /* scaling 1.0 */
-    pf_attn_opts opts = {0};
-    opts.external_tensors = 1;
-    pf_attn_run_info info;
-    if (pf_attn_prepare_opts(f->dev, NULL, &pb, v, &opts, NULL, NULL, NULL, 0, 0, out, &info))
-        return -1;
-    pf_attn_bind(*out, f->q, f->k, f->v, f->attn);
-    pf_arena_account(&f->mem, (size_t)(info.mask_bytes + info.tile_class_bytes), PF_MEM_MASK);
-    return 0;
+    return pf_fwd_attn_prepare(f->dev, &f->mem, &pb, v, f->q, f->k, f->v, f->attn, out);
 }
 
 static size_t max_sz(size_t a, size_t b)
@@ -491,12 +474,8 @@ static int phase_run(g4_fwd *f, pf_g4_forward_report *rep, int kind, int layer, 
         return -1;
     if (!f->o->time_phases || !ms)
         return 0;
-    pf_measure_summary sum;
-    if (pf_measure_run(f->dev, f->ops.stream, run_phase, &p, &f->o->measure, &sum, NULL))
-        return -1;
-    *ms = sum.median_ms;
-    snprintf(rep->timer, sizeof rep->timer, "%s", sum.timer);
-    return 0;
+    return pf_fwd_time(f->dev, f->ops.stream, run_phase, &p, &f->o->measure, ms, rep->timer,
+                       sizeof rep->timer);
 }
 
 static int forward_phases(g4_fwd *f, pf_g4_forward_report *rep)

@@ -26,6 +26,7 @@
 #include "attention/attention_run.h"
 #include "attention/layout.h"
 #include "core/pf_error.h"
+#include "models/forward_util.h"
 #include "models/ops_g4v.h"
 
 #define BF16 2
@@ -64,17 +65,18 @@ static pf_dptr weight(const pf_weight_set *w, const pf_dptr *wd, int *rc, const 
     __attribute__((format(printf, 4, 5)));
 static pf_dptr weight(const pf_weight_set *w, const pf_dptr *wd, int *rc, const char *fmt, ...)
 {
-    char name[160];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(name, sizeof name, fmt, ap);
+    pf_dptr d = pf_fwd_weightv(w, wd, fmt, ap);
     va_end(ap);
-    for (int i = 0; i < w->n; i++)
-        if (strcmp(w->specs[i].name, name) == 0 && wd[i])
-            return wd[i];
-    if (!*rc)
+    if (!d && !*rc) {
+        char name[160];
+        va_start(ap, fmt);
+        vsnprintf(name, sizeof name, fmt, ap);
+        va_end(ap);
         *rc = pf_error_set("weights: missing tensor '%s'", name);
-    return 0;
+    }
+    return d;
 }
 
 static vlin vision_linear(pf_g4_vision_dev *vd, const pf_weight_set *w, const pf_dptr *wd,
@@ -329,17 +331,8 @@ int pf_g4_vision_dev_setup(pf_device *dev, pf_ops *ops, pf_dev_arena *mem, const
     if (!rc) {
         pf_attn_problem pb = {vd->layout, {PF_RULE_BIDIRECTIONAL, PF_LAYER_FULL, 0}, 1.0f,
                               vd->Hq, vd->Hkv, vd->hd_pad};
-        pf_attn_opts opts = {0};
-        opts.external_tensors = 1;
-        pf_attn_run_info info;
-        if (pf_attn_prepare_opts(dev, NULL, &pb, v, &opts, NULL, NULL, NULL, 0, 0, &vd->attn,
-                                 &info))
+        if (pf_fwd_attn_prepare(dev, mem, &pb, v, vd->qp, vd->kp, vd->vp, vd->op, &vd->attn))
             rc = pf_error_prefix("vision attention");
-        else {
-            pf_attn_bind(vd->attn, vd->qp, vd->kp, vd->vp, vd->op);
-            pf_arena_account(mem, (size_t)(info.mask_bytes + info.tile_class_bytes),
-                             PF_MEM_MASK);
-        }
     }
     if (rc) {
         pf_g4_vision_dev_free(vd);
