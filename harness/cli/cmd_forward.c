@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/forward_args.h"
+#include "cli/forward_common.h"
 #include "core/json_doc.h"
 #include "core/npy.h"
 #include "core/pf_error.h"
@@ -141,32 +142,10 @@ static int parse_args(int argc, char **argv, fwd_args *a)
     return -1;
 }
 
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-void pf_forward_dry_run_print(const char *model, int tokens, int batch, int images,
-                              int image_tokens, const void *weights, const char *full,
-                              const char *sliding)
-{
-    const pf_weight_set *w = weights;
-    double bytes = 0;
-    for (int i = 0; i < w->n; i++)
-        bytes += (double)w->specs[i].count * 2;
-    printf("forward: dry run ok: %s, %d tokens in %d request%s, %d image%s (%d image tokens), "
-           "weights %.2f GB in %d tensors (%s), full %s, sliding %s\n",
-           model, tokens, batch, batch == 1 ? "" : "s", images, images == 1 ? "" : "s",
-           image_tokens, bytes / 1e9, w->n,
-           w->synth && !w->data[0] ? "synthetic, drawn on the device" : w->synth ? "synthetic" : "checkpoint",
-           full, sliding);
-}
-
 /* The config: a directory is a checkpoint, anything else a preset. */
 static int load_config(const fwd_args *a, pf_g3_config *c)
 {
-    if (is_dir(a->model))
+    if (pf_forward_is_dir(a->model))
         return pf_g3_config_load(a->model, c) ? pf_cli_fail_error(CMD) : 0;
     if (pf_g3_config_preset(a->model, c))
         return pf_cli_fail(CMD, "--model %s: %s (or give an HF model directory)", a->model,
@@ -178,88 +157,29 @@ static int load_config(const fwd_args *a, pf_g3_config *c)
  * set: the forward draws them on the device, no host arrays). */
 static int load_weights(const fwd_args *a, const pf_g3_config *c, pf_weight_set *w)
 {
-    int rc = is_dir(a->model) ? pf_g3_weight_set_load(c, a->model, w)
+    int rc = pf_forward_is_dir(a->model) ? pf_g3_weight_set_load(c, a->model, w)
                               : pf_g3_weight_set_synth_lazy(c, (uint64_t)a->weights_seed, w);
     return rc ? pf_cli_fail_error(CMD) : 0;
 }
 
-/* --attn [KIND:]SPEC over the defaults. */
-static int apply_attn(const fwd_args *a, pf_device *dev, const pf_g3_config *c,
-                      pf_g3_forward_opts *fo)
+/* The attention sites at the head dims the family runs (padded where the
+ * model's has no kernel); tuned entries under rule gemma3. */
+static pf_forward_kinds kinds_of(const pf_g3_config *c, pf_g3_forward_opts *fo)
 {
-    char arch[16];
-    if (pf_device_arch(dev, arch, sizeof arch))
-        return pf_cli_fail_error(CMD);
-    for (int i = 0; i < a->n_attn; i++) {
-        const char *s = a->attn[i];
-        int full = 1, sliding = 1, vision = 0;
-        if (strncmp(s, "full:", 5) == 0)
-            sliding = 0, s += 5;
-        else if (strncmp(s, "sliding:", 8) == 0)
-            full = 0, s += 8;
-        else if (strncmp(s, "vision:", 7) == 0)
-            full = sliding = 0, vision = 1, s += 7;
-        if (vision && !c->has_vision)
-            return pf_cli_usage_error(CMD, "--attn vision:...: the model has no vision tower");
-        int hd = pf_g3_attn_head_dim(vision ? c->vision.hidden / c->vision.heads
-                                            : c->text.head_dim);
-        pf_attn_variant v;
-        char why[256];
-        if (pf_attn_variant_parse(s, hd, arch, &v))
-            return pf_cli_usage_error(CMD, "--attn '%s': %s", a->attn[i], pf_error_get());
-        if (!pf_attn_variant_valid(&v, arch, why, sizeof why))
-            return pf_cli_usage_error(CMD, "--attn '%s': %s", a->attn[i], why);
-        if (full)
-            fo->attn_full = v;
-        if (sliding)
-            fo->attn_sliding = v;
-        if (vision)
-            fo->attn_vision = v;
-    }
-    return 0;
-}
-
-/* --tuned: each text layer kind's variant at the longest request. */
-static int apply_tuned(const fwd_args *a, pf_device *dev, const pf_g3_config *c,
-                       const pf_g3_inputs *in, pf_g3_forward_opts *fo)
-{
-    json_error_t err;
-    json_t *doc = json_load_file(a->tuned, 0, &err);
-    if (!doc)
-        return pf_cli_fail(CMD, "--tuned %s: line %d: %s", a->tuned, err.line, err.text);
-    char arch[16];
-    int rc = pf_device_arch(dev, arch, sizeof arch) ? pf_cli_fail_error(CMD) : 0;
-    int64_t seq = 0;
-    for (int r = 0; r < in->batch; r++)
-        seq = in->req_len[r] > seq ? in->req_len[r] : seq;
-    const char *kinds[2] = {"full", "sliding"};
-    pf_attn_variant *dst[2] = {&fo->attn_full, &fo->attn_sliding};
-    for (int k = 0; k < 2 && !rc; k++) {
-        char text[256];
-        int hd = pf_g3_attn_head_dim(c->text.head_dim);
-        if (pf_tuned_lookup(doc, NULL, kinds[k], hd, "gemma3", seq, text, sizeof text, NULL,
-                            NULL, 0))
-            rc = pf_cli_fail(CMD, "--tuned %s: %s layers: %s", a->tuned, kinds[k], pf_error_get());
-        else if (pf_attn_variant_parse(text, hd, arch, dst[k]))
-            rc = pf_cli_fail(CMD, "--tuned %s: %s layers: %s", a->tuned, kinds[k], pf_error_get());
-    }
-    json_decref(doc);
-    return rc;
+    int hd = pf_g3_attn_head_dim(c->text.head_dim);
+    pf_forward_kinds k = {{hd, hd, c->has_vision ? pf_g3_attn_head_dim(c->vision.hidden /
+                                                                         c->vision.heads)
+                                                 : 0},
+                          {&fo->attn_full, &fo->attn_sliding, &fo->attn_vision},
+                          "gemma3"};
+    return k;
 }
 
 static json_t *report_json(const fwd_args *a, const pf_g3_config *c, const pf_g3_inputs *in,
                            const pf_device_props *pr, const pf_g3_forward_report *r, int timed)
 {
-    json_t *d = pf_json_doc_new("pftune.forward", 1);
-    json_object_set_new(d, "pftune_version", json_string(pf_version_full()));
-    json_object_set_new(d, "model", json_string(a->model));
-    json_object_set_new(d, "weights", json_string(is_dir(a->model) ? "checkpoint" : "synthetic"));
-    json_object_set_new(d, "device", json_string(pr->name));
-    json_object_set_new(d, "backend", json_string(pr->backend));
-    json_object_set_new(d, "tokens", json_integer(in->tokens));
-    json_object_set_new(d, "requests", json_integer(in->batch));
-    json_object_set_new(d, "images", json_integer(in->n_images));
-    json_object_set_new(d, "token_types", json_boolean(in->token_type_ids && !a->no_token_types));
+    json_t *d = pf_forward_json_head(a, "gemma3", pr, in->tokens, in->batch, in->n_images,
+                                     in->token_type_ids && !a->no_token_types);
     json_t *var = json_object();
     json_object_set_new(var, "full", json_string(r->variant_full));
     json_object_set_new(var, "sliding", json_string(r->variant_sliding));
@@ -278,13 +198,9 @@ static json_t *report_json(const fwd_args *a, const pf_g3_config *c, const pf_g3
         double attn = 0, gemm = 0, other = 0;
         for (int l = 0; l < c->text.layers; l++) {
             const pf_g3_layer_times *t = &r->layers[l];
-            json_t *o = json_object();
-            json_object_set_new(o, "layer", json_integer(l));
-            json_object_set_new(o, "kind", json_string(c->text.layer_full[l] ? "full" : "sliding"));
-            json_object_set_new(o, "attention_ms", json_real(t->attention_ms));
-            json_object_set_new(o, "gemm_ms", json_real(t->gemm_ms));
-            json_object_set_new(o, "other_ms", json_real(t->other_ms));
-            json_array_append_new(layers, o);
+            json_array_append_new(layers, pf_forward_json_layer(l, c->text.layer_full[l],
+                                                                t->attention_ms, t->gemm_ms,
+                                                                t->other_ms));
             attn += t->attention_ms, gemm += t->gemm_ms, other += t->other_ms;
         }
         json_object_set_new(ph, "layers_attention_ms", json_real(attn));
@@ -296,16 +212,7 @@ static json_t *report_json(const fwd_args *a, const pf_g3_config *c, const pf_g3
         json_object_set_new(d, "tokens_per_second",
                             json_real(r->total_ms > 0 ? in->tokens / (r->total_ms / 1e3) : 0));
     }
-    json_t *mem = json_object();
-    json_object_set_new(mem, "peak_bytes", json_integer((json_int_t)r->peak_bytes));
-    json_object_set_new(mem, "weights_bytes", json_integer((json_int_t)r->weight_bytes));
-    json_object_set_new(mem, "activations_bytes", json_integer((json_int_t)r->activation_bytes));
-    json_object_set_new(mem, "mask_metadata_bytes", json_integer((json_int_t)r->mask_bytes));
-    json_object_set_new(mem, "mask_share",
-                        json_real(r->peak_bytes ? (double)r->mask_bytes / r->peak_bytes : 0));
-    json_object_set_new(mem, "scope", json_string("pftune's own device buffers (weights, "
-                                                  "activations, attention metadata)"));
-    json_object_set_new(d, "memory", mem);
+    pf_forward_json_memory(d, r->peak_bytes, r->weight_bytes, r->activation_bytes, r->mask_bytes);
     return d;
 }
 
@@ -372,14 +279,8 @@ int cmd_forward(int argc, char **argv)
     if ((rc = load_config(&a, &c)))
         goto done;
     /* the output folder first: a long run must not fail at its end */
-    if (a.out && mkdir(a.out, 0755) != 0 && errno != EEXIST) {
-        rc = pf_cli_fail(CMD, "--out %s: %s", a.out, strerror(errno));
+    if (a.out && (rc = pf_forward_prepare_out(a.out)))
         goto done;
-    }
-    if (a.out && !is_dir(a.out)) {
-        rc = pf_cli_fail(CMD, "--out %s: exists and is not a directory", a.out);
-        goto done;
-    }
 
     if ((a.layout ? pf_g3_inputs_from_layout(&c, a.layout, (uint64_t)a.seed, &in)
                   : pf_g3_inputs_load(&c, a.inputs, &in)) ||
@@ -400,7 +301,12 @@ int cmd_forward(int argc, char **argv)
     }
     if ((rc = load_weights(&a, &c, &w)))
         goto done;
-    if ((rc = apply_attn(&a, dev, &c, &fo)) || (a.tuned && (rc = apply_tuned(&a, dev, &c, &in, &fo))))
+    pf_forward_kinds kinds = kinds_of(&c, &fo);
+    int64_t seq = 0;
+    for (int r = 0; r < in.batch; r++)
+        seq = in.req_len[r] > seq ? in.req_len[r] : seq;
+    if ((rc = pf_forward_apply_attn(&a, dev, &kinds)) ||
+        (a.tuned && (rc = pf_forward_apply_tuned(&a, dev, &kinds, seq))))
         goto done;
     if (a.mask_audit && !in.token_type_ids) {
         rc = pf_cli_fail(CMD, "--mask-audit: the inputs have no token_type_ids (a multimodal "
@@ -420,10 +326,7 @@ int cmd_forward(int argc, char **argv)
     fo.ignore_token_types = a.no_token_types;
     fo.time_phases = !a.no_time;
     fo.progress = isatty(STDERR_FILENO);
-    long samples = a.samples > 0 ? a.samples : pr.kind == PF_BACKEND_EMU ? 3 : 10;
-    fo.measure.warmup = (int)a.warmup;
-    fo.measure.min_samples = fo.measure.max_samples = (int)samples;
-    fo.measure.flush_l2 = 0; /* phases run back to back in a real prefill */
+    pf_forward_measure_opts(&a, &pr, &fo.measure);
     size_t rows = a.all_logits ? (size_t)in.tokens : (size_t)in.batch;
     size_t run_rows = fo.all_logits ? (size_t)in.tokens : rows;
     logits = malloc(run_rows * (size_t)c.text.vocab * sizeof *logits);
@@ -439,27 +342,13 @@ int cmd_forward(int argc, char **argv)
     }
     if (a.mask_audit && (rc = run_audit(dev, &c, &w, &in, fo, logits, &audit)))
         goto done;
-    if (run_rows != rows) /* keep each request's last row */
-        for (int r = 0, end = 0; r < in.batch; r++) {
-            end += in.req_len[r];
-            memmove(logits + (size_t)r * c.text.vocab, logits + (size_t)(end - 1) * c.text.vocab,
-                    (size_t)c.text.vocab * sizeof *logits);
-        }
-    char path[4096];
-    int64_t shape[2] = {(int64_t)rows, c.text.vocab};
-    snprintf(path, sizeof path, "%s/logits.npy", a.out);
-    if (pf_npy_write_f32(path, logits, 2, shape)) {
-        rc = pf_cli_fail_error(CMD);
-        goto done;
-    }
+    if (run_rows != rows)
+        pf_forward_keep_last_rows(logits, (size_t)c.text.vocab, in.req_len, in.batch);
     doc = report_json(&a, &c, &in, &pr, rep, fo.time_phases);
     if (a.mask_audit)
         json_object_set_new(doc, "mask_audit", pf_mask_audit_json(&audit));
-    snprintf(path, sizeof path, "%s/forward.json", a.out);
-    if (pf_json_doc_write(doc, path)) {
-        rc = pf_cli_fail_error(CMD);
+    if ((rc = pf_forward_write(a.out, logits, rows, (size_t)c.text.vocab, doc)))
         goto done;
-    }
     print_summary(&c, &in, rep, fo.time_phases);
     if (a.mask_audit)
         pf_mask_audit_print(&audit);

@@ -16,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "cli/forward_args.h"
+#include "cli/forward_common.h"
 #include "core/json_doc.h"
 #include "core/npy.h"
 #include "core/pf_error.h"
@@ -30,28 +31,9 @@
 
 #define CMD "forward"
 
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-int pf_forward_is_gemma4(const char *model)
-{
-    if (!is_dir(model))
-        return strncmp(model, "gemma4-", 7) == 0;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/config.json", model);
-    json_t *doc = json_load_file(path, 0, NULL);
-    const char *mt = json_string_value(json_object_get(doc, "model_type"));
-    int g4 = mt && (strcmp(mt, "gemma4") == 0 || strcmp(mt, "gemma4_text") == 0);
-    json_decref(doc);
-    return g4;
-}
-
 static int load_config(const fwd_args *a, pf_g4_config *c)
 {
-    if (is_dir(a->model))
+    if (pf_forward_is_dir(a->model))
         return pf_g4_config_load(a->model, c) ? pf_cli_fail_error(CMD) : 0;
     if (pf_g4_config_preset(a->model, c))
         return pf_cli_fail(CMD, "--model %s: %s (or give an HF model directory)", a->model,
@@ -59,88 +41,22 @@ static int load_config(const fwd_args *a, pf_g4_config *c)
     return 0;
 }
 
-/* --attn [KIND:]SPEC over the defaults; an unprefixed spec sets both text
- * kinds, each parsed for its own head dim. */
-static int apply_attn(const fwd_args *a, pf_device *dev, const pf_g4_config *c,
-                      pf_g4_forward_opts *fo)
+/* The attention sites: full layers at global_head_dim, sliding layers at
+ * head_dim, the vision tower; tuned entries under rule gemma4. */
+static pf_forward_kinds kinds_of(const pf_g4_config *c, pf_g4_forward_opts *fo)
 {
-    char arch[16];
-    if (pf_device_arch(dev, arch, sizeof arch))
-        return pf_cli_fail_error(CMD);
-    for (int i = 0; i < a->n_attn; i++) {
-        const char *s = a->attn[i];
-        int kinds = 3; /* 1 full, 2 sliding, 4 vision */
-        if (strncmp(s, "full:", 5) == 0)
-            kinds = 1, s += 5;
-        else if (strncmp(s, "sliding:", 8) == 0)
-            kinds = 2, s += 8;
-        else if (strncmp(s, "vision:", 7) == 0)
-            kinds = 4, s += 7;
-        if (kinds == 4 && !c->has_vision)
-            return pf_cli_usage_error(CMD, "--attn vision:...: the model has no vision tower");
-        const int hd[3] = {c->text.global_head_dim, c->text.head_dim, c->vision.head_dim};
-        pf_attn_variant *dst[3] = {&fo->attn_full, &fo->attn_sliding, &fo->attn_vision};
-        for (int k = 0; k < 3; k++) {
-            if (!(kinds & (1 << k)))
-                continue;
-            pf_attn_variant v;
-            char why[256];
-            if (pf_attn_variant_parse(s, hd[k], arch, &v))
-                return pf_cli_usage_error(CMD, "--attn '%s' (head dim %d): %s", a->attn[i], hd[k],
-                                          pf_error_get());
-            if (!pf_attn_variant_valid(&v, arch, why, sizeof why))
-                return pf_cli_usage_error(CMD, "--attn '%s' (head dim %d): %s", a->attn[i], hd[k],
-                                          why);
-            *dst[k] = v;
-        }
-    }
-    return 0;
-}
-
-/* --tuned: each text layer kind's variant (rule gemma4, its head dim) at the
- * longest request. */
-static int apply_tuned(const fwd_args *a, pf_device *dev, const pf_g4_config *c,
-                       const pf_g4_inputs *in, pf_g4_forward_opts *fo)
-{
-    json_error_t err;
-    json_t *doc = json_load_file(a->tuned, 0, &err);
-    if (!doc)
-        return pf_cli_fail(CMD, "--tuned %s: line %d: %s", a->tuned, err.line, err.text);
-    char arch[16];
-    int rc = pf_device_arch(dev, arch, sizeof arch) ? pf_cli_fail_error(CMD) : 0;
-    int64_t seq = 0;
-    for (int r = 0; r < in->batch; r++)
-        seq = in->req_len[r] > seq ? in->req_len[r] : seq;
-    const char *kinds[2] = {"full", "sliding"};
-    const int hd[2] = {c->text.global_head_dim, c->text.head_dim};
-    pf_attn_variant *dst[2] = {&fo->attn_full, &fo->attn_sliding};
-    for (int k = 0; k < 2 && !rc; k++) {
-        char text[256];
-        if (pf_tuned_lookup(doc, NULL, kinds[k], hd[k], "gemma4", seq, text, sizeof text, NULL,
-                            NULL, 0) ||
-            pf_attn_variant_parse(text, hd[k], arch, dst[k]))
-            rc = pf_cli_fail(CMD, "--tuned %s: %s layers (head dim %d): %s", a->tuned, kinds[k],
-                             hd[k], pf_error_get());
-    }
-    json_decref(doc);
-    return rc;
+    pf_forward_kinds k = {{c->text.global_head_dim, c->text.head_dim,
+                           c->has_vision ? c->vision.head_dim : 0},
+                          {&fo->attn_full, &fo->attn_sliding, &fo->attn_vision},
+                          "gemma4"};
+    return k;
 }
 
 static json_t *report_json(const fwd_args *a, const pf_g4_config *c, const pf_g4_inputs *in,
                            const pf_device_props *pr, const pf_g4_forward_report *r, int timed)
 {
-    json_t *d = pf_json_doc_new("pftune.forward", 1);
-    json_object_set_new(d, "pftune_version", json_string(pf_version_full()));
-    json_object_set_new(d, "model", json_string(a->model));
-    json_object_set_new(d, "model_family", json_string("gemma4"));
-    json_object_set_new(d, "weights", json_string(is_dir(a->model) ? "checkpoint" : "synthetic"));
-    json_object_set_new(d, "device", json_string(pr->name));
-    json_object_set_new(d, "backend", json_string(pr->backend));
-    json_object_set_new(d, "tokens", json_integer(in->tokens));
-    json_object_set_new(d, "requests", json_integer(in->batch));
-    json_object_set_new(d, "images", json_integer(in->n_images));
-    json_object_set_new(d, "token_types",
-                        json_boolean(in->mm_token_type_ids && !a->no_token_types));
+    json_t *d = pf_forward_json_head(a, "gemma4", pr, in->tokens, in->batch, in->n_images,
+                                     in->mm_token_type_ids && !a->no_token_types);
     json_t *var = json_object();
     json_object_set_new(var, "full", json_string(r->variant_full));
     json_object_set_new(var, "sliding", json_string(r->variant_sliding));
@@ -158,12 +74,8 @@ static json_t *report_json(const fwd_args *a, const pf_g4_config *c, const pf_g4
         double attn = 0, gemm = 0, other = 0, route = 0, experts = 0, comb = 0;
         for (int l = 0; l < c->text.layers; l++) {
             const pf_g4_layer_times *t = &r->layers[l];
-            json_t *o = json_object();
-            json_object_set_new(o, "layer", json_integer(l));
-            json_object_set_new(o, "kind", json_string(c->text.layer_full[l] ? "full" : "sliding"));
-            json_object_set_new(o, "attention_ms", json_real(t->attention_ms));
-            json_object_set_new(o, "gemm_ms", json_real(t->gemm_ms));
-            json_object_set_new(o, "other_ms", json_real(t->other_ms));
+            json_t *o = pf_forward_json_layer(l, c->text.layer_full[l], t->attention_ms,
+                                              t->gemm_ms, t->other_ms);
             if (c->text.moe) {
                 json_object_set_new(o, "moe_routing_ms", json_real(t->moe_routing_ms));
                 json_object_set_new(o, "moe_experts_ms", json_real(t->moe_experts_ms));
@@ -187,16 +99,7 @@ static json_t *report_json(const fwd_args *a, const pf_g4_config *c, const pf_g4
         json_object_set_new(d, "tokens_per_second",
                             json_real(r->total_ms > 0 ? in->tokens / (r->total_ms / 1e3) : 0));
     }
-    json_t *mem = json_object();
-    json_object_set_new(mem, "peak_bytes", json_integer((json_int_t)r->peak_bytes));
-    json_object_set_new(mem, "weights_bytes", json_integer((json_int_t)r->weight_bytes));
-    json_object_set_new(mem, "activations_bytes", json_integer((json_int_t)r->activation_bytes));
-    json_object_set_new(mem, "mask_metadata_bytes", json_integer((json_int_t)r->mask_bytes));
-    json_object_set_new(mem, "mask_share",
-                        json_real(r->peak_bytes ? (double)r->mask_bytes / r->peak_bytes : 0));
-    json_object_set_new(mem, "scope", json_string("pftune's own device buffers (weights, "
-                                                  "activations, attention metadata)"));
-    json_object_set_new(d, "memory", mem);
+    pf_forward_json_memory(d, r->peak_bytes, r->weight_bytes, r->activation_bytes, r->mask_bytes);
     return d;
 }
 
@@ -267,7 +170,7 @@ int cmd_forward_g4(const fwd_args *a)
     int rc;
     if (!rep)
         return pf_cli_fail(CMD, "out of memory");
-    if ((rc = load_config(a, &c)))
+    if ((rc = load_config(a, &c)) || (!a->dry_run && (rc = pf_forward_prepare_out(a->out))))
         goto done;
     if (a->layout ? pf_g4_inputs_from_layout(&c, a->layout, (uint64_t)a->seed, &in)
                   : pf_g4_inputs_load(&c, a->inputs, &in)) {
@@ -294,12 +197,17 @@ int cmd_forward_g4(const fwd_args *a)
         goto done;
     }
     /* a preset's weights: a lazy synthetic set, drawn on the device */
-    if (is_dir(a->model) ? pf_g4_weight_set_load(&c, a->model, &w)
+    if (pf_forward_is_dir(a->model) ? pf_g4_weight_set_load(&c, a->model, &w)
                          : pf_g4_weight_set_synth_lazy(&c, (uint64_t)a->weights_seed, &w)) {
         rc = pf_cli_fail_error(CMD);
         goto done;
     }
-    if ((rc = apply_attn(a, dev, &c, &fo)) || (a->tuned && (rc = apply_tuned(a, dev, &c, &in, &fo))))
+    pf_forward_kinds kinds = kinds_of(&c, &fo);
+    int64_t seq = 0;
+    for (int r = 0; r < in.batch; r++)
+        seq = in.req_len[r] > seq ? in.req_len[r] : seq;
+    if ((rc = pf_forward_apply_attn(a, dev, &kinds)) ||
+        (a->tuned && (rc = pf_forward_apply_tuned(a, dev, &kinds, seq))))
         goto done;
     if (a->dry_run) {
         char full[256], sliding[256];
@@ -316,10 +224,7 @@ int cmd_forward_g4(const fwd_args *a)
     fo.all_logits = a->all_logits || a->mask_audit;
     fo.ignore_mm_types = a->no_token_types;
     fo.time_phases = !a->no_time;
-    long samples = a->samples > 0 ? a->samples : pr.kind == PF_BACKEND_EMU ? 3 : 10;
-    fo.measure.warmup = (int)a->warmup;
-    fo.measure.min_samples = fo.measure.max_samples = (int)samples;
-    fo.measure.flush_l2 = 0; /* phases run back to back in a real prefill */
+    pf_forward_measure_opts(a, &pr, &fo.measure);
     size_t V = (size_t)c.text.vocab;
     size_t rows = a->all_logits ? (size_t)in.tokens : (size_t)in.batch;
     size_t run_rows = fo.all_logits ? (size_t)in.tokens : rows;
@@ -336,30 +241,13 @@ int cmd_forward_g4(const fwd_args *a)
     }
     if (a->mask_audit && (rc = run_audit(dev, &c, &w, &in, fo, logits, &audit)))
         goto done;
-    if (run_rows != rows) /* keep each request's last row */
-        for (int r = 0, end = 0; r < in.batch; r++) {
-            end += in.req_len[r];
-            memmove(logits + (size_t)r * V, logits + (size_t)(end - 1) * V, V * sizeof *logits);
-        }
-    if (mkdir(a->out, 0755) != 0 && errno != EEXIST) {
-        rc = pf_cli_fail(CMD, "--out %s: %s", a->out, strerror(errno));
-        goto done;
-    }
-    char path[4096];
-    int64_t shape[2] = {(int64_t)rows, (int64_t)V};
-    snprintf(path, sizeof path, "%s/logits.npy", a->out);
-    if (pf_npy_write_f32(path, logits, 2, shape)) {
-        rc = pf_cli_fail_error(CMD);
-        goto done;
-    }
+    if (run_rows != rows)
+        pf_forward_keep_last_rows(logits, V, in.req_len, in.batch);
     doc = report_json(a, &c, &in, &pr, rep, fo.time_phases);
     if (a->mask_audit)
         json_object_set_new(doc, "mask_audit", pf_mask_audit_json(&audit));
-    snprintf(path, sizeof path, "%s/forward.json", a->out);
-    if (pf_json_doc_write(doc, path)) {
-        rc = pf_cli_fail_error(CMD);
+    if ((rc = pf_forward_write(a->out, logits, rows, V, doc)))
         goto done;
-    }
     print_summary(&c, &in, rep, fo.time_phases);
     if (a->mask_audit)
         pf_mask_audit_print(&audit);
