@@ -18,6 +18,7 @@
 #include "models/gemma3_inputs_load.h"
 #include "models/gemma3_ref_forward.h"
 #include "pf_test.h"
+#include "pf_test_logits.h"
 
 /* tests/gpu/test_gemma3_forward_gpu.c runs this file on cuda; there the
  * HF fixtures may not travel (the GPU bundle), and are then reported as not
@@ -30,41 +31,6 @@
 #endif
 
 static pf_device *dev;
-
-typedef struct cmp {
-    double rel;           /* ||a - b|| / ||b|| */
-    int clear, agree;     /* positions with a clear top-2 margin in b; argmax equal there */
-} cmp;
-
-static cmp compare(const float *a, const float *b, int rows, int vocab)
-{
-    cmp c = {0};
-    double num = 0, den = 0;
-    for (int r = 0; r < rows; r++) {
-        const float *x = a + (size_t)r * vocab, *y = b + (size_t)r * vocab;
-        int ax = 0, ay = 0;
-        float top = -INFINITY, second = -INFINITY, amax = 0;
-        for (int i = 0; i < vocab; i++) {
-            num += ((double)x[i] - y[i]) * ((double)x[i] - y[i]);
-            den += (double)y[i] * y[i];
-            ax = x[i] > x[ax] ? i : ax;
-            if (y[i] > top) {
-                second = top;
-                top = y[i];
-                ay = i;
-            } else if (y[i] > second) {
-                second = y[i];
-            }
-            amax = fabsf(y[i]) > amax ? fabsf(y[i]) : amax;
-        }
-        if (top - second > 0.05f * amax) {
-            c.clear++;
-            c.agree += ax == ay;
-        }
-    }
-    c.rel = den > 0 ? sqrt(num / den) : INFINITY;
-    return c;
-}
 
 static float *run(const pf_g3_config *c, const pf_weight_set *w, const pf_g3_inputs *in,
                   int ignore_types)
@@ -85,23 +51,6 @@ static float *run(const pf_g3_config *c, const pf_weight_set *w, const pf_g3_inp
         return NULL;
     }
     return logits;
-}
-
-static float *load_logits(const char *dir, const char *name, int rows, int vocab)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    pf_npy a;
-    if (pf_npy_read(path, &a)) {
-        fprintf(stderr, "%s: %s\n", path, pf_error_get());
-        return NULL;
-    }
-    float *f = NULL;
-    if (a.dtype == PF_NPY_F32 && a.ndim == 2 && a.shape[0] == rows && a.shape[1] == vocab)
-        f = a.data;
-    else
-        pf_npy_free(&a);
-    return f;
 }
 
 static void test_hf_fixture(const char *name, int has_no_tti)

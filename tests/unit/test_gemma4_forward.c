@@ -35,43 +35,9 @@
 #include "models/gemma4_ref_forward.h"
 #include "models/gemma4_weight_set.h"
 #include "pf_test.h"
+#include "pf_test_logits.h"
 
 static pf_device *dev;
-
-typedef struct cmp {
-    double rel;       /* ||a - b|| / ||b|| */
-    int clear, agree; /* rows with a clear top-2 margin in b; argmax equal there */
-} cmp;
-
-static cmp compare(const float *a, const float *b, int rows, int vocab)
-{
-    cmp c = {0};
-    double num = 0, den = 0;
-    for (int r = 0; r < rows; r++) {
-        const float *x = a + (size_t)r * vocab, *y = b + (size_t)r * vocab;
-        int ax = 0, ay = 0;
-        float top = -INFINITY, second = -INFINITY, amax = 0;
-        for (int i = 0; i < vocab; i++) {
-            num += ((double)x[i] - y[i]) * ((double)x[i] - y[i]);
-            den += (double)y[i] * y[i];
-            ax = x[i] > x[ax] || isnan(x[ax]) ? i : ax;
-            if (y[i] > top) {
-                second = top;
-                top = y[i];
-                ay = i;
-            } else if (y[i] > second) {
-                second = y[i];
-            }
-            amax = fabsf(y[i]) > amax ? fabsf(y[i]) : amax;
-        }
-        if (top - second > 0.05f * amax) {
-            c.clear++;
-            c.agree += ax == ay;
-        }
-    }
-    c.rel = den > 0 && num == num ? sqrt(num / den) : INFINITY;
-    return c;
-}
 
 static float *run(const pf_g4_config *c, const pf_weight_set *w, const pf_g4_inputs *in,
                   int all_logits)
@@ -183,21 +149,6 @@ static void against_reference(const char *name, const pf_g4_config *c, const pf_
         one_run(name, c, w, layout, &in, bound, frac);
         pf_g4_inputs_free(&in);
     }
-}
-
-static float *load_logits(const char *dir, const char *file, int rows, int vocab)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    pf_npy a;
-    if (pf_npy_read(path, &a)) {
-        fprintf(stderr, "%s\n", pf_error_get());
-        return NULL;
-    }
-    if (a.dtype == PF_NPY_F32 && a.ndim == 2 && a.shape[0] == rows && a.shape[1] == vocab)
-        return a.data;
-    pf_npy_free(&a);
-    return NULL;
 }
 
 /* The fixture's own inputs (images included) against HF's logits. */
