@@ -37,7 +37,9 @@
  *                                   registers (the S accumulator layout is
  *                                   the A operand layout of the next mma)
  *   ROWS[2][BLOCK_M] int            spans only: each query row's allowed
- *                                   key interval [lo, hi] */
+ *                                   key interval [lo, hi]
+ *   BITS[BLOCK_M][ATTN_MW] uint32   dense / bitmap / window: the mask of
+ *                                   the current tile, one bit per key */
 #include "pf_dialect.h"
 #include "attention_params.h"
 
@@ -206,6 +208,13 @@ PF_KERNEL(attention, pf_attn_params, p)
 #elif MASK_STORAGE == PF_MASK_SPANS
     int *sRows = (int *)(sV + STAGES * BLOCK_N * ROW_STRIDE);
 #endif
+#if MASK_STORAGE != PF_MASK_SPANS
+#if WSN > 1
+    uint32_t *sBits = (uint32_t *)(sRed + WSN * BLOCK_M);
+#else
+    uint32_t *sBits = (uint32_t *)(sV + STAGES * BLOCK_N * ROW_STRIDE);
+#endif
+#endif
 
     const int tid = (int)threadIdx.x;
     const int lane = tid & 31, warp = tid >> 5;
@@ -311,6 +320,27 @@ PF_KERNEL(attention, pf_attn_params, p)
         const int kt_next = kt + 1;
         const int full_tile = 0;
 #endif
+        const int k0 = kt * BLOCK_N;
+        /* interior FULL tiles do no mask or bounds work */
+        const int interior = full_tile && k0 + BLOCK_N <= kv_len && q0 + BLOCK_M <= q_len;
+#if MASK_STORAGE != PF_MASK_SPANS
+        /* this tile's mask bits (bounds only on FULL tiles), read after the
+         * barrier below; the previous tile's were read before its last one */
+        if (!interior) {
+#if BLOCK_M * ATTN_MW <= THREADS /* one word per thread (every default) */
+            if (tid < BLOCK_M * ATTN_MW)
+#else
+            for (int u = tid; u < BLOCK_M * ATTN_MW; u += THREADS)
+#endif
+            {
+#if BLOCK_M * ATTN_MW <= THREADS
+                const int u = tid;
+#endif
+                sBits[u] = attn_mask_word(&mv, q0 + u / ATTN_MW, q_len,
+                                          k0 + (u % ATTN_MW) * ATTN_MW_BITS, full_tile);
+            }
+        }
+#endif
 #if STAGES == 2
         if (kt_next < n_kt) {
             int k1 = kt_next * BLOCK_N;
@@ -330,7 +360,6 @@ PF_KERNEL(attention, pf_attn_params, p)
 
         const pf_bf16 *sKs = sK + stage * BLOCK_N * ROW_STRIDE;
         const pf_bf16 *sVs = sV + stage * BLOCK_N * ROW_STRIDE;
-        const int k0 = kt * BLOCK_N;
 
         /* ---- S = Q K^T for this warp's rows and key slice */
         float s_acc[MT_W][NT_S][4];
@@ -387,7 +416,6 @@ PF_KERNEL(attention, pf_attn_params, p)
 
         /* ---- mask (not on interior FULL tiles), row max of this warp's
          * slice, in raw score units (the scale is folded into exp2's FMA) */
-        const int interior = full_tile && k0 + BLOCK_N <= kv_len && q0 + BLOCK_M <= q_len;
         if (!interior) {
             PF_UNROLL
             for (int mt = 0; mt < MT_W; mt++) {
@@ -397,22 +425,26 @@ PF_KERNEL(attention, pf_attn_params, p)
                     const int lo = sRows[(wm * MT_W + mt) * 16 + g + h * 8];
                     const int hi = sRows[BLOCK_M + (wm * MT_W + mt) * 16 + g + h * 8];
 #else
-                    const int i = q0 + (wm * MT_W + mt) * 16 + g + h * 8;
+                    /* this warp's key slice of the row's bits, shifted so
+                     * that bit nt*8+e (mod 32) is this thread's key */
+                    const uint32_t *brow =
+                        sBits + ((wm * MT_W + mt) * 16 + g + h * 8) * ATTN_MW + (wn * WARP_KEYS) / 32;
+                    uint32_t bw[(WARP_KEYS + 31) / 32];
+                    PF_UNROLL
+                    for (int w = 0; w < (WARP_KEYS + 31) / 32; w++)
+                        bw[w] = brow[w] >> ((wn * WARP_KEYS) % 32 + tig * 2);
 #endif
                     PF_UNROLL
                     for (int nt = 0; nt < NT_S; nt++) {
                         PF_UNROLL
                         for (int e = 0; e < 2; e++) {
-                            const int k = k0 + wn * WARP_KEYS + nt * 8 + tig * 2 + e;
 #if MASK_STORAGE == PF_MASK_SPANS
+                            const int k = k0 + wn * WARP_KEYS + nt * 8 + tig * 2 + e;
                             const int ok = k >= lo && k <= hi;
 #else
-                            int ok = i < q_len && k < kv_len;
-                            if (ok && !full_tile)
-                                ok = attn_mask_allowed(&mv, i, k);
+                            const int ok = (bw[nt * 8 / 32] >> (nt * 8 % 32 + e)) & 1;
 #endif
-                            if (!ok)
-                                s_acc[mt][nt][h * 2 + e] = -INFINITY;
+                            s_acc[mt][nt][h * 2 + e] = ok ? s_acc[mt][nt][h * 2 + e] : -INFINITY;
                         }
                     }
                 }
