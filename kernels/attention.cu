@@ -108,12 +108,33 @@ PF_DEVICE void attn_load_tile(pf_bf16 *smem, const pf_bf16 *gmem, long long gstr
 }
 
 #if TILE_SKIP
-/* Next k tile at or after kt that is not EMPTY. */
-PF_DEVICE int attn_next_tile(const unsigned char *classes, int kt, int n_kt)
+/* The non-EMPTY k tiles of a query tile, [*first, *end). They form one
+ * range: every row allows its own position and a row's allowed keys are one
+ * interval (DESIGN.md's rules), so the rows' intervals chain into one. The
+ * tile of the first row's own position (kt_d) is in it; two binary searches
+ * from there find its ends (O(log n_kt) class reads, once per block). */
+PF_DEVICE void attn_tile_range(const unsigned char *classes, int kt_d, int n_kt, int *first,
+                               int *end)
 {
-    while (kt < n_kt && classes[kt] == PF_TILE_EMPTY)
-        kt++;
-    return kt;
+    int a = -1, b = kt_d; /* classes[b] != EMPTY; first non-EMPTY in (a, b] */
+    while (b - a > 1) {
+        const int mid = a + (b - a) / 2;
+        if (classes[mid] != PF_TILE_EMPTY)
+            b = mid;
+        else
+            a = mid;
+    }
+    *first = b;
+    a = kt_d;
+    b = n_kt; /* last non-EMPTY in [a, b) */
+    while (b - a > 1) {
+        const int mid = a + (b - a) / 2;
+        if (classes[mid] != PF_TILE_EMPTY)
+            a = mid;
+        else
+            b = mid;
+    }
+    *end = a + 1;
 }
 #endif
 
@@ -250,9 +271,15 @@ PF_KERNEL(attention, pf_attn_params, p)
 #if TILE_SKIP
     const unsigned char *classes =
         p.tile_class + (long long)attn_indptr(p.tile_indptr, req) + (long long)qt * n_kt;
-    int kt = attn_next_tile(classes, 0, n_kt);
+    int kt = 0, kt_end = 0;
+    if (n_kt > 0)
+        attn_tile_range(classes, pf_min_i((mv.prefix + q0) / BLOCK_N, n_kt - 1), n_kt, &kt, &kt_end);
+    /* the class of the tile being computed; the next one's is read an
+     * iteration ahead */
+    int cls = kt < kt_end ? classes[kt] : PF_TILE_EMPTY;
 #else
     int kt = 0;
+    const int kt_end = n_kt;
 #endif
 
     const pf_bf16 *gQ = (const pf_bf16 *)p.q;
@@ -268,7 +295,7 @@ PF_KERNEL(attention, pf_attn_params, p)
 #if Q_KEEP
     pf_cp_async_commit(); /* Q alone first: its kept fragments load before the loop */
 #endif
-    if (kt < n_kt) {
+    if (kt < kt_end) {
         int k0 = kt * BLOCK_N;
         attn_load_tile(sK, gK_head + k0 * kv_stride, kv_stride, BLOCK_N, kv_len - k0, gK, tid);
         attn_load_tile(sV, gV_head + k0 * kv_stride, kv_stride, BLOCK_N, kv_len - k0, gV, tid);
@@ -312,12 +339,12 @@ PF_KERNEL(attention, pf_attn_params, p)
 
     const float scale_log2 = p.sm_scale_log2;
     int stage = 0;
-    while (kt < n_kt) {
-#if TILE_SKIP
-        const int kt_next = attn_next_tile(classes, kt + 1, n_kt);
-        const int full_tile = classes[kt] == PF_TILE_FULL;
-#else
+    while (kt < kt_end) {
         const int kt_next = kt + 1;
+#if TILE_SKIP
+        const int full_tile = cls == PF_TILE_FULL;
+        cls = kt_next < kt_end ? classes[kt_next] : PF_TILE_EMPTY;
+#else
         const int full_tile = 0;
 #endif
         const int k0 = kt * BLOCK_N;
@@ -342,7 +369,7 @@ PF_KERNEL(attention, pf_attn_params, p)
         }
 #endif
 #if STAGES == 2
-        if (kt_next < n_kt) {
+        if (kt_next < kt_end) {
             int k1 = kt_next * BLOCK_N;
             attn_load_tile(sK + (stage ^ 1) * BLOCK_N * ROW_STRIDE, gK_head + k1 * kv_stride,
                            kv_stride, BLOCK_N, kv_len - k1, gK, tid);
@@ -545,7 +572,7 @@ PF_KERNEL(attention, pf_attn_params, p)
 #if STAGES == 2
         stage ^= 1;
 #else
-        if (kt < n_kt) {
+        if (kt < kt_end) {
             int k1 = kt * BLOCK_N;
             attn_load_tile(sK, gK_head + k1 * kv_stride, kv_stride, BLOCK_N, kv_len - k1, gK, tid);
             attn_load_tile(sV, gV_head + k1 * kv_stride, kv_stride, BLOCK_N, kv_len - k1, gV, tid);
