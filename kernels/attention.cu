@@ -39,7 +39,9 @@
  *   ROWS[2][BLOCK_M] int            spans only: each query row's allowed
  *                                   key interval [lo, hi]
  *   BITS[BLOCK_M][ATTN_MW] uint32   dense / bitmap / window: the mask of
- *                                   the current tile, one bit per key */
+ *                                   the current tile, one bit per key
+ *   MROW[2][BLOCK_M*ATTN_MW] INDPTR_T  and, where each thread builds one
+ *                                   word, that row's mask offsets */
 #include "pf_dialect.h"
 #include "attention_params.h"
 
@@ -337,6 +339,18 @@ PF_KERNEL(attention, pf_attn_params, p)
     }
 #endif
 
+#if MASK_STORAGE != PF_MASK_SPANS && BLOCK_M * ATTN_MW <= THREADS
+    /* the row whose mask words this thread builds on every tile */
+    /* the row whose mask words this thread builds on every tile: its
+     * offsets wait in shared memory (only this thread reads its slot), the
+     * key loop has no registers to spare for them */
+    INDPTR_T *sMrow = (INDPTR_T *)(sBits + BLOCK_M * ATTN_MW);
+    if (tid < BLOCK_M * ATTN_MW) {
+        const attn_mask_row m = attn_mask_row_init(&mv, q0 + tid / ATTN_MW, q_len);
+        sMrow[tid] = m.off;
+        sMrow[BLOCK_M * ATTN_MW + tid] = MASK_STORAGE == PF_MASK_WINDOW ? (INDPTR_T)m.d_k0 : m.e_row;
+    }
+#endif
     const float scale_log2 = p.sm_scale_log2;
     int stage = 0;
     while (kt < kt_end) {
@@ -355,17 +369,22 @@ PF_KERNEL(attention, pf_attn_params, p)
          * barrier below; the previous tile's were read before its last one */
         if (!interior) {
 #if BLOCK_M * ATTN_MW <= THREADS /* one word per thread (every default) */
-            if (tid < BLOCK_M * ATTN_MW)
+            if (tid < BLOCK_M * ATTN_MW) {
+                attn_mask_row m;
+                m.off = sMrow[tid];
+                m.e_row = sMrow[BLOCK_M * ATTN_MW + tid];
+                m.d_k0 = (int)m.e_row;
+                m.kv_len = q0 + tid / ATTN_MW < q_len ? kv_len : 0;
+                sBits[tid] = attn_mask_word(p.mask, p.band_left + p.band_right + 1, p.band_past, &m,
+                                            k0 + (tid % ATTN_MW) * ATTN_MW_BITS, full_tile);
+            }
 #else
-            for (int u = tid; u < BLOCK_M * ATTN_MW; u += THREADS)
-#endif
-            {
-#if BLOCK_M * ATTN_MW <= THREADS
-                const int u = tid;
-#endif
-                sBits[u] = attn_mask_word(&mv, q0 + u / ATTN_MW, q_len,
+            for (int u = tid; u < BLOCK_M * ATTN_MW; u += THREADS) {
+                const attn_mask_row m = attn_mask_row_init(&mv, q0 + u / ATTN_MW, q_len);
+                sBits[u] = attn_mask_word(p.mask, p.band_left + p.band_right + 1, p.band_past, &m,
                                           k0 + (u % ATTN_MW) * ATTN_MW_BITS, full_tile);
             }
+#endif
         }
 #endif
 #if STAGES == 2
@@ -595,27 +614,44 @@ PF_KERNEL(attention, pf_attn_params, p)
     combine_across_warps(l_row, sRed, wm, wn, g, tig, 0);
 #endif
 
-    pf_bf16 *gO = (pf_bf16 *)p.o;
+    /* O / l as bf16 into the Q tile's shared memory (free after the loop:
+     * the barrier also covers Q copies and kept-Q reads when no tile was
+     * visited), then 16-byte stores, consecutive threads on consecutive
+     * chunks of a row: coalesced */
+    __syncthreads();
+    /* the request's offsets, re-read after the barrier rather than held in
+     * registers across the key loop */
+    const int req_e = p.work_request[(int)blockIdx.x];
+    const long long q_first = (long long)attn_indptr(p.qo_indptr, req_e) + q0;
+    const int q_rows_e = pf_min_i(BLOCK_M, (int)((long long)attn_indptr(p.qo_indptr, req_e + 1) - q_first));
+    pf_bf16 *sO = sQ;
     PF_UNROLL
     for (int mt = 0; mt < MT_W; mt++) {
         PF_UNROLL
         for (int h = 0; h < 2; h++) {
-            const int i = q0 + (wm * MT_W + mt) * 16 + g + h * 8;
-            if (i >= q_len)
-                continue;
+            const int r = (wm * MT_W + mt) * 16 + g + h * 8;
             const float l = l_row[mt][h];
             const float inv = l > 0.0f ? 1.0f / l : 0.0f;
-            pf_bf16 *orow = gO + (qo_start + i) * q_stride + (long long)head * HEAD_DIM;
             PF_UNROLL
             for (int nt = 0; nt < NT_O; nt++) {
                 const int col = wn * WARP_COLS + nt * 8 + tig * 2;
-                if (col < HEAD_DIM)
-                    *(uint32_t *)(orow + col) =
-                        pf_pack_bf16x2(o_acc[mt][nt][h * 2] * inv, o_acc[mt][nt][h * 2 + 1] * inv);
+                *(uint32_t *)(sO + r * ROW_STRIDE + col) =
+                    pf_pack_bf16x2(o_acc[mt][nt][h * 2] * inv, o_acc[mt][nt][h * 2 + 1] * inv);
             }
-            if (p.lse && wn == 0 && tig == 0)
-                p.lse[(qo_start + i) * p.num_qo_heads + head] =
+            if (p.lse && wn == 0 && tig == 0 && r < q_rows_e)
+                p.lse[(q_first + r) * p.num_qo_heads + head] =
                     l > 0.0f ? (m_row[mt][h] + log2f(l)) * LN2 : -INFINITY;
         }
+    }
+    __syncthreads();
+    pf_bf16 *gO_tile = (pf_bf16 *)p.o + q_first * q_stride + (long long)head * HEAD_DIM;
+    const int o_chunks = q_rows_e * DATA_CHUNKS;
+#ifdef __CUDACC_RTC__
+#pragma unroll 1
+#endif
+    for (int c = tid; c < o_chunks; c += THREADS) {
+        const int r = c / DATA_CHUNKS, ch = c % DATA_CHUNKS;
+        *(attn_u32x4 *)(gO_tile + r * q_stride + ch * 8) =
+            *(const attn_u32x4 *)(sO + r * ROW_STRIDE + ch * 8);
     }
 }

@@ -4,6 +4,21 @@
 #ifndef PF_ATTENTION_MASK_H
 #define PF_ATTENTION_MASK_H
 
+/* 16- and 8-byte vectors for wide global loads and stores */
+#ifdef __CUDACC_RTC__
+typedef uint4 attn_u32x4;
+typedef uint2 attn_u32x2;
+#define ATTN_LDG(p) __ldg(p) /* read-only path; keeps the global space */
+#else
+typedef struct attn_u32x4 {
+    uint32_t x, y, z, w;
+} __attribute__((aligned(16))) attn_u32x4;
+typedef struct attn_u32x2 {
+    uint32_t x, y;
+} __attribute__((aligned(8))) attn_u32x2;
+#define ATTN_LDG(p) (*(p))
+#endif
+
 /* What the readers need for one request, copied out of the kernel parameter
  * once per block (taking the parameter's address would force a local copy). */
 typedef struct attn_mask_view {
@@ -24,20 +39,6 @@ typedef struct attn_mask_view {
  * byte the tile needs, so it never leaves the 16-byte-rounded extent of the
  * mask buffer (every CUDA allocation is at least 256-byte aligned; the emu
  * guard places buffers so that extent is mapped). */
-#ifdef __CUDACC_RTC__
-typedef uint4 attn_u32x4;
-typedef uint2 attn_u32x2;
-#define ATTN_LDG(p) __ldg(p) /* read-only path; keeps the global space */
-#else
-typedef struct attn_u32x4 {
-    uint32_t x, y, z, w;
-} __attribute__((aligned(16))) attn_u32x4;
-typedef struct attn_u32x2 {
-    uint32_t x, y;
-} __attribute__((aligned(8))) attn_u32x2;
-#define ATTN_LDG(p) (*(p))
-#endif
-
 #define ATTN_MW_BITS (BLOCK_N < 32 ? BLOCK_N : 32) /* keys per mask word */
 #define ATTN_MW (BLOCK_N / ATTN_MW_BITS)           /* mask words per tile row */
 
@@ -75,19 +76,49 @@ PF_DEVICE uint32_t attn_nonzero4(uint32_t x)
     return ((x & 0x01010101u) * 0x10204080u) >> 28;
 }
 
-/* Allowed bits of keys [kb, kb + ATTN_MW_BITS) for query row i: bit j for
- * key kb + j; 0 for i >= q_len or keys >= kv_len. full: bounds only. */
-PF_DEVICE uint32_t attn_mask_word(const attn_mask_view *p, int i, int q_len, int kb, int full)
+/* What one query row's mask words need, computed once per block (a thread
+ * builds the same row's words on every tile): a few integers; the mask
+ * pointer and band constants are read from the kernel parameter at the use
+ * (constant bank), so the key loop holds no more registers than these. */
+typedef struct attn_mask_row {
+    INDPTR_T off;   /* dense: byte of the row's key 0; bitmap: the request's
+                       first byte; window: the row's band */
+    INDPTR_T e_row; /* bitmap: bit index of the row's key 0 in the request */
+    int kv_len;     /* keys in range; 0 for rows past q_len */
+    int d_k0;       /* window: band bit of key 0 (band_left - q) */
+} attn_mask_row;
+
+PF_DEVICE attn_mask_row attn_mask_row_init(const attn_mask_view *p, int i, int q_len)
 {
-    const int nk = pf_max_i(0, pf_min_i(ATTN_MW_BITS, p->kv_len - kb));
-    const uint32_t valid = i < q_len ? attn_low_bits(nk) : 0u;
-    if (full || valid == 0u)
+    attn_mask_row m;
+    m.kv_len = i < q_len ? p->kv_len : 0;
+    m.e_row = (INDPTR_T)i * (INDPTR_T)p->kv_len;
+    m.d_k0 = p->band_left - (p->prefix + i);
+#if MASK_STORAGE == PF_MASK_DENSE
+    m.off = p->mask_base + m.e_row;
+#elif MASK_STORAGE == PF_MASK_BITMAP
+    m.off = p->mask_base;
+#else
+    m.off = p->mask_base + (INDPTR_T)i * (INDPTR_T)p->band_stride;
+#endif
+    return m;
+}
+
+/* Allowed bits of keys [kb, kb + ATTN_MW_BITS) of a row: bit j for key
+ * kb + j; 0 for keys >= kv_len and rows past q_len. full: bounds only.
+ * mask, width (band bits per row) and past (value left of the band) as in
+ * the kernel parameter. */
+PF_DEVICE uint32_t attn_mask_word(const unsigned char *mask, int width, int past,
+                                  const attn_mask_row *m, int kb, int full)
+{
+    const int nk = pf_max_i(0, pf_min_i(ATTN_MW_BITS, m->kv_len - kb));
+    const uint32_t valid = attn_low_bits(nk);
+    if (full || nk == 0)
         return valid;
 #if MASK_STORAGE == PF_MASK_DENSE
     /* the row's bytes [kb, kb + nk): aligned 16-byte chunks, each folded to
-     * 16 bits (byte != 0) as it arrives */
-    const unsigned char *first =
-        p->mask + (p->mask_base + (INDPTR_T)i * (INDPTR_T)p->kv_len + (INDPTR_T)kb);
+     * 16 bits (byte != 0) */
+    const unsigned char *first = mask + (m->off + (INDPTR_T)kb);
     const int mis = (int)((unsigned long long)first & 15ull);
     const attn_u32x4 *a = (const attn_u32x4 *)(first - mis);
     const int n_chunks = (mis + nk - 1) / 16 + 1;
@@ -103,19 +134,15 @@ PF_DEVICE uint32_t attn_mask_word(const attn_mask_view *p, int i, int q_len, int
     }
     return (uint32_t)(bits >> mis) & valid;
 #elif MASK_STORAGE == PF_MASK_BITMAP
-    const long long e0 = (long long)((INDPTR_T)i * (INDPTR_T)p->kv_len + (INDPTR_T)kb);
-    return attn_bits32(p->mask + p->mask_base, e0, e0 + nk - 1) & valid;
+    const long long e0 = (long long)(m->e_row + (INDPTR_T)kb);
+    return attn_bits32(mask + m->off, e0, e0 + nk - 1) & valid;
 #else /* PF_MASK_WINDOW */
-    const int q = p->prefix + i;
-    const int d0 = kb - (q - p->band_left); /* band bit of key kb */
-    const int width = p->band_left + p->band_right + 1;
+    const int d0 = m->d_k0 + kb; /* band bit of key kb */
     const int dlo = pf_max_i(d0, 0), dhi = pf_min_i(d0 + nk - 1, width - 1);
     uint32_t bits = 0u;
-    if (dlo <= dhi) {
-        const unsigned char *row = p->mask + p->mask_base + (INDPTR_T)i * (INDPTR_T)p->band_stride;
-        bits = (attn_bits32(row, dlo, dhi) & attn_low_bits(dhi - dlo + 1)) << (dlo - d0);
-    }
-    if (p->band_past && d0 < 0)
+    if (dlo <= dhi)
+        bits = (attn_bits32(mask + m->off, dlo, dhi) & attn_low_bits(dhi - dlo + 1)) << (dlo - d0);
+    if (past && d0 < 0)
         bits |= attn_low_bits(pf_min_i(-d0, 32));
     return bits & valid;
 #endif
