@@ -37,7 +37,11 @@
  *                                   registers (the S accumulator layout is
  *                                   the A operand layout of the next mma)
  *   ROWS[2][BLOCK_M] int            spans only: each query row's allowed
- *                                   key interval [lo, hi] */
+ *                                   key interval [lo, hi]
+ *   BITS[BLOCK_M][ATTN_MW] uint32   dense / bitmap / window: the mask of
+ *                                   the current tile, one bit per key
+ *   MROW[2][BLOCK_M*ATTN_MW] INDPTR_T  and, where each thread builds one
+ *                                   word, that row's mask offsets */
 #include "pf_dialect.h"
 #include "attention_params.h"
 
@@ -106,12 +110,33 @@ PF_DEVICE void attn_load_tile(pf_bf16 *smem, const pf_bf16 *gmem, long long gstr
 }
 
 #if TILE_SKIP
-/* Next k tile at or after kt that is not EMPTY. */
-PF_DEVICE int attn_next_tile(const unsigned char *classes, int kt, int n_kt)
+/* The non-EMPTY k tiles of a query tile, [*first, *end). They form one
+ * range: every row allows its own position and a row's allowed keys are one
+ * interval (DESIGN.md's rules), so the rows' intervals chain into one. The
+ * tile of the first row's own position (kt_d) is in it; two binary searches
+ * from there find its ends (O(log n_kt) class reads, once per block). */
+PF_DEVICE void attn_tile_range(const unsigned char *classes, int kt_d, int n_kt, int *first,
+                               int *end)
 {
-    while (kt < n_kt && classes[kt] == PF_TILE_EMPTY)
-        kt++;
-    return kt;
+    int a = -1, b = kt_d; /* classes[b] != EMPTY; first non-EMPTY in (a, b] */
+    while (b - a > 1) {
+        const int mid = a + (b - a) / 2;
+        if (classes[mid] != PF_TILE_EMPTY)
+            b = mid;
+        else
+            a = mid;
+    }
+    *first = b;
+    a = kt_d;
+    b = n_kt; /* last non-EMPTY in [a, b) */
+    while (b - a > 1) {
+        const int mid = a + (b - a) / 2;
+        if (classes[mid] != PF_TILE_EMPTY)
+            a = mid;
+        else
+            b = mid;
+    }
+    *end = a + 1;
 }
 #endif
 
@@ -206,6 +231,13 @@ PF_KERNEL(attention, pf_attn_params, p)
 #elif MASK_STORAGE == PF_MASK_SPANS
     int *sRows = (int *)(sV + STAGES * BLOCK_N * ROW_STRIDE);
 #endif
+#if MASK_STORAGE != PF_MASK_SPANS
+#if WSN > 1
+    uint32_t *sBits = (uint32_t *)(sRed + WSN * BLOCK_M);
+#else
+    uint32_t *sBits = (uint32_t *)(sV + STAGES * BLOCK_N * ROW_STRIDE);
+#endif
+#endif
 
     const int tid = (int)threadIdx.x;
     const int lane = tid & 31, warp = tid >> 5;
@@ -241,9 +273,15 @@ PF_KERNEL(attention, pf_attn_params, p)
 #if TILE_SKIP
     const unsigned char *classes =
         p.tile_class + (long long)attn_indptr(p.tile_indptr, req) + (long long)qt * n_kt;
-    int kt = attn_next_tile(classes, 0, n_kt);
+    int kt = 0, kt_end = 0;
+    if (n_kt > 0)
+        attn_tile_range(classes, pf_min_i((mv.prefix + q0) / BLOCK_N, n_kt - 1), n_kt, &kt, &kt_end);
+    /* the class of the tile being computed; the next one's is read an
+     * iteration ahead */
+    int cls = kt < kt_end ? classes[kt] : PF_TILE_EMPTY;
 #else
     int kt = 0;
+    const int kt_end = n_kt;
 #endif
 
     const pf_bf16 *gQ = (const pf_bf16 *)p.q;
@@ -259,7 +297,7 @@ PF_KERNEL(attention, pf_attn_params, p)
 #if Q_KEEP
     pf_cp_async_commit(); /* Q alone first: its kept fragments load before the loop */
 #endif
-    if (kt < n_kt) {
+    if (kt < kt_end) {
         int k0 = kt * BLOCK_N;
         attn_load_tile(sK, gK_head + k0 * kv_stride, kv_stride, BLOCK_N, kv_len - k0, gK, tid);
         attn_load_tile(sV, gV_head + k0 * kv_stride, kv_stride, BLOCK_N, kv_len - k0, gV, tid);
@@ -301,18 +339,56 @@ PF_KERNEL(attention, pf_attn_params, p)
     }
 #endif
 
+#if MASK_STORAGE != PF_MASK_SPANS && BLOCK_M * ATTN_MW <= THREADS
+    /* the row whose mask words this thread builds on every tile */
+    /* the row whose mask words this thread builds on every tile: its
+     * offsets wait in shared memory (only this thread reads its slot), the
+     * key loop has no registers to spare for them */
+    INDPTR_T *sMrow = (INDPTR_T *)(sBits + BLOCK_M * ATTN_MW);
+    if (tid < BLOCK_M * ATTN_MW) {
+        const attn_mask_row m = attn_mask_row_init(&mv, q0 + tid / ATTN_MW, q_len);
+        sMrow[tid] = m.off;
+        sMrow[BLOCK_M * ATTN_MW + tid] = MASK_STORAGE == PF_MASK_WINDOW ? (INDPTR_T)m.d_k0 : m.e_row;
+    }
+#endif
     const float scale_log2 = p.sm_scale_log2;
     int stage = 0;
-    while (kt < n_kt) {
-#if TILE_SKIP
-        const int kt_next = attn_next_tile(classes, kt + 1, n_kt);
-        const int full_tile = classes[kt] == PF_TILE_FULL;
-#else
+    while (kt < kt_end) {
         const int kt_next = kt + 1;
+#if TILE_SKIP
+        const int full_tile = cls == PF_TILE_FULL;
+        cls = kt_next < kt_end ? classes[kt_next] : PF_TILE_EMPTY;
+#else
         const int full_tile = 0;
 #endif
+        const int k0 = kt * BLOCK_N;
+        /* interior FULL tiles do no mask or bounds work */
+        const int interior = full_tile && k0 + BLOCK_N <= kv_len && q0 + BLOCK_M <= q_len;
+#if MASK_STORAGE != PF_MASK_SPANS
+        /* this tile's mask bits (bounds only on FULL tiles), read after the
+         * barrier below; the previous tile's were read before its last one */
+        if (!interior) {
+#if BLOCK_M * ATTN_MW <= THREADS /* one word per thread (every default) */
+            if (tid < BLOCK_M * ATTN_MW) {
+                attn_mask_row m;
+                m.off = sMrow[tid];
+                m.e_row = sMrow[BLOCK_M * ATTN_MW + tid];
+                m.d_k0 = (int)m.e_row;
+                m.kv_len = q0 + tid / ATTN_MW < q_len ? kv_len : 0;
+                sBits[tid] = attn_mask_word(p.mask, p.band_left + p.band_right + 1, p.band_past, &m,
+                                            k0 + (tid % ATTN_MW) * ATTN_MW_BITS, full_tile);
+            }
+#else
+            for (int u = tid; u < BLOCK_M * ATTN_MW; u += THREADS) {
+                const attn_mask_row m = attn_mask_row_init(&mv, q0 + u / ATTN_MW, q_len);
+                sBits[u] = attn_mask_word(p.mask, p.band_left + p.band_right + 1, p.band_past, &m,
+                                          k0 + (u % ATTN_MW) * ATTN_MW_BITS, full_tile);
+            }
+#endif
+        }
+#endif
 #if STAGES == 2
-        if (kt_next < n_kt) {
+        if (kt_next < kt_end) {
             int k1 = kt_next * BLOCK_N;
             attn_load_tile(sK + (stage ^ 1) * BLOCK_N * ROW_STRIDE, gK_head + k1 * kv_stride,
                            kv_stride, BLOCK_N, kv_len - k1, gK, tid);
@@ -330,7 +406,6 @@ PF_KERNEL(attention, pf_attn_params, p)
 
         const pf_bf16 *sKs = sK + stage * BLOCK_N * ROW_STRIDE;
         const pf_bf16 *sVs = sV + stage * BLOCK_N * ROW_STRIDE;
-        const int k0 = kt * BLOCK_N;
 
         /* ---- S = Q K^T for this warp's rows and key slice */
         float s_acc[MT_W][NT_S][4];
@@ -387,7 +462,6 @@ PF_KERNEL(attention, pf_attn_params, p)
 
         /* ---- mask (not on interior FULL tiles), row max of this warp's
          * slice, in raw score units (the scale is folded into exp2's FMA) */
-        const int interior = full_tile && k0 + BLOCK_N <= kv_len && q0 + BLOCK_M <= q_len;
         if (!interior) {
             PF_UNROLL
             for (int mt = 0; mt < MT_W; mt++) {
@@ -397,22 +471,26 @@ PF_KERNEL(attention, pf_attn_params, p)
                     const int lo = sRows[(wm * MT_W + mt) * 16 + g + h * 8];
                     const int hi = sRows[BLOCK_M + (wm * MT_W + mt) * 16 + g + h * 8];
 #else
-                    const int i = q0 + (wm * MT_W + mt) * 16 + g + h * 8;
+                    /* this warp's key slice of the row's bits, shifted so
+                     * that bit nt*8+e (mod 32) is this thread's key */
+                    const uint32_t *brow =
+                        sBits + ((wm * MT_W + mt) * 16 + g + h * 8) * ATTN_MW + (wn * WARP_KEYS) / 32;
+                    uint32_t bw[(WARP_KEYS + 31) / 32];
+                    PF_UNROLL
+                    for (int w = 0; w < (WARP_KEYS + 31) / 32; w++)
+                        bw[w] = brow[w] >> ((wn * WARP_KEYS) % 32 + tig * 2);
 #endif
                     PF_UNROLL
                     for (int nt = 0; nt < NT_S; nt++) {
                         PF_UNROLL
                         for (int e = 0; e < 2; e++) {
-                            const int k = k0 + wn * WARP_KEYS + nt * 8 + tig * 2 + e;
 #if MASK_STORAGE == PF_MASK_SPANS
+                            const int k = k0 + wn * WARP_KEYS + nt * 8 + tig * 2 + e;
                             const int ok = k >= lo && k <= hi;
 #else
-                            int ok = i < q_len && k < kv_len;
-                            if (ok && !full_tile)
-                                ok = attn_mask_allowed(&mv, i, k);
+                            const int ok = (bw[nt * 8 / 32] >> (nt * 8 % 32 + e)) & 1;
 #endif
-                            if (!ok)
-                                s_acc[mt][nt][h * 2 + e] = -INFINITY;
+                            s_acc[mt][nt][h * 2 + e] = ok ? s_acc[mt][nt][h * 2 + e] : -INFINITY;
                         }
                     }
                 }
@@ -513,7 +591,7 @@ PF_KERNEL(attention, pf_attn_params, p)
 #if STAGES == 2
         stage ^= 1;
 #else
-        if (kt < n_kt) {
+        if (kt < kt_end) {
             int k1 = kt * BLOCK_N;
             attn_load_tile(sK, gK_head + k1 * kv_stride, kv_stride, BLOCK_N, kv_len - k1, gK, tid);
             attn_load_tile(sV, gV_head + k1 * kv_stride, kv_stride, BLOCK_N, kv_len - k1, gV, tid);
@@ -536,27 +614,44 @@ PF_KERNEL(attention, pf_attn_params, p)
     combine_across_warps(l_row, sRed, wm, wn, g, tig, 0);
 #endif
 
-    pf_bf16 *gO = (pf_bf16 *)p.o;
+    /* O / l as bf16 into the Q tile's shared memory (free after the loop:
+     * the barrier also covers Q copies and kept-Q reads when no tile was
+     * visited), then 16-byte stores, consecutive threads on consecutive
+     * chunks of a row: coalesced */
+    __syncthreads();
+    /* the request's offsets, re-read after the barrier rather than held in
+     * registers across the key loop */
+    const int req_e = p.work_request[(int)blockIdx.x];
+    const long long q_first = (long long)attn_indptr(p.qo_indptr, req_e) + q0;
+    const int q_rows_e = pf_min_i(BLOCK_M, (int)((long long)attn_indptr(p.qo_indptr, req_e + 1) - q_first));
+    pf_bf16 *sO = sQ;
     PF_UNROLL
     for (int mt = 0; mt < MT_W; mt++) {
         PF_UNROLL
         for (int h = 0; h < 2; h++) {
-            const int i = q0 + (wm * MT_W + mt) * 16 + g + h * 8;
-            if (i >= q_len)
-                continue;
+            const int r = (wm * MT_W + mt) * 16 + g + h * 8;
             const float l = l_row[mt][h];
             const float inv = l > 0.0f ? 1.0f / l : 0.0f;
-            pf_bf16 *orow = gO + (qo_start + i) * q_stride + (long long)head * HEAD_DIM;
             PF_UNROLL
             for (int nt = 0; nt < NT_O; nt++) {
                 const int col = wn * WARP_COLS + nt * 8 + tig * 2;
-                if (col < HEAD_DIM)
-                    *(uint32_t *)(orow + col) =
-                        pf_pack_bf16x2(o_acc[mt][nt][h * 2] * inv, o_acc[mt][nt][h * 2 + 1] * inv);
+                *(uint32_t *)(sO + r * ROW_STRIDE + col) =
+                    pf_pack_bf16x2(o_acc[mt][nt][h * 2] * inv, o_acc[mt][nt][h * 2 + 1] * inv);
             }
-            if (p.lse && wn == 0 && tig == 0)
-                p.lse[(qo_start + i) * p.num_qo_heads + head] =
+            if (p.lse && wn == 0 && tig == 0 && r < q_rows_e)
+                p.lse[(q_first + r) * p.num_qo_heads + head] =
                     l > 0.0f ? (m_row[mt][h] + log2f(l)) * LN2 : -INFINITY;
         }
+    }
+    __syncthreads();
+    pf_bf16 *gO_tile = (pf_bf16 *)p.o + q_first * q_stride + (long long)head * HEAD_DIM;
+    const int o_chunks = q_rows_e * DATA_CHUNKS;
+#ifdef __CUDACC_RTC__
+#pragma unroll 1
+#endif
+    for (int c = tid; c < o_chunks; c += THREADS) {
+        const int r = c / DATA_CHUNKS, ch = c % DATA_CHUNKS;
+        *(attn_u32x4 *)(gO_tile + r * q_stride + ch * 8) =
+            *(const attn_u32x4 *)(sO + r * ROW_STRIDE + ch * 8);
     }
 }

@@ -36,7 +36,8 @@
  * offset of request r; only read when TILE_SKIP=1). */
 #define PF_TILE_EMPTY 0   /* no allowed pair: skipped */
 #define PF_TILE_FULL 1    /* every in-range pair allowed: no mask reads */
-#define PF_TILE_PARTIAL 2 /* mask evaluated per element */
+#define PF_TILE_PARTIAL 2 /* mask applied per element (spans: row intervals;
+                             else the tile's bits, read once per tile) */
 
 typedef struct pf_attn_params {
     /* tensors (device addresses) */
@@ -65,7 +66,10 @@ typedef struct pf_attn_params {
     int window;            /* 0: none */
 
     /* mask storage */
-    const unsigned char *mask;  /* dense / bitmap / window bytes */
+    const unsigned char *mask;  /* dense / bitmap / window bytes; read in aligned
+                                   8/16-byte chunks that hold a needed byte, so the
+                                   buffer's 16-byte-rounded extent must be mapped
+                                   (true of every CUDA allocation) */
     const void *mask_indptr;    /* INDPTR_T [batch+1] (unit per storage above) */
     const int *group_ids;       /* spans: [total_kv], -1 for text */
     int band_left, band_right, band_stride, band_past;

@@ -119,8 +119,14 @@ size_t pf_attn_variant_smem_bytes(const pf_attn_variant *v)
     /* P staging and the row reductions exist only when warps share rows */
     size_t p = wsn > 1 ? (size_t)v->block_m * ((size_t)v->block_n + 8) * 2 : 0;
     size_t red = wsn > 1 ? (size_t)wsn * v->block_m * 4 : 0;
-    /* spans: each query row's allowed key interval [lo, hi] */
-    size_t rows = v->mask_storage == PF_MASK_SPANS ? (size_t)2 * v->block_m * 4 : 0;
+    /* spans: each query row's allowed key interval [lo, hi]; the other
+     * storages: the current tile's mask bits, one 32-bit word per row and
+     * 32 keys, and, where each thread builds one word, its row's two
+     * INDPTR_T offsets */
+    size_t words = v->block_n < 32 ? 1 : (size_t)v->block_n / 32;
+    size_t units = (size_t)v->block_m * words;
+    size_t mrow = units <= (size_t)pf_attn_variant_threads(v) ? 2 * units * (v->indptr64 ? 8 : 4) : 0;
+    size_t rows = v->mask_storage == PF_MASK_SPANS ? (size_t)2 * v->block_m * 4 : units * 4 + mrow;
     return q + kv + p + red + rows;
 }
 
