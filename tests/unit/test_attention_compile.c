@@ -1,8 +1,10 @@
-/* Attention variants compile with NVRTC for sm_80 and sm_90: every valid
- * variant of every head dim (~1600 compiles, ~4-5 minutes cold on a 2-core
- * machine; the JIT cache makes reruns fast). PFTUNE_ATTN_COMPILE_QUICK=1
- * compiles only a pairwise covering subset per head dim (every pair of axis
- * values that occurs among valid variants occurs) plus the default, for
+/* Attention variants compile with NVRTC: every valid variant of every head
+ * dim for sm_90, and for sm_80 a pairwise covering subset per head dim
+ * (every pair of axis values that occurs among valid variants occurs) plus
+ * the default (~1000 compiles, the README test command's longest test:
+ * ~20 minutes under ASan on a 2-core machine; the JIT cache makes reruns
+ * fast). PFTUNE_ATTN_COMPILE_FULL=1 compiles every valid variant for both
+ * arches (~1600); PFTUNE_ATTN_COMPILE_QUICK=1 the subsets for both, for
  * quick local runs. Prints registers / spills / shared
  * memory per variant; fails when a default variant spills, or when the
  * dynamic + static shared memory of a variant exceeds the arch's limit. */
@@ -126,9 +128,12 @@ int main(void)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int total = 0;
     const char *quick_env = getenv("PFTUNE_ATTN_COMPILE_QUICK");
-    int every = !(quick_env && atoi(quick_env) > 0);
+    const char *full_env = getenv("PFTUNE_ATTN_COMPILE_FULL");
+    int quick = quick_env && atoi(quick_env) > 0, full = full_env && atoi(full_env) > 0;
     for (int a = 0; a < 2; a++)
         for (int d = 0; d < 5; d++) {
+            /* sm_90 in full by default: the arch the kernels are tuned for */
+            int every = full || (!quick && strcmp(archs[a], "sm_90") == 0);
             int spills = 0;
             int n = compile_set(dims[d], archs[a], every, &spills);
             printf("== HEAD_DIM=%d %s: %d variants compiled (%s), %d with spills\n", dims[d],
