@@ -56,16 +56,10 @@ static json_t *report_json(const fwd_args *a, const pf_g4_config *c, const pf_g4
                            const pf_device_props *pr, const pf_g4_forward_report *r, int timed)
 {
     json_t *d = pf_forward_json_head(a, "gemma4", pr, in->tokens, in->batch, in->n_images,
-                                     in->mm_token_type_ids && !a->no_token_types);
-    json_t *var = json_object();
-    json_object_set_new(var, "full", json_string(r->variant_full));
-    json_object_set_new(var, "sliding", json_string(r->variant_sliding));
-    if (c->has_vision)
-        json_object_set_new(var, "vision", json_string(r->variant_vision));
-    json_object_set_new(d, "attention_variants", var);
-    json_object_set_new(d, "timed", json_boolean(timed));
+                                     in->mm_token_type_ids && !a->no_token_types, r->variant_full,
+                                     r->variant_sliding, c->has_vision ? r->variant_vision : NULL,
+                                     timed, r->timer);
     if (timed) {
-        json_object_set_new(d, "timer", json_string(r->timer));
         json_t *ph = json_object();
         json_object_set_new(ph, "vision_tower_ms", json_real(r->vision_ms));
         json_object_set_new(ph, "embedding_ms", json_real(r->embed_ms));

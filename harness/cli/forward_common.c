@@ -63,7 +63,9 @@ void pf_forward_keep_last_rows(float *logits, size_t vocab, const int *req_len, 
 }
 
 json_t *pf_forward_json_head(const fwd_args *a, const char *family, const pf_device_props *pr,
-                             int tokens, int requests, int images, int token_types)
+                             int tokens, int requests, int images, int token_types,
+                             const char *full, const char *sliding, const char *vision,
+                             int timed, const char *timer)
 {
     json_t *d = pf_json_doc_new("pftune.forward", 1);
     json_object_set_new(d, "pftune_version", json_string(pf_version_full()));
@@ -77,6 +79,15 @@ json_t *pf_forward_json_head(const fwd_args *a, const char *family, const pf_dev
     json_object_set_new(d, "requests", json_integer(requests));
     json_object_set_new(d, "images", json_integer(images));
     json_object_set_new(d, "token_types", json_boolean(token_types));
+    json_t *var = json_object();
+    json_object_set_new(var, "full", json_string(full));
+    json_object_set_new(var, "sliding", json_string(sliding));
+    if (vision)
+        json_object_set_new(var, "vision", json_string(vision));
+    json_object_set_new(d, "attention_variants", var);
+    json_object_set_new(d, "timed", json_boolean(timed));
+    if (timed)
+        json_object_set_new(d, "timer", json_string(timer));
     return d;
 }
 

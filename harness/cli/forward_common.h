@@ -22,9 +22,13 @@ int pf_forward_prepare_out(const char *out);
 void pf_forward_measure_opts(const fwd_args *a, const pf_device_props *pr, pf_measure_opts *m);
 /* Keep each request's last row of all-position logits [T, V] as [B, V]. */
 void pf_forward_keep_last_rows(float *logits, size_t vocab, const int *req_len, int batch);
-/* forward.json's first keys (schema pftune.forward/1). */
+/* forward.json's first keys (schema pftune.forward/1), through the
+ * attention variant of each site (vision NULL: none) and, when timed, the
+ * timer's label. */
 json_t *pf_forward_json_head(const fwd_args *a, const char *family, const pf_device_props *pr,
-                             int tokens, int requests, int images, int token_types);
+                             int tokens, int requests, int images, int token_types,
+                             const char *full, const char *sliding, const char *vision,
+                             int timed, const char *timer);
 /* One decoder layer's times (the caller adds model-specific keys). */
 json_t *pf_forward_json_layer(int layer, int full, double attention_ms, double gemm_ms,
                               double other_ms);
