@@ -211,9 +211,10 @@ static int alloc_text(g4_fwd *f)
         for (size_t i = 0; i < sizeof moe / sizeof moe[0]; i++)
             if (pf_arena_alloc(&f->mem, moe[i].bytes, PF_MEM_ACTIVATIONS, moe[i].name, moe[i].p))
                 return -1;
-        f32 = max_sz(f32, max_sz(TK * 2 * Im, max_sz(TK * H, T * E)));
+        f32 = max_sz(f32, T * E); /* router logits; the experts write bf16 */
         f->counts_h = calloc(E, sizeof *f->counts_h);
-        if (!f->counts_h)
+        f->problems = calloc(2 * E, sizeof *f->problems);
+        if (!f->counts_h || !f->problems)
             return pf_error_set("out of memory");
     }
     return pf_arena_alloc(&f->mem, f32 * sizeof(float), PF_MEM_ACTIVATIONS, "GEMM scratch", &f->f32);
@@ -302,8 +303,9 @@ static int moe_route(g4_fwd *f, int l)
     return 0;
 }
 
-/* One GEMM per expert over its slots (cuBLASLt on cuda, OpenBLAS on emu):
- * gate_up [E, 2*Im, H], GeGLU, down [E, H, Im]; outputs rounded to bf16. */
+/* The experts as two grouped GEMMs over their slots (one cuBLAS grouped
+ * call on cuda, OpenBLAS per expert on emu): gate_up [E, 2*Im, H], GeGLU,
+ * down [E, H, Im]; each output rounded to bf16 once, as grouped_mm does. */
 static int moe_experts(g4_fwd *f, int l)
 {
     int H = f->H, Im = f->Im;
@@ -311,30 +313,24 @@ static int moe_experts(g4_fwd *f, int l)
     pf_dptr dn_w = weight(f, "lm:layers.%d.experts.down_proj", l);
     if (!gu_w || !dn_w)
         return pf_error_set("internal: expert weights of layer %d missing", l);
-    for (int pass = 0; pass < 2; pass++) {
-        long long off = 0;
-        for (int e = 0; e < f->E; e++) {
-            int n = f->counts_h[e];
-            if (n) {
-                int rc = pass == 0
-                    ? pf_dev_gemm_bf16(f->dev, n, 2 * Im, H, f->xg + (size_t)off * H * BF16,
-                                       gu_w + (size_t)e * 2 * Im * H * BF16, 1,
-                                       f->f32 + (size_t)off * 2 * Im * sizeof(float), f->ops.stream)
-                    : pf_dev_gemm_bf16(f->dev, n, H, Im, f->ea + (size_t)off * Im * BF16,
-                                       dn_w + (size_t)e * H * Im * BF16, 1,
-                                       f->f32 + (size_t)off * H * sizeof(float), f->ops.stream);
-                if (rc)
-                    return pf_error_prefix("expert %d %s GEMM [%d rows]", e,
-                                           pass ? "down" : "gate_up", n);
-            }
-            off += n;
-        }
-        if (pass == 0 && (pf_op_bias_round(&f->ops, f->f32, 0, f->gu, f->TK, 2 * Im) ||
-                          pf_g4_op_geglu(&f->g4, f->gu, f->ea, f->TK, Im)))
-            return -1;
-        if (pass == 1 && pf_op_bias_round(&f->ops, f->f32, 0, f->eo, f->TK, H))
-            return -1;
+    pf_gemm_problem *up = f->problems, *down = f->problems + f->E;
+    long long off = 0;
+    for (int e = 0; e < f->E; e++) {
+        int n = f->counts_h[e];
+        up[e] = (pf_gemm_problem){n, f->xg + (size_t)off * H * BF16,
+                                  gu_w + (size_t)e * 2 * Im * H * BF16,
+                                  f->gu + (size_t)off * 2 * Im * BF16};
+        down[e] = (pf_gemm_problem){n, f->ea + (size_t)off * Im * BF16,
+                                    dn_w + (size_t)e * H * Im * BF16,
+                                    f->eo + (size_t)off * H * BF16};
+        off += n;
     }
+    if (pf_dev_gemm_bf16_grouped(f->dev, 2 * Im, H, up, f->E, f->ops.stream))
+        return pf_error_prefix("layer %d expert gate_up GEMMs", l);
+    if (pf_g4_op_geglu(&f->g4, f->gu, f->ea, f->TK, Im))
+        return -1;
+    if (pf_dev_gemm_bf16_grouped(f->dev, H, Im, down, f->E, f->ops.stream))
+        return pf_error_prefix("layer %d expert down GEMMs", l);
     return 0;
 }
 
@@ -572,6 +568,7 @@ int pf_g4_forward(pf_device *dev, const pf_g4_config *c, const pf_weight_set *w,
     pf_ops_release(&f.ops);
     pf_arena_free_all(&f.mem);
     free(f.counts_h);
+    free(f.problems);
     free(f.wd);
     return rc ? -1 : 0;
 }

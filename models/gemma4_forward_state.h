@@ -34,6 +34,7 @@ typedef struct g4_fwd {
     /* MoE */
     pf_dptr h1, rin, rlog, ridx, rw, counts, perm, slot, xe, xg, gu, ea, eo, comb, cn, mo;
     int *counts_h;    /* per-expert entries of the current layer, on the host */
+    pf_gemm_problem *problems; /* 2 x E: the gate_up then the down GEMMs */
     pf_dptr f32;      /* GEMM output scratch */
     pf_dptr feat;     /* image soft tokens [n soft, H] (vision side) */
     pf_dptr last, logits;

@@ -63,6 +63,12 @@ typedef struct pf_binary {
 
 struct pf_measure_observer; /* measure/observer.h */
 
+/* One problem of a grouped GEMM (see gemm_bf16_grouped). */
+typedef struct pf_gemm_problem {
+    int m;
+    pf_dptr a, b, c;
+} pf_gemm_problem;
+
 typedef struct pf_backend_ops {
     const char *name;
     void (*close)(pf_device *dev);
@@ -97,6 +103,14 @@ typedef struct pf_backend_ops {
      * fp32 accumulation. cuda: cuBLASLt; emu: OpenBLAS sgemm on widened data. */
     int (*gemm_bf16)(pf_device *dev, int m, int n, int k, pf_dptr a, pf_dptr b, int b_trans,
                      pf_dptr c, pf_stream *s);
+
+    /* Grouped GEMM (one MoE layer's experts): for each problem i,
+     * C_i[m_i,n] (bf16, row-major) = A_i[m_i,k] (bf16, row-major) x B_i^T,
+     * B_i bf16 [n,k] row-major; fp32 accumulation, rounded to bf16 once.
+     * Problems with m_i == 0 are skipped. cuda: one cublasGemmGroupedBatchedEx
+     * call; emu: OpenBLAS sgemm per problem. */
+    int (*gemm_bf16_grouped)(pf_device *dev, int n, int k, const pf_gemm_problem *p, int count,
+                             pf_stream *s);
 
     /* The backend's profiler as a measurement observer (measure/observer.h):
      * cuda offers CUPTI; NULL where there is none. */
@@ -190,6 +204,11 @@ static inline int pf_dev_gemm_bf16(pf_device *d, int m, int n, int k, pf_dptr a,
                                    int b_trans, pf_dptr c, pf_stream *s)
 {
     return pf_device_ops(d)->gemm_bf16(d, m, n, k, a, b, b_trans, c, s);
+}
+static inline int pf_dev_gemm_bf16_grouped(pf_device *d, int n, int k, const pf_gemm_problem *p,
+                                           int count, pf_stream *s)
+{
+    return pf_device_ops(d)->gemm_bf16_grouped(d, n, k, p, count, s);
 }
 /* The backend's profiler as a measurement observer; -1 (no message) where
  * the backend has none. */

@@ -1,5 +1,6 @@
-/* gemm_bf16 (cuBLASLt) against a double-precision CPU reference on random
- * bf16-rounded inputs with odd sizes, both B layouts. */
+/* gemm_bf16 (cuBLASLt) and gemm_bf16_grouped (cuBLAS) against a
+ * double-precision CPU reference on random bf16-rounded inputs with odd
+ * sizes, both B layouts. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "cuda_test_util.h"
 #include "pf_test.h"
+#include "pf_test_grouped.h"
 
 static void check_gemm(pf_device *d, int m, int n, int k, int b_trans)
 {
@@ -64,6 +66,12 @@ int main(void)
     }
     pf_dptr x = 0;
     CHECK(pf_dev_gemm_bf16(d, 0, 4, 4, x, x, 0, x, NULL) == -1);
+    /* the MoE expert GEMMs: cublasGemmGroupedBatchedEx, twice so the
+     * pointer table is reused, then more problems so it grows */
+    pf_test_seed();
+    pf_test_grouped_gemm(d, 9, 24, 40);
+    pf_test_grouped_gemm(d, 7, 77, 53);
+    pf_test_grouped_gemm(d, 32, 256, 512);
     pf_device_close(d);
     return PF_TEST_RESULT();
 }

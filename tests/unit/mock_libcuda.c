@@ -181,6 +181,13 @@ CUresult CUDAAPI cuEventRecord(CUevent e, CUstream s)
     return CUDA_SUCCESS;
 }
 CUresult CUDAAPI cuEventSynchronize(CUevent e) { (void)e; return CUDA_SUCCESS; }
+CUresult CUDAAPI cuStreamWaitEvent(CUstream s, CUevent e, unsigned int flags)
+{
+    (void)s;
+    (void)e;
+    (void)flags;
+    return CUDA_SUCCESS;
+}
 CUresult CUDAAPI cuEventElapsedTime(float *ms, CUevent a, CUevent b)
 {
     *ms = (float)(((mock_event *)(void *)b)->t - ((mock_event *)(void *)a)->t);

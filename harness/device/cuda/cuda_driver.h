@@ -41,6 +41,7 @@
     X(cuEventDestroy)                                                                   \
     X(cuEventRecord)                                                                    \
     X(cuEventSynchronize)                                                               \
+    X(cuStreamWaitEvent)                                                                \
     X(cuModuleLoadData)                                                                 \
     X(cuModuleUnload)                                                                   \
     X(cuModuleGetFunction)                                                              \

@@ -11,6 +11,7 @@
 
 #include "device/cuda/cuda_driver.h"
 #include "device/cuda/cuda_gemm.h"
+#include "device/cuda/cuda_gemm_grouped.h"
 #include "device/device.h"
 #include "core/pf_error.h"
 #include "device/cuda/cupti_observer.h"
@@ -40,6 +41,7 @@ struct pf_device {
     CUcontext ctx; /* primary context, retained */
     pf_device_props props;
     pf_cublaslt *gemm; /* created on first gemm */
+    pf_cublas_grouped *grouped; /* created on first grouped gemm */
     pthread_mutex_t gemm_lock;
 };
 
@@ -121,6 +123,7 @@ static void cuda_close(pf_device *d)
     if (d->ctx && make_current(d) == 0) {
         d->cu->cuCtxSynchronize();
         pf_cublaslt_destroy(d->gemm);
+        pf_cublas_grouped_destroy(d->grouped);
         d->cu->cuDevicePrimaryCtxRelease(d->dev);
     }
     pthread_mutex_destroy(&d->gemm_lock);
@@ -371,6 +374,19 @@ static int cuda_gemm_bf16(pf_device *d, int m, int n, int k, pf_dptr a, pf_dptr 
                                  (CUdeviceptr)c, cu_stream(s));
 }
 
+static int cuda_gemm_bf16_grouped(pf_device *d, int n, int k, const pf_gemm_problem *p,
+                                  int count, pf_stream *s)
+{
+    if (make_current(d))
+        return -1;
+    pthread_mutex_lock(&d->gemm_lock);
+    int rc = d->grouped ? 0 : pf_cublas_grouped_create(d->cu, &d->grouped);
+    pthread_mutex_unlock(&d->gemm_lock);
+    if (rc)
+        return -1;
+    return pf_cublas_grouped_gemm(d->grouped, n, k, p, count, cu_stream(s));
+}
+
 static const pf_backend_ops cuda_ops = {
     .name = "cuda",
     .close = cuda_close,
@@ -392,6 +408,7 @@ static const pf_backend_ops cuda_ops = {
     .module_unload = cuda_module_unload,
     .launch = cuda_launch,
     .gemm_bf16 = cuda_gemm_bf16,
+    .gemm_bf16_grouped = cuda_gemm_bf16_grouped,
     .profiler = pf_cupti_observer,
 };
 

@@ -297,6 +297,52 @@ static int emu_gemm_bf16(pf_device *dev, int m, int n, int k, pf_dptr a, pf_dptr
     return 0;
 }
 
+/* Checks every problem before computing any, so a bad one leaves the
+ * outputs untouched. */
+static int grouped_check(int n, int k, const pf_gemm_problem *p, int count)
+{
+    if (n <= 0 || k <= 0 || count < 0)
+        return pf_error_set("emu: grouped gemm with n=%d k=%d count=%d (n, k must be positive)", n, k, count);
+    for (int i = 0; i < count; i++) {
+        size_t m = (size_t)p[i].m;
+        if (p[i].m < 0)
+            return pf_error_set("emu: grouped gemm problem %d has %d rows", i, p[i].m);
+        if (m && (pf_emu_guard_range(ptr(p[i].a), m * (size_t)k * 2, "grouped gemm A") != 0 ||
+                  pf_emu_guard_range(ptr(p[i].b), (size_t)n * (size_t)k * 2, "grouped gemm B") != 0 ||
+                  pf_emu_guard_range(ptr(p[i].c), m * (size_t)n * 2, "grouped gemm C") != 0))
+            return pf_error_prefix("grouped gemm problem %d", i);
+    }
+    return 0;
+}
+
+static int emu_gemm_bf16_grouped(pf_device *dev, int n, int k, const pf_gemm_problem *p, int count, pf_stream *s)
+{
+    (void)dev;
+    (void)s;
+    if (grouped_check(n, k, p, count) != 0)
+        return -1;
+    for (int i = 0; i < count; i++) {
+        size_t m = (size_t)p[i].m, sc = m * (size_t)n;
+        if (!m)
+            continue;
+        float *fa = NULL, *fb = NULL, *fc = (float *)malloc(sc * sizeof *fc);
+        if (!fc || widen((const pf_bf16 *)ptr(p[i].a), m * (size_t)k, &fa) != 0 ||
+            widen((const pf_bf16 *)ptr(p[i].b), (size_t)n * (size_t)k, &fb) != 0) {
+            free(fa);
+            free(fc);
+            return fc ? -1 : pf_error_set("emu: out of memory for a %zux%d grouped gemm result", m, n);
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, n, k, 1.0f, fa, k, fb, k, 0.0f, fc, n);
+        pf_bf16 *c = (pf_bf16 *)ptr(p[i].c);
+        for (size_t e = 0; e < sc; e++)
+            c[e] = pf_f32_to_bf16(fc[e]);
+        free(fa);
+        free(fb);
+        free(fc);
+    }
+    return 0;
+}
+
 static const pf_backend_ops emu_ops = {
     .name = "emu",
     .close = emu_close,
@@ -318,6 +364,7 @@ static const pf_backend_ops emu_ops = {
     .module_unload = emu_module_unload,
     .launch = emu_launch,
     .gemm_bf16 = emu_gemm_bf16,
+    .gemm_bf16_grouped = emu_gemm_bf16_grouped,
 };
 
 int pf_emu_open(const char *arch, pf_device **out)
