@@ -215,6 +215,9 @@ int cmd_forward_g4(const fwd_args *a)
             img_tok += in.mm_token_type_ids[i] != 0;
         pf_forward_dry_run_print(a->model, in.tokens, in.batch, in.n_images, img_tok, &w, full,
                                  sliding);
+        if (in.n_frames) /* the image tokens above include the video tokens */
+            printf("forward: dry run: %d video(s) of %d frame(s) in all\n", in.n_videos,
+                   in.n_frames);
         rc = 0;
         goto done;
     }
