@@ -51,10 +51,17 @@ static size_t max_sz(size_t a, size_t b)
 
 /* ---- vision: the one spot that wires the device vision side ---- */
 
+/* The images, then the video frames, in one run of the tower: the image
+ * tokens take the first soft-token rows, the video tokens the rest. */
 static int g4_vision_setup(g4_fwd *f)
 {
-    if (pf_g4_vision_dev_setup(f->dev, &f->ops, &f->mem, f->c, f->w, f->wd, f->in,
-                               &f->o->attn_vision, &f->vis))
+    pf_g4_vision_items it;
+    if (pf_g4_vision_items_make(f->in, &it))
+        return -1;
+    int rc = pf_g4_vision_dev_setup(f->dev, &f->ops, &f->mem, f->c, f->w, f->wd, &it.v,
+                                    &f->o->attn_vision, &f->vis);
+    pf_g4_vision_items_free(&it); /* the setup keeps its own copies */
+    if (rc)
         return pf_error_prefix("vision");
     return pf_arena_alloc(&f->mem,
                           (size_t)pf_g4_vision_dev_soft_tokens(f->vis) * f->H * BF16,
@@ -128,12 +135,15 @@ static int upload_rope(g4_fwd *f, int full, int maxlen, pf_dptr *cs_out, pf_dptr
 
 /* Token-level host arrays: RoPE positions restart per request (section 1:
  * arange per sequence), multimodal ids look up pad_token_id, image tokens
- * take the soft-token rows in order (masked_scatter). */
+ * take the image soft-token rows in order (masked_scatter), video tokens
+ * the frames' rows after them. */
 static int upload_tokens(g4_fwd *f)
 {
     const pf_g4_inputs *in = f->in;
     const pf_g4_config *c = f->c;
-    int T = f->T, maxlen = 1, img = 0, rc = 0;
+    int T = f->T, maxlen = 1, img = 0, vid = 0, rc = 0;
+    for (int t = 0; t < T; t++)
+        vid += in->input_ids[t] == c->image_token_id; /* video rows start here */
     int *pos = malloc((size_t)T * sizeof *pos), *row = malloc((size_t)T * sizeof *row);
     int *ids = malloc((size_t)T * sizeof *ids);
     if (!pos || !row || !ids)
@@ -146,7 +156,9 @@ static int upload_tokens(g4_fwd *f)
     for (int t = 0; !rc && t < T; t++) {
         int id = in->input_ids[t];
         int mm = id == c->image_token_id || id == c->video_token_id || id == c->audio_token_id;
-        row[t] = id == c->image_token_id && in->n_images ? img++ : -1;
+        row[t] = id == c->image_token_id && in->n_images   ? img++
+                 : id == c->video_token_id && in->n_frames ? vid++
+                                                           : -1;
         ids[t] = mm ? c->text.pad_token_id : id;
     }
     pf_dev_arena *a = &f->mem;
@@ -544,7 +556,8 @@ int pf_g4_forward(pf_device *dev, const pf_g4_config *c, const pf_weight_set *w,
     pf_g4_ops_init(&f.g4, dev, f.ops.stream);
     pf_arena_init(&f.mem, dev);
     int rc = upload_weights(&f) || upload_tokens(&f) || alloc_text(&f) ||
-             (in->n_images && g4_vision_setup(&f)) || prepare_text_attention(&f);
+             ((in->n_images || in->n_frames) && g4_vision_setup(&f)) ||
+             prepare_text_attention(&f);
     if (!rc)
         rc = forward_phases(&f, rep);
     if (!rc && pf_dev_stream_sync(dev, NULL))

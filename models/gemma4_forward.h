@@ -1,9 +1,10 @@
 /* The Gemma-4 prefill forward on a device (cuda or emu): the language model
  * of Gemma4ForConditionalGeneration (../shared/models/gemma4-facts.md
  * sections 1-3, 5) with the attention family per layer kind, MoE experts as
- * one GEMM per expert, final norm, tied lm_head and softcapping. Image soft
- * tokens come from the device vision side (gemma4_vision_dev.h) into a
- * buffer placed at the image tokens.
+ * one GEMM per expert, final norm, tied lm_head and softcapping. Image and
+ * video-frame soft tokens come from one run of the device vision side
+ * (gemma4_vision_dev.h, on pf_g4_vision_items: images, then frames) into a
+ * buffer placed at the image tokens, then at the video tokens.
  *
  * Masks: the attention family's gemma4 rule with groups from
  * mm_token_type_ids (full layers causal; sliding layers (causal or same

@@ -17,6 +17,9 @@ void pf_g4_inputs_free(pf_g4_inputs *in)
     free(in->mm_token_type_ids);
     free(in->pixel_values);
     free(in->image_position_ids);
+    free(in->num_frames);
+    free(in->pixel_values_videos);
+    free(in->video_position_ids);
     memset(in, 0, sizeof *in);
 }
 
@@ -44,10 +47,69 @@ void pf_g4_image_grid(const pf_g4_inputs *in, int i, int *wp, int *hp)
     *hp = my + 1;
 }
 
-/* Position ids of image i: inside the table or (-1, -1), each once, a full
- * grid divisible by k. Adds the image's soft tokens to *soft. */
+pf_g4_inputs pf_g4_frames_as_images(const pf_g4_inputs *in)
+{
+    pf_g4_inputs v = {0};
+    v.n_images = in->n_frames;
+    v.max_patches = in->video_max_patches;
+    v.patch_dim = in->patch_dim;
+    v.pixel_values = in->pixel_values_videos;
+    v.image_position_ids = in->video_position_ids;
+    return v;
+}
+
+int pf_g4_vision_items_make(const pf_g4_inputs *in, pf_g4_vision_items *out)
+{
+    memset(out, 0, sizeof *out);
+    out->v.n_images = in->n_images;
+    out->v.max_patches = in->max_patches;
+    out->v.patch_dim = in->patch_dim;
+    out->v.pixel_values = in->pixel_values;
+    out->v.image_position_ids = in->image_position_ids;
+    if (!in->n_frames)
+        return 0;
+    int n = in->n_images + in->n_frames, pd = in->patch_dim;
+    int P = in->max_patches > in->video_max_patches ? in->max_patches : in->video_max_patches;
+    float *pix = calloc((size_t)n * P * pd, sizeof *pix);
+    int32_t *pos = malloc((size_t)n * P * 2 * sizeof *pos);
+    if (!pix || !pos) {
+        free(pix);
+        free(pos);
+        return pf_error_set("out of memory for %d images and video frames", n);
+    }
+    for (size_t i = 0; i < (size_t)n * P * 2; i++)
+        pos[i] = -1; /* padding */
+    pf_g4_inputs frames = pf_g4_frames_as_images(in);
+    const pf_g4_inputs *src[2] = {in, &frames};
+    for (int s = 0, o = 0; s < 2; s++)
+        for (int i = 0; i < src[s]->n_images; i++, o++) {
+            size_t m = (size_t)src[s]->max_patches;
+            memcpy(pix + (size_t)o * P * pd, src[s]->pixel_values + i * m * pd,
+                   m * pd * sizeof *pix);
+            memcpy(pos + (size_t)o * P * 2, src[s]->image_position_ids + i * m * 2,
+                   m * 2 * sizeof *pos);
+        }
+    out->v.n_images = n;
+    out->v.max_patches = P;
+    out->v.pixel_values = pix;
+    out->v.image_position_ids = pos;
+    out->owned = 1;
+    return 0;
+}
+
+void pf_g4_vision_items_free(pf_g4_vision_items *it)
+{
+    if (it->owned) {
+        free(it->v.pixel_values);
+        free(it->v.image_position_ids);
+    }
+    memset(it, 0, sizeof *it);
+}
+
+/* Position ids of image (or frame) i: inside the table or (-1, -1), each
+ * once, a full grid divisible by k. Adds the image's soft tokens to *soft. */
 static int check_image(const pf_g4_config *c, const pf_g4_inputs *in, int i, const char *f,
-                       long long *soft)
+                       const char *what, long long *soft)
 {
     const pf_g4_vision_config *v = &c->vision;
     const int32_t *p = in->image_position_ids + (size_t)i * in->max_patches * 2;
@@ -57,18 +119,18 @@ static int check_image(const pf_g4_config *c, const pf_g4_inputs *in, int i, con
         if (x == -1 && y == -1)
             continue;
         if (x < 0 || y < 0 || x >= n || y >= n)
-            return pf_error_set("%s: image %d patch %d: position (%d, %d) is outside the position "
+            return pf_error_set("%s: %s %d patch %d: position (%d, %d) is outside the position "
                                 "table (vision_config.position_embedding_size %d; padding is (-1, -1))",
-                                f, i, j, x, y, n);
+                                f, what, i, j, x, y, n);
         valid++;
     }
     if (!valid)
-        return pf_error_set("%s: image %d has no patches (every position is (-1, -1))", f, i);
+        return pf_error_set("%s: %s %d has no patches (every position is (-1, -1))", f, what, i);
     int wp, hp;
     pf_g4_image_grid(in, i, &wp, &hp);
     if ((long long)wp * hp != valid)
-        return pf_error_set("%s: image %d: %d patches do not cover its %dx%d grid (max x + 1 by "
-                            "max y + 1) once each", f, i, valid, wp, hp);
+        return pf_error_set("%s: %s %d: %d patches do not cover its %dx%d grid (max x + 1 by "
+                            "max y + 1) once each", f, what, i, valid, wp, hp);
     unsigned char *seen = calloc((size_t)wp * hp, 1);
     if (!seen)
         return pf_error_set("out of memory");
@@ -78,25 +140,96 @@ static int check_image(const pf_g4_config *c, const pf_g4_inputs *in, int i, con
         if (x < 0)
             continue;
         if (seen[(size_t)y * wp + x]++)
-            rc = pf_error_set("%s: image %d: position (%d, %d) appears twice", f, i, x, y);
+            rc = pf_error_set("%s: %s %d: position (%d, %d) appears twice", f, what, i,
+                              x, y);
     }
     free(seen);
     if (rc)
         return rc;
     if (wp % k || hp % k)
-        return pf_error_set("%s: image %d: patch grid %dx%d is not divisible by the pooling kernel "
-                            "(vision_config.pooling_kernel_size %d)", f, i, wp, hp, k);
+        return pf_error_set("%s: %s %d: patch grid %dx%d is not divisible by the pooling kernel "
+                            "(vision_config.pooling_kernel_size %d)", f, what, i, wp, hp, k);
     *soft += (long long)(wp / k) * (hp / k);
     return 0;
 }
 
-int pf_g4_inputs_check(const pf_g4_config *c, const pf_g4_inputs *in, const char *dir)
+/* The pixels of im's images (or frames: what) against the config; adds
+ * their soft tokens to *soft. fp, fq: the pixel and position field names. */
+static int check_pixels(const pf_g4_config *c, const pf_g4_inputs *im, const char *fp,
+                        const char *fq, const char *what, long long *soft)
 {
-    char fi[4200], ft[4200], fp[4200], fq[4200];
-    field(fi, sizeof fi, dir, "input_ids");
-    field(ft, sizeof ft, dir, "mm_token_type_ids");
-    field(fp, sizeof fp, dir, "pixel_values");
-    field(fq, sizeof fq, dir, "image_position_ids");
+    const pf_g4_vision_config *v = &c->vision;
+    int k = v->pooling_kernel;
+    if (!im->n_images)
+        return 0;
+    if (!c->has_vision)
+        return pf_error_set("%s: %d %ss, but the model has no vision tower (vision_config)", fp,
+                            im->n_images, what);
+    if (im->patch_dim != 3 * v->patch_size * v->patch_size)
+        return pf_error_set("%s: %d values per patch, expected 3*p*p = %d "
+                            "(vision_config.patch_size %d)", fp, im->patch_dim,
+                            3 * v->patch_size * v->patch_size, v->patch_size);
+    if (im->max_patches <= 0 || im->max_patches % (k * k))
+        return pf_error_set("%s: %d patches per %s is not a multiple of k^2 = %d "
+                            "(vision_config.pooling_kernel_size %d)", fp, im->max_patches, what,
+                            k * k, k);
+    for (int i = 0; i < im->n_images; i++)
+        if (check_image(c, im, i, fq, what, soft))
+            return -1;
+    return 0;
+}
+
+/* num_frames_per_video: positive counts summing to the frames. */
+static int check_frame_counts(const pf_g4_inputs *in, const char *fn)
+{
+    long long sum = 0;
+    if (in->n_videos && !in->num_frames)
+        return pf_error_set("%s: missing for %d videos", fn, in->n_videos);
+    for (int i = 0; i < in->n_videos; i++) {
+        if (in->num_frames[i] <= 0)
+            return pf_error_set("%s: video %d has %d frames", fn, i, in->num_frames[i]);
+        sum += in->num_frames[i];
+    }
+    if (sum != in->n_frames)
+        return pf_error_set("%s: frames per video sum to %lld, but pixel_values_videos has %d "
+                            "frames", fn, sum, in->n_frames);
+    return 0;
+}
+
+/* One kind of soft token (image: type 1 at image_token_id; video: type 2 at
+ * video_token_id): the tokens of that id and of that type both number the
+ * soft tokens, and the type is set exactly at the id. */
+typedef struct kind {
+    const char *name, *items, *key;
+    int id, type, n_items;
+    long long soft;
+} kind;
+
+static int check_kind(const pf_g4_inputs *in, const kind *k, const char *fi, const char *ft)
+{
+    long long n_ids = 0, n_types = 0;
+    for (int t = 0; t < in->tokens; t++) {
+        n_ids += in->input_ids[t] == k->id;
+        n_types += in->mm_token_type_ids && in->mm_token_type_ids[t] == k->type;
+    }
+    if (in->mm_token_type_ids && n_types != k->soft)
+        return pf_error_set("%s: %lld %s tokens (type %d), but the %d %s give %lld soft "
+                            "tokens", ft, n_types, k->name, k->type, k->n_items, k->items, k->soft);
+    if (n_ids != k->soft)
+        return pf_error_set("%s: %lld %s tokens (%s %d), but the %d %s give %lld soft tokens", fi,
+                            n_ids, k->name, k->key, k->id, k->n_items, k->items, k->soft);
+    for (int t = 0; in->mm_token_type_ids && t < in->tokens; t++)
+        if ((in->mm_token_type_ids[t] == k->type) != (in->input_ids[t] == k->id))
+            return pf_error_set("%s: token %d has type %d but id %d (type %d exactly at "
+                                "%s %d)", ft, t, in->mm_token_type_ids[t], in->input_ids[t],
+                                k->type, k->key, k->id);
+    return 0;
+}
+
+/* Token ids inside the vocabulary, no audio, types 0..2. */
+static int check_tokens(const pf_g4_config *c, const pf_g4_inputs *in, const char *fi,
+                        const char *ft)
+{
     if (in->tokens <= 0 || in->batch <= 0)
         return pf_error_set("%s: no tokens", fi);
     long long sum = 0;
@@ -107,7 +240,6 @@ int pf_g4_inputs_check(const pf_g4_config *c, const pf_g4_inputs *in, const char
     }
     if (sum != in->tokens)
         return pf_error_set("%s: request lengths sum to %lld, not %d tokens", fi, sum, in->tokens);
-    long long n_img_ids = 0, n_img_types = 0;
     for (int t = 0; t < in->tokens; t++) {
         int id = in->input_ids[t];
         if (id < 0 || id >= c->text.vocab)
@@ -115,53 +247,38 @@ int pf_g4_inputs_check(const pf_g4_config *c, const pf_g4_inputs *in, const char
                                 "(text_config.vocab_size %d)", fi, t, id, c->text.vocab);
         if (id == c->audio_token_id)
             return pf_error_set("%s: token %d is audio_token_id %d: audio is out of scope", fi, t, id);
-        if (id == c->video_token_id)
-            return pf_error_set("%s: token %d is video_token_id %d: video input is not supported "
-                                "(no pixel_values_videos)", fi, t, id);
-        n_img_ids += id == c->image_token_id;
         if (!in->mm_token_type_ids)
             continue;
         int ty = in->mm_token_type_ids[t];
         if (ty == PF_G4_MM_AUDIO)
             return pf_error_set("%s: token %d has type 3 (audio): audio is out of scope", ft, t);
-        if (ty == PF_G4_MM_VIDEO)
-            return pf_error_set("%s: token %d has type 2 (video): video input is not supported "
-                                "(no pixel_values_videos)", ft, t);
-        if (ty != PF_G4_MM_TEXT && ty != PF_G4_MM_IMAGE)
+        if (ty != PF_G4_MM_TEXT && ty != PF_G4_MM_IMAGE && ty != PF_G4_MM_VIDEO)
             return pf_error_set("%s: token %d: type %d (0 text, 1 image, 2 video, 3 audio)", ft, t, ty);
-        n_img_types += ty == PF_G4_MM_IMAGE;
     }
-    long long soft = 0;
-    if (in->n_images) {
-        const pf_g4_vision_config *v = &c->vision;
-        int k = v->pooling_kernel;
-        if (!c->has_vision)
-            return pf_error_set("%s: %d images, but the model has no vision tower (vision_config)",
-                                fp, in->n_images);
-        if (in->patch_dim != 3 * v->patch_size * v->patch_size)
-            return pf_error_set("%s: %d values per patch, expected 3*p*p = %d "
-                                "(vision_config.patch_size %d)", fp, in->patch_dim,
-                                3 * v->patch_size * v->patch_size, v->patch_size);
-        if (in->max_patches <= 0 || in->max_patches % (k * k))
-            return pf_error_set("%s: %d patches per image is not a multiple of k^2 = %d "
-                                "(vision_config.pooling_kernel_size %d)", fp, in->max_patches,
-                                k * k, k);
-        for (int i = 0; i < in->n_images; i++)
-            if (check_image(c, in, i, fq, &soft))
-                return -1;
-    }
-    if (in->mm_token_type_ids && n_img_types != soft)
-        return pf_error_set("%s: %lld image tokens (type 1), but the %d images give %lld soft "
-                            "tokens", ft, n_img_types, in->n_images, soft);
-    if (n_img_ids != soft)
-        return pf_error_set("%s: %lld image tokens (image_token_id %d), but the %d images give "
-                            "%lld soft tokens", fi, n_img_ids, c->image_token_id, in->n_images, soft);
-    for (int t = 0; in->mm_token_type_ids && t < in->tokens; t++)
-        if ((in->mm_token_type_ids[t] == PF_G4_MM_IMAGE) != (in->input_ids[t] == c->image_token_id))
-            return pf_error_set("%s: token %d has type %d but id %d (type 1 exactly at "
-                                "image_token_id %d)", ft, t, in->mm_token_type_ids[t],
-                                in->input_ids[t], c->image_token_id);
     return 0;
+}
+
+int pf_g4_inputs_check(const pf_g4_config *c, const pf_g4_inputs *in, const char *dir)
+{
+    char fi[4200], ft[4200], fp[4200], fq[4200], fv[4200], fw[4200], fn[4200];
+    field(fi, sizeof fi, dir, "input_ids");
+    field(ft, sizeof ft, dir, "mm_token_type_ids");
+    field(fp, sizeof fp, dir, "pixel_values");
+    field(fq, sizeof fq, dir, "image_position_ids");
+    field(fv, sizeof fv, dir, "pixel_values_videos");
+    field(fw, sizeof fw, dir, "video_position_ids");
+    field(fn, sizeof fn, dir, "num_frames_per_video");
+    if (check_tokens(c, in, fi, ft))
+        return -1;
+    kind img = {"image", "images", "image_token_id", c->image_token_id, PF_G4_MM_IMAGE,
+                in->n_images, 0};
+    kind vid = {"video", "frames", "video_token_id", c->video_token_id, PF_G4_MM_VIDEO,
+                in->n_frames, 0};
+    pf_g4_inputs frames = pf_g4_frames_as_images(in);
+    if (check_pixels(c, in, fp, fq, "image", &img.soft) ||
+        check_pixels(c, &frames, fv, fw, "frame", &vid.soft) || check_frame_counts(in, fn))
+        return -1;
+    return check_kind(in, &img, fi, ft) || check_kind(in, &vid, fi, ft) ? -1 : 0;
 }
 
 /* 1: absent (and not required). */
@@ -214,6 +331,58 @@ static int same_shape(const pf_npy *a, const pf_npy *b)
         if (a->shape[d] != b->shape[d])
             return 0;
     return 1;
+}
+
+/* pixel_values_videos.npy, video_position_ids.npy, num_frames_per_video.npy:
+ * all three or none; shapes and dtypes (the counts: pf_g4_inputs_check). */
+static int load_videos(const char *dir, pf_g4_inputs *out)
+{
+    static const char *name[3] = {"pixel_values_videos.npy", "video_position_ids.npy",
+                                  "num_frames_per_video.npy"};
+    pf_npy a[3] = {{0}};
+    int have[3], rc = 0, r;
+    for (int i = 0; i < 3 && !rc; i++) {
+        if ((r = read_npy(dir, name[i], &a[i], 0)) < 0)
+            rc = -1;
+        have[i] = r == 0;
+    }
+    int any = !rc && (have[0] || have[1] || have[2]);
+    for (int i = 0; any && !rc && i < 3; i++)
+        if (!have[i])
+            rc = pf_error_set("%s/%s: missing (pixel_values_videos.npy, video_position_ids.npy "
+                              "and num_frames_per_video.npy go together)", dir, name[i]);
+    pf_npy *pix = &a[0], *pos = &a[1], *nf = &a[2];
+    if (any && !rc && (pix->dtype != PF_NPY_F32 || pix->ndim != 3))
+        rc = pf_error_set("%s/%s: expected float32 [frames, max_patches, 3*p*p]", dir, name[0]);
+    if (any && !rc && (pos->ndim != 3 || pos->shape[2] != 2))
+        rc = pf_error_set("%s/%s: expected int [frames, max_patches, 2]", dir, name[1]);
+    if (any && !rc && (pos->shape[0] != pix->shape[0] || pos->shape[1] != pix->shape[1]))
+        rc = pf_error_set("%s/%s: shape [%lld, %lld, 2] disagrees with %s [%lld, %lld, %lld]",
+                          dir, name[1], (long long)pos->shape[0], (long long)pos->shape[1],
+                          name[0], (long long)pix->shape[0], (long long)pix->shape[1],
+                          (long long)pix->shape[2]);
+    if (any && !rc && (nf->ndim != 1 || nf->shape[0] > 0x7fffff))
+        rc = pf_error_set("%s/%s: expected int [videos]", dir, name[2]);
+    if (any && !rc && (pix->shape[0] > 0x7fffff || pix->shape[1] > 0x7fffff ||
+                       pix->shape[2] > 0x7fffff))
+        rc = pf_error_set("%s/%s: too large", dir, name[0]);
+    if (any && !rc && out->n_images && pix->shape[2] != out->patch_dim)
+        rc = pf_error_set("%s/%s: %lld values per patch, but pixel_values.npy has %d", dir,
+                          name[0], (long long)pix->shape[2], out->patch_dim);
+    if (any && !rc) {
+        out->n_frames = (int)pix->shape[0];
+        out->video_max_patches = (int)pix->shape[1];
+        out->patch_dim = (int)pix->shape[2];
+        out->n_videos = (int)nf->shape[0];
+        out->pixel_values_videos = pix->data; /* float32 already */
+        pix->data = NULL;
+        rc = to_i32(dir, name[1], pos, &out->video_position_ids) ||
+             to_i32(dir, name[2], nf, &out->num_frames) ? -1 : 0;
+    }
+    for (int i = 0; i < 3; i++)
+        if (a[i].data)
+            pf_npy_free(&a[i]);
+    return rc;
 }
 
 int pf_g4_inputs_load(const pf_g4_config *c, const char *dir, pf_g4_inputs *out)
@@ -274,6 +443,8 @@ int pf_g4_inputs_load(const pf_g4_config *c, const char *dir, pf_g4_inputs *out)
         pix.data = NULL;
         rc = to_i32(dir, "image_position_ids.npy", &pos, &out->image_position_ids);
     }
+    if (!rc)
+        rc = load_videos(dir, out);
     if (!rc)
         rc = pf_g4_inputs_check(c, out, dir);
     pf_npy_free(&ids);

@@ -3,8 +3,12 @@
  * maximal image span is one image of that many soft tokens, its patch grid
  * the most nearly square factorization times the pooling kernel (row-major
  * positions, padding rows up to the largest image, pixels seeded in [0, 1)).
- * mm_token_type_ids mark the image tokens, as HF's processor returns them.
- * Video and audio spans are refused. */
+ * Each maximal video span is one video frame, built the same way (its own
+ * max_patches); "vFxN" is a video of F frames of N soft tokens each, written
+ * out as F spans vN joined by one text token (the timestamp, eoi and boi
+ * that split HF's frames into vision blocks of their own); a plain "vN" is
+ * a one-frame video. mm_token_type_ids mark the image (1) and video (2)
+ * tokens, as HF's processor returns them. Audio spans are refused. */
 #ifndef PF_GEMMA4_INPUTS_LAYOUT_H
 #define PF_GEMMA4_INPUTS_LAYOUT_H
 

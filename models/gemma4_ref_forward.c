@@ -354,6 +354,20 @@ static int vision(fw *f, const pf_g4_inputs *in, float *feat)
     return rc;
 }
 
+/* The images, then the video frames, through the tower: feat rows in that
+ * order (the image tokens take the first rows, the video tokens the rest). */
+static int encode_items(fw *f, const pf_g4_inputs *in, float *feat)
+{
+    pf_g4_vision_items it;
+    if (!in->n_images && !in->n_frames)
+        return 0;
+    if (pf_g4_vision_items_make(in, &it))
+        return -1;
+    int rc = vision(f, &it.v, feat);
+    pf_g4_vision_items_free(&it);
+    return rc;
+}
+
 int pf_g4_ref_vision(const pf_g4_config *c, const pf_weight_set *w, const pf_g4_inputs *in,
                      float *soft)
 {
@@ -362,7 +376,7 @@ int pf_g4_ref_vision(const pf_g4_config *c, const pf_weight_set *w, const pf_g4_
     if (pf_g4_inputs_check(c, in, NULL))
         return -1;
     fw f = {c, w, 0};
-    return in->n_images ? vision(&f, in, soft) : 0;
+    return encode_items(&f, in, soft);
 }
 
 /* ---- text decoder (sections 1, 2, 3, 5) ---- */
@@ -581,8 +595,11 @@ int pf_g4_ref_forward(const pf_g4_config *c, const pf_weight_set *w, const pf_g4
     wide = we > wide ? we : wide;
     size_t tw = (size_t)T * wide;
     long long soft = 0;
-    for (int i = 0; i < T; i++)
-        soft += in->input_ids[i] == c->image_token_id;
+    long long n_img = 0; /* image soft tokens: the video ones follow them in feat */
+    for (int i = 0; i < T; i++) {
+        n_img += in->input_ids[i] == c->image_token_id;
+        soft += in->input_ids[i] == c->image_token_id || in->input_ids[i] == c->video_token_id;
+    }
     tbuf b = {0};
     b.x = malloc((size_t)T * H * sizeof(float));
     b.xn = malloc((size_t)T * H * sizeof(float));
@@ -612,24 +629,26 @@ int pf_g4_ref_forward(const pf_g4_config *c, const pf_weight_set *w, const pf_g4
         !b.cs || !b.sn || !b.inv || !b.h1 || !b.x2 || !b.eo || !b.ea || !b.egu || !b.comb ||
         !feat || !group)
         rc = pf_error_set("out of memory");
-    if (!rc && in->n_images)
-        rc = vision(&f, in, feat);
+    if (!rc)
+        rc = encode_items(&f, in, feat);
     /* section 1: multimodal ids look up pad_token_id, scaled by bf16(sqrt(H));
-     * image tokens then take the soft tokens in order, unscaled */
+     * image tokens then take the image soft tokens in order, video tokens
+     * the frames' soft tokens in order, unscaled */
     const uint16_t *emb = rc ? NULL : need(&f, "lm:embed_tokens.weight");
     if (f.rc)
         rc = -1;
     if (!rc) {
         float scale = R((float)sqrt((double)H));
-        long long row = 0;
+        long long row = 0, vrow = n_img;
         for (int i = 0; i < T; i++) {
             int id = in->input_ids[i];
             float *xr = b.x + (size_t)i * H;
-            if (id == c->image_token_id) {
-                memcpy(xr, feat + (size_t)row++ * H, (size_t)H * sizeof *xr);
+            if (id == c->image_token_id || id == c->video_token_id) {
+                long long r = id == c->image_token_id ? row++ : vrow++;
+                memcpy(xr, feat + (size_t)r * H, (size_t)H * sizeof *xr);
                 continue;
             }
-            if (id == c->video_token_id || id == c->audio_token_id)
+            if (id == c->audio_token_id)
                 id = t->pad_token_id;
             for (int j = 0; j < H; j++)
                 xr[j] = R(F(emb[(size_t)id * H + j]) * scale);

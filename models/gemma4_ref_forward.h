@@ -28,10 +28,10 @@
 int pf_g4_ref_forward(const pf_g4_config *c, const pf_weight_set *w, const pf_g4_inputs *in,
                       int use_mm_types, float *logits);
 /* The vision side alone (section 4): the soft tokens of every image, in
- * image order, as the forward places them: soft float32 [n_soft, text
- * hidden] (bf16 values), n_soft = sum over images of (wp/k)(hp/k)
- * (pf_g4_image_grid). The inputs are checked first; a config without
- * vision is an error. */
+ * image order, then those of every video frame, in frame order, as the
+ * forward places them: soft float32 [n_soft, text hidden] (bf16 values),
+ * n_soft = sum over images and frames of (wp/k)(hp/k) (pf_g4_image_grid).
+ * The inputs are checked first; a config without vision is an error. */
 int pf_g4_ref_vision(const pf_g4_config *c, const pf_weight_set *w, const pf_g4_inputs *in,
                      float *soft);
 

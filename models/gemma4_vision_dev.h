@@ -2,7 +2,8 @@
  * the 2D position table, encoder layers (q/k norms, v_norm, 2D axial RoPE,
  * bidirectional attention over each image's real patches, clipped linears
  * when configured), position-based pooling, standardize and embed_vision,
- * giving the image soft tokens in the text width, in image order
+ * giving the image soft tokens in the text width, in image order (the
+ * forward passes the images, then the video frames: pf_g4_vision_items)
  * (../shared/models/gemma4-facts.md section 4). Used by the Gemma-4 device
  * forward; checked against pf_g4_ref_vision. */
 #ifndef PF_GEMMA4_VISION_DEV_H

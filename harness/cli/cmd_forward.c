@@ -37,11 +37,13 @@ enum {
 
 static const pf_cli_opt opts[] = {
     [OPT_MODEL] = {"model", 'm', "PRESET|DIR", "a preset (synthetic weights) or an HF model directory"},
-    [OPT_LAYOUT] = {"layout", 0, "SPEC", "requests, e.g. 't8,i16,t8;t40' (i spans: whole images)"},
+    [OPT_LAYOUT] = {"layout", 0, "SPEC", "requests, e.g. 't8,i16,t8;t40' (i spans: whole images; "
+                                         "Gemma-4: vFxN a video of F frames of N tokens)"},
     [OPT_SEED] = {"seed", 0, "N", "seed of the --layout token ids and pixels (default 1)"},
     [OPT_INPUTS] = {"inputs", 0, "DIR",
                     "input_ids.npy, token_type_ids.npy, pixel_values.npy (Gemma-4: "
-                    "mm_token_type_ids.npy, pixel_values.npy, image_position_ids.npy)"},
+                    "mm_token_type_ids.npy, pixel_values.npy, image_position_ids.npy, "
+                    "pixel_values_videos.npy, video_position_ids.npy, num_frames_per_video.npy)"},
     [OPT_ATTN] = {"attn", 0, "[KIND:]KEY=VAL,...",
                   "attention variant for text layers, or KIND full|sliding|vision only (repeatable)"},
     [OPT_TUNED] = {"tuned", 0, "FILE", "take each layer kind's variant from a tuned.json"},

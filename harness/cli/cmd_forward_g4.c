@@ -59,6 +59,8 @@ static json_t *report_json(const fwd_args *a, const pf_g4_config *c, const pf_g4
                                      in->mm_token_type_ids && !a->no_token_types, r->variant_full,
                                      r->variant_sliding, c->has_vision ? r->variant_vision : NULL,
                                      timed, r->timer);
+    json_object_set_new(d, "videos", json_integer(in->n_videos));
+    json_object_set_new(d, "video_frames", json_integer(in->n_frames));
     if (timed) {
         json_t *ph = json_object();
         json_object_set_new(ph, "vision_tower_ms", json_real(r->vision_ms));
@@ -100,7 +102,8 @@ static json_t *report_json(const fwd_args *a, const pf_g4_config *c, const pf_g4
 static void print_summary(const pf_g4_config *c, const pf_g4_inputs *in,
                           const pf_g4_forward_report *r, int timed)
 {
-    printf("tokens %d in %d request(s), %d image(s)\n", in->tokens, in->batch, in->n_images);
+    printf("tokens %d in %d request(s), %d image(s), %d video(s) of %d frame(s)\n", in->tokens,
+           in->batch, in->n_images, in->n_videos, in->n_frames);
     printf("attention full    %s\n", r->variant_full);
     printf("attention sliding %s\n", r->variant_sliding);
     if (timed) {
@@ -212,6 +215,9 @@ int cmd_forward_g4(const fwd_args *a)
             img_tok += in.mm_token_type_ids[i] != 0;
         pf_forward_dry_run_print(a->model, in.tokens, in.batch, in.n_images, img_tok, &w, full,
                                  sliding);
+        if (in.n_frames) /* the image tokens above include the video tokens */
+            printf("forward: dry run: %d video(s) of %d frame(s) in all\n", in.n_videos,
+                   in.n_frames);
         rc = 0;
         goto done;
     }

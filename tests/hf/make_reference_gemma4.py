@@ -3,12 +3,19 @@
 models built with HF transformers (CPU, bf16, eager attention) and HF's logits
 for every position, with and without mm_token_type_ids.
 
-    /work/hf-venv/bin/python tests/hf/make_reference_gemma4.py [OUT_ROOT]
+    /work/hf-venv/bin/python tests/hf/make_reference_gemma4.py [--video] [OUT_ROOT]
 
 writes OUT_ROOT/hf-gemma4-moe/ and OUT_ROOT/hf-gemma4-dense/ (default
 tests/fixtures/), each with config.json, model.safetensors (bf16),
 input_ids.npy, mm_token_type_ids.npy, pixel_values.npy,
 image_position_ids.npy, hf_logits.npy, hf_logits_no_mm.npy, versions.json.
+With --video it writes only OUT_ROOT/hf-gemma4-video/: the dense model
+(its own seed) on two images and one video of three frames (one frame
+grid, padded to a max_patches other than the images'), placed as the
+processor does (per frame: a timestamp, boi, video tokens, eoi; the second
+image after the video, so image and video soft tokens interleave by
+position but not by scatter order), plus pixel_values_videos.npy,
+video_position_ids.npy and num_frames_per_video.npy.
 
 moe:   MoE (4 experts, top 2) + attention_k_eq_v on full layers, vision head
        dim 64, no clipping.
@@ -38,6 +45,10 @@ PATCH, POOL = 4, 2
 MAX_SOFT = 16                      # soft tokens per image the inputs are padded to
 MAX_PATCHES = MAX_SOFT * POOL * POOL
 GRIDS = [(8, 6), (4, 4), (6, 10)]  # (Wp, Hp) patches: 12, 4 and 15 soft tokens
+# --video: two images, then one video of FRAMES frames of FRAME_GRID patches
+# (6 soft tokens each), padded to VIDEO_MAX_PATCHES (10 soft tokens)
+VIDEO_GRIDS = [(6, 4), (4, 8)]
+FRAMES, FRAME_GRID, VIDEO_MAX_PATCHES = 3, (6, 4), 40
 
 
 def text_config(moe):
@@ -101,18 +112,42 @@ def randomize(model, g):
     assert not unexpected, unexpected
 
 
-def make_inputs(g):
-    n = len(GRIDS)
-    pix = np.zeros((n, MAX_PATCHES, 3 * PATCH * PATCH), np.float32)
-    pos = np.full((n, MAX_PATCHES, 2), -1, np.int64)
+def patches(g, grids, max_patches):
+    """Pixels and row-major positions per grid, padded with (-1, -1) and zeros."""
+    n = len(grids)
+    pix = np.zeros((n, max_patches, 3 * PATCH * PATCH), np.float32)
+    pos = np.full((n, max_patches, 2), -1, np.int64)
     tokens = []
-    for i, (wp, hp) in enumerate(GRIDS):
+    for i, (wp, hp) in enumerate(grids):
         valid = wp * hp
         pix[i, :valid] = torch.rand((valid, 3 * PATCH * PATCH), generator=g).numpy()
         ys, xs = np.divmod(np.arange(valid), wp)  # row-major
         pos[i, :valid, 0] = xs
         pos[i, :valid, 1] = ys
         tokens.append((wp // POOL) * (hp // POOL))
+    return pix, pos, tokens
+
+
+def make_video_inputs(g):
+    """Image 0, a video (per frame: timestamp, boi, video tokens, eoi, as
+    Gemma4Processor writes it), image 1, text between."""
+    pix, pos, itok = patches(g, VIDEO_GRIDS, MAX_PATCHES)
+    vpix, vpos, vtok = patches(g, [FRAME_GRID] * FRAMES, VIDEO_MAX_PATCHES)
+
+    def text(k):
+        return torch.randint(1, 500, (k,), generator=g).tolist()
+
+    ids = text(4) + [BOI] + [IMAGE] * itok[0] + [EOI] + text(3)
+    for t in vtok:
+        ids += text(2) + [BOI] + [VIDEO] * t + [EOI]
+    ids += text(3) + [BOI] + [IMAGE] * itok[1] + [EOI] + text(4)
+    ids = np.array([ids], np.int64)
+    mm = (ids == IMAGE).astype(np.int64) + 2 * (ids == VIDEO).astype(np.int64)
+    return ids, mm, pix, pos, vpix, vpos, np.array([FRAMES], np.int64)
+
+
+def make_inputs(g):
+    pix, pos, tokens = patches(g, GRIDS, MAX_PATCHES)
 
     def text(k):
         return torch.randint(1, 500, (k,), generator=g).tolist()
@@ -125,8 +160,8 @@ def make_inputs(g):
     return ids, mm, pix, pos
 
 
-def build(out, moe):
-    g = torch.Generator().manual_seed(SEED + (0 if moe else 1))
+def build(out, moe, video=False):
+    g = torch.Generator().manual_seed(SEED + (0 if moe else 1) + (2 if video else 0))
     cfg = Gemma4Config(text_config=text_config(moe), vision_config=vision_config(moe),
                        image_token_id=IMAGE, video_token_id=VIDEO, audio_token_id=AUDIO,
                        boi_token_id=BOI, eoi_token_id=EOI)
@@ -143,7 +178,10 @@ def build(out, moe):
         if f not in ("config.json", "model.safetensors"):
             os.remove(os.path.join(out, f))
 
-    ids, mm, pix, pos = make_inputs(g)
+    if video:
+        ids, mm, pix, pos, vpix, vpos, nfr = make_video_inputs(g)
+    else:
+        ids, mm, pix, pos = make_inputs(g)
     # Run the model as users load it: from_pretrained in bf16. The model built
     # above in fp32 and cast with .to(bf16) also cast its non-persistent RoPE
     # inv_freq buffers to bf16, which from_pretrained keeps in fp32 (0.3
@@ -153,6 +191,10 @@ def build(out, moe):
     args = dict(input_ids=torch.from_numpy(ids),
                 pixel_values=torch.from_numpy(pix).to(torch.bfloat16),
                 image_position_ids=torch.from_numpy(pos))
+    if video:
+        args.update(pixel_values_videos=torch.from_numpy(vpix).to(torch.bfloat16),
+                     video_position_ids=torch.from_numpy(vpos),
+                     num_frames_per_video=torch.from_numpy(nfr))
     with torch.no_grad():
         logits = model(**args, mm_token_type_ids=torch.from_numpy(mm)).logits
         logits_no_mm = model(**args).logits
@@ -160,6 +202,10 @@ def build(out, moe):
     np.save(os.path.join(out, "mm_token_type_ids.npy"), mm)
     np.save(os.path.join(out, "pixel_values.npy"), pix)
     np.save(os.path.join(out, "image_position_ids.npy"), pos)
+    if video:
+        np.save(os.path.join(out, "pixel_values_videos.npy"), vpix)
+        np.save(os.path.join(out, "video_position_ids.npy"), vpos)
+        np.save(os.path.join(out, "num_frames_per_video.npy"), nfr)
     np.save(os.path.join(out, "hf_logits.npy"), logits.float().numpy()[0])
     np.save(os.path.join(out, "hf_logits_no_mm.npy"), logits_no_mm.float().numpy()[0])
     a, b = logits.float(), logits_no_mm.float()
@@ -169,8 +215,12 @@ def build(out, moe):
         attn_implementation=model.config.text_config._attn_implementation,
         experts_implementation=getattr(model.config.text_config, "_experts_implementation", None),
         seed=SEED, generator=os.path.relpath(__file__, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),
-        tokens=int(ids.shape[1]), images=len(GRIDS), grids_wp_hp=GRIDS, max_patches=MAX_PATCHES,
+        tokens=int(ids.shape[1]), images=len(VIDEO_GRIDS if video else GRIDS),
+        grids_wp_hp=VIDEO_GRIDS if video else GRIDS, max_patches=MAX_PATCHES,
         rel_frobenius_mm_vs_no_mm=float((a - b).norm() / a.norm()))
+    if video:
+        versions.update(num_frames_per_video=[FRAMES], frame_grid_wp_hp=FRAME_GRID,
+                        video_max_patches=VIDEO_MAX_PATCHES)
     with open(os.path.join(out, "versions.json"), "w") as f:
         json.dump(versions, f, indent=2)
         f.write("\n")
@@ -178,9 +228,15 @@ def build(out, moe):
 
 
 def main():
-    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+    args = sys.argv[1:]
+    video = "--video" in args
+    args = [a for a in args if a != "--video"]
+    root = args[0] if args else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
     torch.manual_seed(SEED)
+    if video:  # its own directory; the image fixtures stay as they are
+        build(os.path.join(root, "hf-gemma4-video"), moe=False, video=True)
+        return
     build(os.path.join(root, "hf-gemma4-moe"), moe=True)
     build(os.path.join(root, "hf-gemma4-dense"), moe=False)
 

@@ -6,7 +6,8 @@
 # layers with their own head dim); a checkpoint runs on .npy inputs; the
 # mask audit runs; bad models and inputs fail with one line naming the
 # problem; image spans and the fixture's images run through the device
-# vision side.
+# vision side, and so do video frames (layout vFxN spans, the video
+# fixture's .npy inputs); bad video inputs fail naming the field.
 . "$(dirname "$0")/lib/common.sh" "$1"
 
 npy_shape() { head -c 128 "$1" | tr -d '\0' | grep -o "'shape': ([0-9, ]*)"; }
@@ -101,7 +102,8 @@ write_npy "$tmp/in1/mm_token_type_ids.npy" '<i8' '(2, 9)' '[0] * 18'
     { echo "FAIL: checkpoint logits shape: $(npy_shape "$tmp/ckpt/logits.npy")"; fail=1; }
 
 # bad inputs, one line each
-expect_fail "video and audio spans" --model gemma4-tiny --layout 't8,v12' --device emu --out "$tmp/x"
+expect_fail "audio spans" --model gemma4-tiny --layout 't8,a12' --device emu --out "$tmp/x"
+expect_fail "adjacent video spans" --model gemma4-tiny --layout 't8,v4,v4' --device emu --out "$tmp/x"
 write_npy "$tmp/in2/input_ids.npy" '<i4' '(3,)' '[1, 9999, 2]'
 expect_fail "outside the vocabulary" --model gemma4-tiny --inputs "$tmp/in2" --device emu --out "$tmp/x"
 write_npy "$tmp/in3/input_ids.npy" '<i4' '(4,)' '[1, 2, 3, 4]'
@@ -112,4 +114,45 @@ expect_fail "image tokens (type 1)" --model gemma4-tiny --inputs "$tmp/in3" --de
 expect_fail "unknown model preset" --model gemma4-nope --layout t8 --device emu --out "$tmp/x"
 expect_fail "cached prefix" --model gemma4-tiny --layout 't8|t8' --device emu --out "$tmp/x"
 expect_fail "head dim 128" --model gemma4-tiny --layout t8 --attn full:BLOCK_M=7 --device emu --out "$tmp/x"
+# video: layout frames (vFxN) with images, and the video fixture's .npy
+# inputs; bad video inputs (copies of the fixture, one field changed)
+"$PFTUNE" forward --model gemma4-tiny --layout 't6,i12,t3,v3x6,t4;t5,v4,t2' --device emu \
+    --no-time --mask-audit --out "$tmp/vid" >/dev/null 2>"$tmp/vid.err" ||
+    { echo "FAIL: layout with video"; cat "$tmp/vid.err"; fail=1; }
+python3 - "$tmp/vid/forward.json" <<'PY' || fail=1
+import json, sys
+d = json.load(open(sys.argv[1]))
+a = d["mask_audit"]
+ok = d["images"] == 1 and d["videos"] == 2 and d["video_frames"] == 4 and \
+    a["vision"]["kl_mean"] > 1e-3 and a["first_vision_position"] == 6
+print("" if ok else "FAIL: layout with video %s" % json.dumps(d)[:400])
+sys.exit(0 if ok else 1)
+PY
+vfx="${PFTUNE_SOURCE_DIR:-$(dirname "$0")/../..}/tests/fixtures/hf-gemma4-video"
+"$PFTUNE" forward --model "$vfx" --inputs "$vfx" --device emu --samples 1 --warmup 0 \
+    --out "$tmp/vfx" >"$tmp/vfx.txt" 2>&1 || { echo "FAIL: video fixture"; cat "$tmp/vfx.txt"; fail=1; }
+grep -q "1 video(s) of 3 frame(s)" "$tmp/vfx.txt" || { echo "FAIL: video summary"; cat "$tmp/vfx.txt"; fail=1; }
+edit_npy() { # path, old value, new value: the first element equal to old becomes new
+    python3 - "$@" <<'PY'
+import struct, sys
+path, old, new = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+raw = open(path, "rb").read()
+off = 10 + struct.unpack("<H", raw[8:10])[0]
+fmt = {"<i8": "q", "<i4": "i"}[raw[10:off].decode().split("'descr': '")[1][:3]]
+n = (len(raw) - off) // struct.calcsize(fmt)
+v = list(struct.unpack("<%d%s" % (n, fmt), raw[off:]))
+v[v.index(old)] = new
+open(path, "wb").write(raw[:off] + struct.pack("<%d%s" % (n, fmt), *v))
+PY
+}
+bad_video() { # file, old, new, pattern: the fixture with one value changed fails naming it
+    rm -rf "$tmp/bv" && cp -r "$vfx" "$tmp/bv" && edit_npy "$tmp/bv/$1" "$2" "$3"
+    expect_fail "$4" --model "$vfx" --inputs "$tmp/bv" --device emu --out "$tmp/x"
+}
+bad_video input_ids.npy 508 5 "input_ids.npy: 17 video tokens (video_token_id 508), but the 3 frames give 18"
+bad_video mm_token_type_ids.npy 2 0 "mm_token_type_ids.npy: 17 video tokens (type 2)"
+bad_video num_frames_per_video.npy 3 2 "num_frames_per_video.npy: frames per video sum to 2"
+bad_video video_position_ids.npy 5 64 "video_position_ids.npy: frame 0 patch 5: position (64, 0) is outside"
+rm -rf "$tmp/bv" && cp -r "$vfx" "$tmp/bv" && rm "$tmp/bv/num_frames_per_video.npy"
+expect_fail "num_frames_per_video.npy: missing" --model "$vfx" --inputs "$tmp/bv" --device emu --out "$tmp/x"
 exit $fail
