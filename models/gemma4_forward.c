@@ -512,6 +512,9 @@ static int forward_check(const pf_g4_config *c)
         if (pf_g4_layer_kv_heads(t, l) <= 0 || t->heads % pf_g4_layer_kv_heads(t, l))
             return pf_error_set("text_config: %d heads are not a multiple of %d kv heads (layer %d)",
                                 t->heads, pf_g4_layer_kv_heads(t, l), l);
+    if (t->ple_dim || t->kv_shared)
+        return pf_error_set("text_config.%s: not implemented by the device forward yet",
+                            t->ple_dim ? "hidden_size_per_layer_input" : "num_kv_shared_layers");
     if (t->moe && (t->num_experts <= 0 || t->top_k_experts <= 0 ||
                    t->top_k_experts > t->num_experts))
         return pf_error_set("text_config.top_k_experts %d: must be in [1, num_experts %d]",

@@ -3,10 +3,11 @@
 models built with HF transformers (CPU, bf16, eager attention) and HF's logits
 for every position, with and without mm_token_type_ids.
 
-    /work/hf-venv/bin/python tests/hf/make_reference_gemma4.py [OUT_ROOT]
+    /work/hf-venv/bin/python tests/hf/make_reference_gemma4.py [OUT_ROOT] [--only NAME,...]
 
-writes OUT_ROOT/hf-gemma4-moe/ and OUT_ROOT/hf-gemma4-dense/ (default
-tests/fixtures/), each with config.json, model.safetensors (bf16),
+writes OUT_ROOT/hf-gemma4-moe/, OUT_ROOT/hf-gemma4-dense/ and
+OUT_ROOT/hf-gemma4-ple/ (default tests/fixtures/; --only moe,dense,ple picks
+some), each with config.json, model.safetensors (bf16),
 input_ids.npy, mm_token_type_ids.npy, pixel_values.npy,
 image_position_ids.npy, hf_logits.npy, hf_logits_no_mm.npy, versions.json.
 
@@ -14,10 +15,15 @@ moe:   MoE (4 experts, top 2) + attention_k_eq_v on full layers, vision head
        dim 64, no clipping.
 dense: dense MLP, k_eq_v off (full layers have v_proj), vision head dim 72
        with use_clipped_linears (bounds set so that clipping happens).
+ple:   the E2B/E4B extras on the dense model: per-layer inputs
+       (hidden_size_per_layer_input 16), 6 layers of which the last 2 are
+       kv-shared (reusing layers 2 and 3), double-wide MLP there, and
+       use_bidirectional_attention None as the small released models: every
+       layer causal, image tokens included (both logits files agree).
 Logits come from the saved checkpoint reloaded with from_pretrained (bf16),
 as users run it (RoPE inv_freq in fp32).
-Both: sliding window 8 (shorter than the 15-token image), softcap 30,
-use_bidirectional_attention "vision", standardize, every weight, norm, scale
+All: sliding window 8 (shorter than the 15-token image), softcap 30,
+use_bidirectional_attention "vision" (but ple), standardize, every weight, norm, scale
 and buffer randomized, three images of different patch grids padded to one
 max_patches (padding patches at (-1, -1) with zero pixels).
 """
@@ -40,7 +46,14 @@ MAX_PATCHES = MAX_SOFT * POOL * POOL
 GRIDS = [(8, 6), (4, 4), (6, 10)]  # (Wp, Hp) patches: 12, 4 and 15 soft tokens
 
 
-def text_config(moe):
+def text_config(moe, ple=False):
+    if ple:
+        tc = text_config(False)
+        tc.update(num_hidden_layers=6, layer_types=["sliding_attention", "full_attention"] * 3,
+                  hidden_size_per_layer_input=16, vocab_size_per_layer_input=VOCAB,
+                  num_kv_shared_layers=2, use_double_wide_mlp=True,
+                  use_bidirectional_attention=None)
+        return tc
     tc = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=4,
               num_attention_heads=2, num_key_value_heads=1, head_dim=64,
               global_head_dim=128, sliding_window=8, vocab_size=VOCAB,
@@ -125,9 +138,9 @@ def make_inputs(g):
     return ids, mm, pix, pos
 
 
-def build(out, moe):
-    g = torch.Generator().manual_seed(SEED + (0 if moe else 1))
-    cfg = Gemma4Config(text_config=text_config(moe), vision_config=vision_config(moe),
+def build(out, moe, ple=False):
+    g = torch.Generator().manual_seed(SEED + (2 if ple else 0 if moe else 1))
+    cfg = Gemma4Config(text_config=text_config(moe, ple), vision_config=vision_config(moe),
                        image_token_id=IMAGE, video_token_id=VIDEO, audio_token_id=AUDIO,
                        boi_token_id=BOI, eoi_token_id=EOI)
     cfg._attn_implementation = "eager"
@@ -178,11 +191,18 @@ def build(out, moe):
 
 
 def main():
-    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+    root = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("--") else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
+    only = ["moe", "dense", "ple"]
+    if "--only" in sys.argv:
+        only = sys.argv[sys.argv.index("--only") + 1].split(",")
     torch.manual_seed(SEED)
-    build(os.path.join(root, "hf-gemma4-moe"), moe=True)
-    build(os.path.join(root, "hf-gemma4-dense"), moe=False)
+    if "moe" in only:
+        build(os.path.join(root, "hf-gemma4-moe"), moe=True)
+    if "dense" in only:
+        build(os.path.join(root, "hf-gemma4-dense"), moe=False)
+    if "ple" in only:
+        build(os.path.join(root, "hf-gemma4-ple"), moe=False, ple=True)
 
 
 if __name__ == "__main__":
