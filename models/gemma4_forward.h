@@ -11,6 +11,11 @@
  * ignore_mm_types, or a model without use_bidirectional_attention "vision")
  * plain causal / sliding-causal, as HF.
  *
+ * E2B/E4B extras (section 6): per-layer inputs computed once after the
+ * embedding (a phase of their own) and added in each layer before
+ * layer_scalar; kv-shared layers attend to a copy of the K/V their source
+ * layer kept; the double-wide MLP of those layers.
+ *
  * Timing (time_phases), as the Gemma-3 forward: each phase runs once for
  * the answer, then again through the measure layer; per decoder layer the
  * attention, dense GEMMs and other ops, and for MoE layers the routing
@@ -43,6 +48,7 @@ typedef struct pf_g4_layer_times {
 
 typedef struct pf_g4_forward_report {
     double vision_ms, embed_ms, head_ms; /* medians; 0 when untimed */
+    double ple_ms;                       /* per-layer inputs (E2B/E4B); 0 without */
     double total_ms;                     /* the whole forward, measured */
     pf_g4_layer_times layers[PF_G4_MAX_LAYERS];
     char timer[16];              /* the measure layer's label ("emu-host", ...) */

@@ -246,8 +246,20 @@ static void test_presets(void)
         CHECK(t->heads % t->kv_heads == 0 && t->heads % t->global_kv_heads == 0);
         CHECK(t->layer_full[t->layers - 1] && !t->layer_full[0]);
         CHECK(!t->moe || t->top_k_experts <= t->num_experts);
+        for (int l = 0; l < t->layers; l++)
+            CHECK_MSG(pf_g4_kv_source(t, l) >= 0, "%s layer %d", *p, l);
     }
-    CHECK(n == 4);
+    CHECK(n == 7);
+    CHECK(pf_g4_config_preset("gemma4-e2b", &c) == 0);
+    CHECK(c.text.hidden == 1536 && c.text.ple_dim == 256 && c.text.sliding_window == 512 &&
+          c.text.kv_shared > 0 && c.text.double_wide && !c.text.k_eq_v && !c.text.bidir_vision &&
+          c.vision.hidden == 768 && c.vision.clipped);
+    CHECK(pf_g4_config_preset("gemma4-e4b", &c) == 0);
+    CHECK(c.text.hidden == 2560 && c.text.ple_dim == 256 && c.text.ple_vocab == c.text.vocab &&
+          c.text.kv_shared > 0 && c.vision.hidden == 768 && c.vision.clipped);
+    CHECK(pf_g4_config_preset("gemma4-tiny-ple", &c) == 0);
+    CHECK(c.text.ple_dim == 16 && c.text.kv_shared == 2 && pf_g4_kv_source(&c.text, 4) == 2 &&
+          pf_g4_kv_source(&c.text, 5) == 3 && pf_g4_layer_intermediate(&c.text, 5) == 256);
     CHECK(pf_g4_config_preset("gemma4-26b-a4b", &c) == 0);
     CHECK(c.text.hidden == 2816 && c.text.layers == 30 && c.text.moe && c.text.num_experts == 128 &&
           c.text.top_k_experts == 8 && c.text.moe_intermediate == 704 &&
