@@ -5,9 +5,8 @@ for every position, with and without mm_token_type_ids.
 
     /work/hf-venv/bin/python tests/hf/make_reference_gemma4.py [OUT_ROOT] [--only NAME,...]
 
-writes OUT_ROOT/hf-gemma4-moe/, OUT_ROOT/hf-gemma4-dense/ and
-OUT_ROOT/hf-gemma4-ple/ (default tests/fixtures/; --only moe,dense,ple picks
-some), each with config.json, model.safetensors (bf16),
+writes OUT_ROOT/hf-gemma4-{moe,dense,ple,ple-vision}/ (default
+tests/fixtures/; --only moe,dense,ple,ple-vision picks some), each with config.json, model.safetensors (bf16),
 input_ids.npy, mm_token_type_ids.npy, pixel_values.npy,
 image_position_ids.npy, hf_logits.npy, hf_logits_no_mm.npy, versions.json.
 
@@ -20,6 +19,8 @@ ple:   the E2B/E4B extras on the dense model: per-layer inputs
        kv-shared (reusing layers 2 and 3), double-wide MLP there, and
        use_bidirectional_attention None as the small released models: every
        layer causal, image tokens included (both logits files agree).
+ple-vision: the same with use_bidirectional_attention "vision" (the masks
+       of the large models; kv-shared layers keep their own kind's mask).
 Logits come from the saved checkpoint reloaded with from_pretrained (bf16),
 as users run it (RoPE inv_freq in fp32).
 All: sliding window 8 (shorter than the 15-token image), softcap 30,
@@ -46,13 +47,13 @@ MAX_PATCHES = MAX_SOFT * POOL * POOL
 GRIDS = [(8, 6), (4, 4), (6, 10)]  # (Wp, Hp) patches: 12, 4 and 15 soft tokens
 
 
-def text_config(moe, ple=False):
+def text_config(moe, ple=None):
     if ple:
         tc = text_config(False)
         tc.update(num_hidden_layers=6, layer_types=["sliding_attention", "full_attention"] * 3,
                   hidden_size_per_layer_input=16, vocab_size_per_layer_input=VOCAB,
                   num_kv_shared_layers=2, use_double_wide_mlp=True,
-                  use_bidirectional_attention=None)
+                  use_bidirectional_attention="vision" if ple == "ple-vision" else None)
         return tc
     tc = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=4,
               num_attention_heads=2, num_key_value_heads=1, head_dim=64,
@@ -138,8 +139,9 @@ def make_inputs(g):
     return ids, mm, pix, pos
 
 
-def build(out, moe, ple=False):
-    g = torch.Generator().manual_seed(SEED + (2 if ple else 0 if moe else 1))
+def build(out, moe, ple=None):
+    g = torch.Generator().manual_seed(SEED + (3 if ple == "ple-vision" else 2 if ple else
+                                              0 if moe else 1))
     cfg = Gemma4Config(text_config=text_config(moe, ple), vision_config=vision_config(moe),
                        image_token_id=IMAGE, video_token_id=VIDEO, audio_token_id=AUDIO,
                        boi_token_id=BOI, eoi_token_id=EOI)
@@ -193,7 +195,7 @@ def build(out, moe, ple=False):
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("--") else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
-    only = ["moe", "dense", "ple"]
+    only = ["moe", "dense", "ple", "ple-vision"]
     if "--only" in sys.argv:
         only = sys.argv[sys.argv.index("--only") + 1].split(",")
     torch.manual_seed(SEED)
@@ -201,8 +203,9 @@ def main():
         build(os.path.join(root, "hf-gemma4-moe"), moe=True)
     if "dense" in only:
         build(os.path.join(root, "hf-gemma4-dense"), moe=False)
-    if "ple" in only:
-        build(os.path.join(root, "hf-gemma4-ple"), moe=False, ple=True)
+    for ple in ("ple", "ple-vision"):
+        if ple in only:
+            build(os.path.join(root, "hf-gemma4-" + ple), moe=False, ple=ple)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
  * with NaN first:
  *  - against HF transformers on the committed fixtures (tests/hf/
  *    make_reference_gemma4.py: MoE + k_eq_v, dense + clipped vision, the
- *    E2B/E4B extras (per-layer inputs, kv-shared layers, double-wide MLP,
- *    causal masks only), three images of different patch grids with
+ *    E2B/E4B extras (per-layer inputs, kv-shared layers, double-wide MLP;
+ *    causal masks as the small models, and "vision" masks), three images of different patch grids with
  *    padding): relative Frobenius
  *    error of the logits under 5e-2, the same argmax wherever HF's top-2
  *    margin is clear, and strictly closer to HF's answer than to HF's answer
@@ -233,6 +233,7 @@ int main(void)
     test_fixture("hf-gemma4-moe", 2, 8e-2);
     test_fixture("hf-gemma4-dense", 2, 3e-2);
     test_fixture("hf-gemma4-ple", 2, 3e-2);
+    test_fixture("hf-gemma4-ple-vision", 1, 3e-2);
     test_preset("gemma4-tiny", 3, 8e-2, 0.85);
     test_preset("gemma4-tiny-dense", 2, 3e-2, 0.95);
     test_preset("gemma4-tiny-ple", 2, 3e-2, 0.95);

@@ -1,6 +1,7 @@
 /* models/gemma4_ref_forward against HF transformers 5.24 (the fixtures of
  * tests/hf/make_reference_gemma4.py: MoE + k_eq_v, dense + clipped vision,
- * E2B/E4B extras (per-layer inputs, kv-shared layers, double-wide MLP),
+ * E2B/E4B extras (per-layer inputs, kv-shared layers, double-wide MLP;
+ * causal masks as the small models, and "vision" masks),
  * three images of different grids with padding): relative Frobenius error of
  * the logits, argmax where HF's top-2 margin is clear, closer to HF with
  * mm_token_type_ids than to HF without them (models with "vision" masks), and use_mm_types=0 against HF
@@ -245,6 +246,7 @@ int main(void)
     fixture("hf-gemma4-moe");
     fixture("hf-gemma4-dense");
     fixture("hf-gemma4-ple");
+    fixture("hf-gemma4-ple-vision");
     bad_inputs();
     return PF_TEST_RESULT();
 }
