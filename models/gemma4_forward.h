@@ -1,6 +1,6 @@
 /* The Gemma-4 prefill forward on a device (cuda or emu): the language model
  * of Gemma4ForConditionalGeneration (../shared/models/gemma4-facts.md
- * sections 1-3, 5) with the attention family per layer kind, MoE experts as
+ * sections 1-3, 5, 6) with the attention family per layer kind, MoE experts as
  * one GEMM per expert, final norm, tied lm_head and softcapping. Image soft
  * tokens come from the device vision side (gemma4_vision_dev.h) into a
  * buffer placed at the image tokens.
