@@ -342,8 +342,9 @@ static int ple_layer(g4_fwd *f, int l, int cats, pf_dptr out)
     int T = f->T, H = f->H, P = tc->ple_dim, LP = tc->layers * P;
     int other = cats & G4_OTHER, gemm = cats & G4_GEMM;
     long long n = (long long)T * H;
+    pf_dptr ple_l = f->ple + (size_t)l * P * BF16; /* layer l's columns of [T, L*P] */
     if ((other && (pf_op_add(&f->ops, f->h, f->hp, f->pl_r, n, 0) ||
-                   pf_op_copy_cols(&f->ops, f->ple + (size_t)l * P * BF16, LP, f->pl_in, P, T, P))) ||
+                   pf_op_copy_cols(&f->ops, ple_l, LP, f->pl_in, P, T, P))) ||
         (gemm && linear(f, f->pl_r, T, H, weight(f, "lm:layers.%d.per_layer_input_gate.weight", l),
                         P, f->pl_g)) ||
         (other && pf_op_gelu(&f->ops, f->pl_g, f->pl_in, f->pl_a, (long long)T * P)) ||
@@ -492,10 +493,12 @@ static int decoder_layer(g4_fwd *f, int l, int cats)
     if ((other && pf_g4_op_rmsnorm(o4, in, f->xn, LW("input_layernorm.weight"), T, H, eps)) ||
         (gemm && (linear(f, f->xn, T, H, LW("self_attn.q_proj.weight"), Q, f->q_raw) ||
                   (kv && linear(f, f->xn, T, H, LW("self_attn.k_proj.weight"), KV, f->k_raw)) ||
-                  (kv && has_v && linear(f, f->xn, T, H, LW("self_attn.v_proj.weight"), KV, f->v_raw)))) ||
+                  (kv && has_v &&
+                   linear(f, f->xn, T, H, LW("self_attn.v_proj.weight"), KV, f->v_raw)))) ||
         /* q/k norms, v_norm (no weight), RoPE in place (all in this category) */
         (other && (pf_g4_op_rmsnorm(o4, f->q_raw, f->q, LW("self_attn.q_norm.weight"), T * f->nh, hd, eps) ||
-                   (kv && (pf_g4_op_rmsnorm(o4, f->k_raw, f->k, LW("self_attn.k_norm.weight"), T * nkv, hd, eps) ||
+                   (kv && (pf_g4_op_rmsnorm(o4, f->k_raw, f->k, LW("self_attn.k_norm.weight"),
+                                            T * nkv, hd, eps) ||
                            pf_g4_op_rmsnorm(o4, vsrc, f->v, 0, T * nkv, hd, eps))) ||
                    pf_op_rope(o, f->q, cs, sn, f->pos, T, f->nh, hd) ||
                    (kv && pf_op_rope(o, f->k, cs, sn, f->pos, T, nkv, hd)) ||

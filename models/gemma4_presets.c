@@ -29,12 +29,15 @@ typedef struct g4_preset {
     int hidden, inter, layers, heads, kv, hd, gkv, ghd, window, vocab, pattern;
     int k_eq_v, experts, top_k, moe_inter;
     int vision; /* 1: the released tower, 2: tiny, 3: the E2B/E4B tower */
-    int ple, kv_shared, double_wide, causal_only; /* E2B/E4B extras; causal_only: no "vision" masks */
+    int ple, kv_shared, double_wide; /* E2B/E4B extras */
+    int causal_only;                 /* use_bidirectional_attention null */
 } g4_preset;
 
 static const g4_preset presets[] = {
-    {"gemma4-26b-a4b", 2816, 2112, 30, 16, 8, 256, 2, 512, 1024, 262144, 6, 1, 128, 8, 704, 1, 0, 0, 0, 0},
-    {"gemma4-31b", 5376, 21504, 60, 32, 16, 256, 4, 512, 1024, 262144, 6, 1, 0, 0, 0, 1, 0, 0, 0, 0},
+    {"gemma4-26b-a4b", 2816, 2112, 30, 16, 8, 256, 2, 512, 1024, 262144, 6, 1, 128, 8, 704, 1,
+     0, 0, 0, 0},
+    {"gemma4-31b", 5376, 21504, 60, 32, 16, 256, 4, 512, 1024, 262144, 6, 1, 0, 0, 0, 1,
+     0, 0, 0, 0},
     /* test models (not released): window shorter than a typical test prompt */
     {"gemma4-tiny", 64, 128, 4, 2, 1, 64, 1, 128, 8, 512, 2, 1, 4, 2, 32, 2, 0, 0, 0, 0},
     {"gemma4-tiny-dense", 64, 128, 4, 2, 1, 64, 1, 128, 8, 512, 2, 0, 0, 0, 0, 2, 0, 0, 0, 0},

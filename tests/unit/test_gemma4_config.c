@@ -160,7 +160,8 @@ static void test_refusals(void)
     /* 6 layers, 5 sliding then a full one: sharing the last leaves no full source */
     CHECK(refused_naming(TXT(",\"num_hidden_layers\":6,\"num_kv_shared_layers\":1"),
                          "text_config.num_kv_shared_layers"));
-    CHECK(refused_naming(TXT(",\"use_double_wide_mlp\":\"yes\""), "text_config.use_double_wide_mlp"));
+    CHECK(refused_naming(TXT(",\"use_double_wide_mlp\":\"yes\""),
+                         "text_config.use_double_wide_mlp"));
     CHECK(refused_naming("{\"model_type\":\"gemma4\",\"text_config\":{\"vocab_size\":512}}",
                          "text_config.vocab_size_per_layer_input"));
     CHECK(refused_naming("{\"model_type\":\"gemma4\",\"text_config\":{"

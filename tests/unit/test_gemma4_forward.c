@@ -3,22 +3,22 @@
  *  - against HF transformers on the committed fixtures (tests/hf/
  *    make_reference_gemma4.py: MoE + k_eq_v, dense + clipped vision, the
  *    E2B/E4B extras (per-layer inputs, kv-shared layers, double-wide MLP;
- *    causal masks as the small models, and "vision" masks), three images of different patch grids with
- *    padding): relative Frobenius
- *    error of the logits under 5e-2, the same argmax wherever HF's top-2
- *    margin is clear, and strictly closer to HF's answer than to HF's answer
- *    without mm_token_type_ids (models with "vision" masks); with the types
- *    ignored it is HF's run
- *    without them instead (8e-2: MoE routing near-ties);
+ *    causal masks as the small models, and "vision" masks), three images
+ *    of different patch grids with padding): relative Frobenius error of
+ *    the logits under 5e-2, the same argmax wherever HF's top-2 margin is
+ *    clear, and strictly closer to HF's answer than to HF's answer without
+ *    mm_token_type_ids (models with "vision" masks); with the types ignored
+ *    it is HF's run without them instead (8e-2: MoE routing near-ties);
  *  - against the plain C reference (models/gemma4_ref_forward.h) on
  *    text-only prompts: the fixtures' weights and gemma4-tiny /
- *    gemma4-tiny-dense / gemma4-tiny-ple with seeded synthetic weights on random ragged
- *    layouts (windows shorter than the prompts). Per run: the first position
- *    of every request (its attention is the identity, so every other op is
- *    compared) under 1e-2; all logits under 3e-2 with the argmax equal
- *    wherever the reference's margin is clear, on the first two layers (one
- *    sliding, one full: k_eq_v, global head dim, proportional RoPE; not on
- *    models with the E2B/E4B extras) and the whole model; on MoE models 6e-2 on the first two layers and 8e-2 on
+ *    gemma4-tiny-dense / gemma4-tiny-ple with seeded synthetic weights on
+ *    random ragged layouts (windows shorter than the prompts). Per run: the
+ *    first position of every request (its attention is the identity, so
+ *    every other op is compared) under 1e-2; all logits under 3e-2 with the
+ *    argmax equal wherever the reference's margin is clear, on the first
+ *    two layers (one sliding, one full: k_eq_v, global head dim,
+ *    proportional RoPE; not on models with the E2B/E4B extras) and the
+ *    whole model; on MoE models 6e-2 on the first two layers and 8e-2 on
  *    the whole model (argmax on 85% of the clear positions). Why: HF's
  *    eager attention (and the reference) rounds the scores q.k to bf16 at
  *    Gemma-4's scale 1.0, the attention family keeps them in fp32, and on

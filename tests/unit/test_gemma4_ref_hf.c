@@ -4,8 +4,9 @@
  * causal masks as the small models, and "vision" masks),
  * three images of different grids with padding): relative Frobenius error of
  * the logits, argmax where HF's top-2 margin is clear, closer to HF with
- * mm_token_type_ids than to HF without them (models with "vision" masks), and use_mm_types=0 against HF
- * without them. Then models/gemma4_inputs' refusals, each naming the field. */
+ * mm_token_type_ids than to HF without them (models with "vision" masks),
+ * and use_mm_types=0 against HF without them. Then models/gemma4_inputs'
+ * refusals, each naming the field. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
