@@ -210,6 +210,57 @@ static int read_moe(const pf_cfg_sect *s, pf_g4_text_config *t)
     return 0;
 }
 
+/* Per-layer inputs (section 6). hidden_size_per_layer_input defaults to 256
+ * in HF: a config without the key has them; 0 or null: none. */
+static int read_ple(const pf_cfg_sect *s, pf_g4_text_config *t)
+{
+    json_t *ple_v = s->obj ? json_object_get(s->obj, "hidden_size_per_layer_input") : NULL;
+    if (pf_cfg_int(s, "hidden_size_per_layer_input", ple_v ? 0 : 256, 0, MAX_DIM, &t->ple_dim) ||
+        pf_cfg_int(s, "vocab_size_per_layer_input", 262144, 1, MAX_VOCAB, &t->ple_vocab))
+        return -1;
+    if (!t->ple_dim)
+        return 0;
+    if ((long long)t->ple_dim * t->layers > MAX_DIM)
+        return pf_error_set("config: %shidden_size_per_layer_input: %d x %d layers is too large",
+                            s->pre, t->ple_dim, t->layers);
+    /* HF looks every text id up in both tables: a smaller one would fail on
+     * ids it lacks (and a larger one is never read past vocab_size) */
+    if (t->ple_vocab != t->vocab)
+        return pf_error_set("config: %svocab_size_per_layer_input: %d differs from vocab_size %d "
+                            "(not supported)", s->pre, t->ple_vocab, t->vocab);
+    return 0;
+}
+
+int pf_g4_kv_source(const pf_g4_text_config *t, int l)
+{
+    if (!pf_g4_layer_kv_shared(t, l))
+        return l;
+    for (int i = t->layers - t->kv_shared - 1; i >= 0; i--)
+        if (t->layer_full[i] == t->layer_full[l])
+            return i;
+    return -1;
+}
+
+/* num_kv_shared_layers and use_double_wide_mlp, after the layer types. */
+static int read_kv_shared(const pf_cfg_sect *s, pf_g4_text_config *t)
+{
+    if (pf_cfg_int(s, "num_kv_shared_layers", 0, 0, PF_G4_MAX_LAYERS, &t->kv_shared) ||
+        pf_cfg_bool(s, "use_double_wide_mlp", 0, &t->double_wide))
+        return -1;
+    if (t->kv_shared >= t->layers) /* HF would find no layer storing K/V */
+        return pf_error_set("config: %snum_kv_shared_layers: %d leaves no layer computing K/V "
+                            "(num_hidden_layers %d)", s->pre, t->kv_shared, t->layers);
+    for (int l = t->layers - t->kv_shared; l < t->layers; l++)
+        if (pf_g4_kv_source(t, l) < 0)
+            return pf_error_set("config: %snum_kv_shared_layers: %d leaves no %s layer before the "
+                                "shared ones to take K/V from (layer %d)", s->pre, t->kv_shared,
+                                t->layer_full[l] ? "full_attention" : "sliding_attention", l);
+    if ((long long)t->intermediate * (t->double_wide ? 2 : 1) > MAX_DIM)
+        return pf_error_set("config: %suse_double_wide_mlp: intermediate_size %d x 2 is too large",
+                            s->pre, t->intermediate);
+    return 0;
+}
+
 static int read_text(const pf_cfg_sect *s, pf_g4_text_config *t)
 {
     memset(t, 0, sizeof *t);
@@ -249,20 +300,7 @@ static int read_text(const pf_cfg_sect *s, pf_g4_text_config *t)
                                 "is supported", s->pre);
         t->bidir_vision = 1;
     }
-    /* hidden_size_per_layer_input defaults to 256 in HF: a config without
-     * the key has per-layer embeddings. */
-    int ple;
-    json_t *ple_v = s->obj ? json_object_get(s->obj, "hidden_size_per_layer_input") : NULL;
-    if (pf_cfg_int(s, "hidden_size_per_layer_input", ple_v ? 0 : 256, 0, MAX_DIM, &ple))
-        return -1; /* null: None, no PLE */
-    if (ple)
-        return pf_error_set("config: %shidden_size_per_layer_input: per-layer input embeddings "
-                            "(E2B/E4B) are not implemented yet (%d; 0 or null needed)", s->pre,
-                            ple);
-    if (pf_cfg_want_off(s, "num_kv_shared_layers", 1,
-                        "kv-shared layers (E2B/E4B) are not implemented yet") ||
-        pf_cfg_want_off(s, "use_double_wide_mlp", 1,
-                        "the double-wide MLP (E2B/E4B) is not implemented yet") ||
+    if (read_ple(s, t) ||
         pf_cfg_want_str(s, "hidden_activation", "gelu_pytorch_tanh") ||
         pf_cfg_want_off(s, "attention_bias", 1, "attention biases are not supported") ||
         pf_cfg_want_off(s, "attn_logit_softcapping", 1, "attention softcapping is not supported"))
@@ -271,7 +309,8 @@ static int read_text(const pf_cfg_sect *s, pf_g4_text_config *t)
     if (tie && !json_is_true(tie))
         return pf_error_set("config: %stie_word_embeddings: only a tied lm_head is supported",
                             s->pre);
-    if (read_moe(s, t) || read_layer_types(s, t) || read_per_layer(s, t) || read_rope(s, t))
+    if (read_moe(s, t) || read_layer_types(s, t) || read_per_layer(s, t) || read_rope(s, t) ||
+        read_kv_shared(s, t))
         return -1;
     if (check_head_dim(s, "global_head_dim", t->global_head_dim))
         return -1;

@@ -2,11 +2,11 @@
  * (model_type "gemma4": text_config gemma4_text + vision_config gemma4_vision),
  * with HF transformers 5.24's defaults for missing keys
  * (../shared/models/gemma4-facts.md). What the forward does not implement is
- * refused naming the key: an audio tower (audio_config), the E2B/E4B extras
- * (hidden_size_per_layer_input, num_kv_shared_layers, use_double_wide_mlp),
+ * refused naming the key: an audio tower (audio_config),
  * use_bidirectional_attention "all", RoPE types other than default and
  * proportional, head dims the attention family has no kernel for. Also the
- * presets: the released 26B-A4B (MoE) and 31B (dense) and tiny test models. */
+ * presets: the released 26B-A4B (MoE) and 31B (dense), E2B and E4B (per-layer
+ * inputs, kv-shared layers) and tiny test models. */
 #ifndef PF_GEMMA4_CONFIG_H
 #define PF_GEMMA4_CONFIG_H
 
@@ -39,6 +39,11 @@ typedef struct pf_g4_text_config {
     int num_experts, top_k_experts, moe_intermediate;
     unsigned char layer_full[PF_G4_MAX_LAYERS]; /* 1: full attention (the last always) */
     pf_g4_rope rope_full, rope_sliding;
+    /* E2B/E4B extras (facts section 6) */
+    int ple_dim;     /* hidden_size_per_layer_input P; 0: no per-layer inputs */
+    int ple_vocab;   /* vocab_size_per_layer_input (rows of embed_tokens_per_layer) */
+    int kv_shared;   /* num_kv_shared_layers: the last ones reuse K/V (< layers) */
+    int double_wide; /* use_double_wide_mlp: MLP width x2 in the kv-shared layers */
 } pf_g4_text_config;
 
 typedef struct pf_g4_vision_config {
@@ -81,6 +86,25 @@ static inline int pf_g4_layer_kv_heads(const pf_g4_text_config *t, int l)
 static inline int pf_g4_layer_has_v(const pf_g4_text_config *t, int l)
 {
     return !(t->layer_full[l] && t->k_eq_v);
+}
+/* Layer l is kv-shared: no k/v weights, attends to another layer's K/V. */
+static inline int pf_g4_layer_kv_shared(const pf_g4_text_config *t, int l)
+{
+    return l >= t->layers - t->kv_shared;
+}
+/* The layer whose K (normed, RoPE'd) and V (v_normed) layer l attends to:
+ * l itself, or for a kv-shared layer the last non-shared layer of its kind
+ * (HF kv_sharing_modes, C226-251); -1 when there is none. */
+int pf_g4_kv_source(const pf_g4_text_config *t, int l);
+/* MLP width of layer l (x2 in kv-shared layers under use_double_wide_mlp). */
+static inline int pf_g4_layer_intermediate(const pf_g4_text_config *t, int l)
+{
+    return t->intermediate * (t->double_wide && pf_g4_layer_kv_shared(t, l) ? 2 : 1);
+}
+/* The widest MLP of any layer. */
+static inline int pf_g4_max_intermediate(const pf_g4_text_config *t)
+{
+    return t->intermediate * (t->double_wide && t->kv_shared ? 2 : 1);
 }
 /* Number of rotated frequency pairs of layer l's RoPE (the rest pass). */
 int pf_g4_rope_pairs(const pf_g4_text_config *t, int l);

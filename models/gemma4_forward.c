@@ -174,6 +174,44 @@ static int upload_tokens(g4_fwd *f)
     return rc ? -1 : 0;
 }
 
+/* Buffers of the E2B/E4B extras; *f32 grows to the PLE projection. */
+static int alloc_extras(g4_fwd *f, size_t KV, size_t *f32)
+{
+    const pf_g4_text_config *tc = &f->c->text;
+    size_t T = (size_t)f->T, H = (size_t)f->H, P = (size_t)tc->ple_dim;
+    size_t LP = (size_t)tc->layers * P, pe = P ? 1 : 0, kv = tc->kv_shared ? 1 : 0;
+    struct {
+        pf_dptr *p;
+        size_t bytes;
+        const char *name;
+    } bufs[] = {
+        {&f->ple, pe * T * LP * BF16, "per-layer inputs"},
+        {&f->ple_tok, pe * T * LP * BF16, "per-layer token embeddings"},
+        {&f->ple_p, pe * T * LP * BF16, "per-layer projection"},
+        {&f->pl_in, pe * T * P * BF16, "per-layer input of a layer"},
+        {&f->pl_g, pe * T * P * BF16, "per-layer gate"},
+        {&f->pl_a, pe * T * P * BF16, "per-layer gelu"},
+        {&f->pl_r, pe * T * H * BF16, "per-layer residual"},
+        {&f->pl_o, pe * T * H * BF16, "per-layer projection out"},
+        {&f->pl_n, pe * T * H * BF16, "per-layer norm"},
+        {&f->ks[0], kv * T * KV * BF16, "shared k (sliding)"},
+        {&f->vs[0], kv * T * KV * BF16, "shared v (sliding)"},
+        {&f->ks[1], kv * T * KV * BF16, "shared k (full)"},
+        {&f->vs[1], kv * T * KV * BF16, "shared v (full)"},
+    };
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        if (bufs[i].bytes &&
+            pf_arena_alloc(&f->mem, bufs[i].bytes, PF_MEM_ACTIVATIONS, bufs[i].name, bufs[i].p))
+            return -1;
+    if (P) {
+        uint16_t one = pf_f32_to_bf16(1.0f); /* the weight of an unweighted pf_g4_op_scale */
+        if (pf_arena_upload(&f->mem, &one, BF16, PF_MEM_ACTIVATIONS, "one", &f->one))
+            return -1;
+    }
+    *f32 = max_sz(*f32, T * LP);
+    return 0;
+}
+
 static int alloc_text(g4_fwd *f)
 {
     const pf_g4_text_config *tc = &f->c->text;
@@ -205,6 +243,8 @@ static int alloc_text(g4_fwd *f)
         if (pf_arena_alloc(&f->mem, bufs[i].bytes, PF_MEM_ACTIVATIONS, bufs[i].name, bufs[i].p))
             return -1;
     size_t f32 = T * max_sz(max_sz(Q, H), max_sz(KV, I));
+    if ((tc->ple_dim || tc->kv_shared) && alloc_extras(f, KV, &f32))
+        return -1;
     if (tc->moe) {
         struct {
             pf_dptr *p;
@@ -280,6 +320,84 @@ static int embed(g4_fwd *f)
     if (pf_op_embed(&f->ops, f->ids, images ? f->feat_row : 0, weight(f, "lm:embed_tokens.weight"),
                     images ? f->feat : 0, f->x[0], f->T, f->H, scale))
         return pf_error_prefix("embedding");
+    return 0;
+}
+
+/* Section 6 per-layer inputs, [T, L*P]: tok = bf16(E_ple[id'] * bf16(sqrt(P)))
+ * (ids as embedded: multimodal ones are pad_token_id), proj =
+ * norm_P(bf16(bf16(W x0) * H^-0.5)) of the merged embeddings x0, ple =
+ * bf16(bf16(proj + tok) * 2^-0.5). */
+static int ple_inputs(g4_fwd *f)
+{
+    const pf_g4_text_config *tc = &f->c->text;
+    int T = f->T, P = tc->ple_dim, LP = tc->layers * P;
+    long long n = (long long)T * LP;
+    float escale = pf_bf16_to_f32(pf_f32_to_bf16(sqrtf((float)P)));
+    float hinv = (float)pow((double)f->H, -0.5), half = (float)pow(2.0, -0.5);
+    if (pf_op_embed(&f->ops, f->ids, 0, weight(f, "lm:embed_tokens_per_layer.weight"), 0,
+                    f->ple_tok, T, LP, escale) ||
+        linear(f, f->x[0], T, f->H, weight(f, "lm:per_layer_model_projection.weight"), LP,
+               f->ple_p) ||
+        pf_g4_op_scale(&f->g4, f->ple_p, f->one, f->ple_p, n, 1, hinv) ||
+        pf_g4_op_rmsnorm(&f->g4, f->ple_p, f->ple, weight(f, "lm:per_layer_projection_norm.weight"),
+                         T * tc->layers, P, (float)tc->rms_eps) ||
+        pf_op_add(&f->ops, f->ple, f->ple_tok, f->ple_p, n, 0) ||
+        pf_g4_op_scale(&f->g4, f->ple_p, f->one, f->ple, n, 1, half))
+        return pf_error_prefix("per-layer inputs");
+    return 0;
+}
+
+/* The end of decoder layer l with per-layer inputs (section 6): r = h + hp,
+ * out = bf16(bf16(r + norm(proj(bf16(gelu(gate r)) * ple_l))) * layer_scalar). */
+static int ple_layer(g4_fwd *f, int l, int cats, pf_dptr out)
+{
+    const pf_g4_text_config *tc = &f->c->text;
+    int T = f->T, H = f->H, P = tc->ple_dim, LP = tc->layers * P;
+    int other = cats & G4_OTHER, gemm = cats & G4_GEMM;
+    long long n = (long long)T * H;
+    pf_dptr ple_l = f->ple + (size_t)l * P * BF16; /* layer l's columns of [T, L*P] */
+    if ((other && (pf_op_add(&f->ops, f->h, f->hp, f->pl_r, n, 0) ||
+                   pf_op_copy_cols(&f->ops, ple_l, LP, f->pl_in, P, T, P))) ||
+        (gemm && linear(f, f->pl_r, T, H, weight(f, "lm:layers.%d.per_layer_input_gate.weight", l),
+                        P, f->pl_g)) ||
+        (other && pf_op_gelu(&f->ops, f->pl_g, f->pl_in, f->pl_a, (long long)T * P)) ||
+        (gemm && linear(f, f->pl_a, T, P, weight(f, "lm:layers.%d.per_layer_projection.weight", l),
+                        H, f->pl_o)) ||
+        (other && (pf_g4_op_rmsnorm(&f->g4, f->pl_o, f->pl_n,
+                                    weight(f, "lm:layers.%d.post_per_layer_input_norm.weight", l),
+                                    T, H, (float)tc->rms_eps) ||
+                   pf_g4_op_add_scale(&f->g4, f->pl_r, f->pl_n,
+                                      weight(f, "lm:layers.%d.layer_scalar", l), out, n))))
+        return pf_error_prefix("per-layer input");
+    return 0;
+}
+
+/* Layer l is the last non-shared layer of its kind and kv-shared layers
+ * follow: it keeps its K/V for them (HF kv_sharing_modes "store"). */
+static int kv_store(const pf_g4_text_config *tc, int l)
+{
+    int first_shared = tc->layers - tc->kv_shared;
+    if (!tc->kv_shared || l >= first_shared)
+        return 0;
+    for (int j = l + 1; j < first_shared; j++)
+        if (tc->layer_full[j] == tc->layer_full[l])
+            return 0;
+    return 1;
+}
+
+/* Section 6 KV sharing: a kv-shared layer takes the kept K/V, their source
+ * keeps its own (both copies, so the attention prepared on f->k / f->v
+ * serves every layer). */
+static int kv_share(g4_fwd *f, int l, size_t bytes)
+{
+    const pf_g4_text_config *tc = &f->c->text;
+    int full = tc->layer_full[l];
+    if (pf_g4_layer_kv_shared(tc, l))
+        return pf_dev_copy_dtod(f->dev, f->k, f->ks[full], bytes, f->ops.stream) ||
+               pf_dev_copy_dtod(f->dev, f->v, f->vs[full], bytes, f->ops.stream);
+    if (kv_store(tc, l))
+        return pf_dev_copy_dtod(f->dev, f->ks[full], f->k, bytes, f->ops.stream) ||
+               pf_dev_copy_dtod(f->dev, f->vs[full], f->v, bytes, f->ops.stream);
     return 0;
 }
 
@@ -370,7 +488,8 @@ static int decoder_layer(g4_fwd *f, int l, int cats)
     const pf_g4_text_config *tc = &f->c->text;
     int T = f->T, H = f->H, full = tc->layer_full[l], hd = pf_g4_layer_head_dim(tc, l);
     int nkv = pf_g4_layer_kv_heads(tc, l), Q = f->nh * hd, KV = nkv * hd;
-    int has_v = pf_g4_layer_has_v(tc, l), moe = tc->moe;
+    int has_v = pf_g4_layer_has_v(tc, l), moe = tc->moe, I = pf_g4_layer_intermediate(tc, l);
+    int kv = !pf_g4_layer_kv_shared(tc, l); /* computes its own K/V */
     float eps = (float)tc->rms_eps;
     pf_dptr in = f->x[l % 2], out = f->x[(l + 1) % 2];
     pf_dptr cs = full ? f->cos_full : f->cos_sl, sn = full ? f->sin_full : f->sin_sl;
@@ -381,31 +500,36 @@ static int decoder_layer(g4_fwd *f, int l, int cats)
     int other = cats & G4_OTHER, gemm = cats & G4_GEMM, attn = cats & G4_ATTN;
     if ((other && pf_g4_op_rmsnorm(o4, in, f->xn, LW("input_layernorm.weight"), T, H, eps)) ||
         (gemm && (linear(f, f->xn, T, H, LW("self_attn.q_proj.weight"), Q, f->q_raw) ||
-                  linear(f, f->xn, T, H, LW("self_attn.k_proj.weight"), KV, f->k_raw) ||
-                  (has_v && linear(f, f->xn, T, H, LW("self_attn.v_proj.weight"), KV, f->v_raw)))) ||
+                  (kv && linear(f, f->xn, T, H, LW("self_attn.k_proj.weight"), KV, f->k_raw)) ||
+                  (kv && has_v &&
+                   linear(f, f->xn, T, H, LW("self_attn.v_proj.weight"), KV, f->v_raw)))) ||
         /* q/k norms, v_norm (no weight), RoPE in place (all in this category) */
         (other && (pf_g4_op_rmsnorm(o4, f->q_raw, f->q, LW("self_attn.q_norm.weight"), T * f->nh, hd, eps) ||
-                   pf_g4_op_rmsnorm(o4, f->k_raw, f->k, LW("self_attn.k_norm.weight"), T * nkv, hd, eps) ||
-                   pf_g4_op_rmsnorm(o4, vsrc, f->v, 0, T * nkv, hd, eps) ||
+                   (kv && (pf_g4_op_rmsnorm(o4, f->k_raw, f->k, LW("self_attn.k_norm.weight"),
+                                            T * nkv, hd, eps) ||
+                           pf_g4_op_rmsnorm(o4, vsrc, f->v, 0, T * nkv, hd, eps))) ||
                    pf_op_rope(o, f->q, cs, sn, f->pos, T, f->nh, hd) ||
-                   pf_op_rope(o, f->k, cs, sn, f->pos, T, nkv, hd))) ||
+                   (kv && pf_op_rope(o, f->k, cs, sn, f->pos, T, nkv, hd)) ||
+                   kv_share(f, l, (size_t)T * KV * BF16))) ||
         (attn && pf_attn_launch(full ? f->attn_full : f->attn_sliding, o->stream)) ||
         (gemm && linear(f, f->attn, T, Q, LW("self_attn.o_proj.weight"), H, f->t)) ||
         (other && (pf_g4_op_rmsnorm(o4, f->t, f->t2, LW("post_attention_layernorm.weight"), T, H, eps) ||
                    pf_op_add(o, in, f->t2, f->h, (long long)T * H, 0) ||
                    pf_g4_op_rmsnorm(o4, f->h, f->hn, LW("pre_feedforward_layernorm.weight"), T, H, eps))) ||
-        (gemm && (linear(f, f->hn, T, H, LW("mlp.gate_proj.weight"), f->I, f->g) ||
-                  linear(f, f->hn, T, H, LW("mlp.up_proj.weight"), f->I, f->u))) ||
-        (other && pf_op_gelu(o, f->g, f->u, f->act, (long long)T * f->I)) ||
-        (gemm && linear(f, f->act, T, f->I, LW("mlp.down_proj.weight"), H, f->m)) ||
+        (gemm && (linear(f, f->hn, T, H, LW("mlp.gate_proj.weight"), I, f->g) ||
+                  linear(f, f->hn, T, H, LW("mlp.up_proj.weight"), I, f->u))) ||
+        (other && pf_op_gelu(o, f->g, f->u, f->act, (long long)T * I)) ||
+        (gemm && linear(f, f->act, T, I, LW("mlp.down_proj.weight"), H, f->m)) ||
         (moe && other &&
          pf_g4_op_rmsnorm(o4, f->m, f->h1, LW("post_feedforward_layernorm_1.weight"), T, H, eps)) ||
         (moe && (cats & G4_ROUTE) && moe_route(f, l)) ||
         (moe && (cats & G4_EXPERTS) && moe_experts(f, l)) ||
         (moe && (cats & G4_COMBINE) && moe_combine(f, l)) ||
-        (other && (pf_g4_op_rmsnorm(o4, moe ? f->mo : f->m, f->hp,
-                                    LW("post_feedforward_layernorm.weight"), T, H, eps) ||
-                   pf_g4_op_add_scale(o4, f->h, f->hp, LW("layer_scalar"), out, (long long)T * H))))
+        (other && pf_g4_op_rmsnorm(o4, moe ? f->mo : f->m, f->hp,
+                                   LW("post_feedforward_layernorm.weight"), T, H, eps)) ||
+        (tc->ple_dim ? ple_layer(f, l, cats, out)
+                     : other && pf_g4_op_add_scale(o4, f->h, f->hp, LW("layer_scalar"), out,
+                                                   (long long)T * H)))
         return pf_error_prefix("decoder layer %d", l);
 #undef LW
     return 0;
@@ -441,7 +565,7 @@ static int head(g4_fwd *f)
 
 /* ---- phases and timing ---- */
 
-enum { PH_VISION, PH_EMBED, PH_LAYER, PH_HEAD, PH_ALL };
+enum { PH_VISION, PH_EMBED, PH_PLE, PH_LAYER, PH_HEAD, PH_ALL };
 
 typedef struct phase {
     g4_fwd *f;
@@ -453,6 +577,8 @@ static int run_all(g4_fwd *f)
     if (f->vis && g4_vision_run(f))
         return -1;
     if (embed(f))
+        return -1;
+    if (f->c->text.ple_dim && ple_inputs(f))
         return -1;
     for (int l = 0; l < f->c->text.layers; l++)
         if (decoder_layer(f, l, G4_ALL))
@@ -467,6 +593,7 @@ static int run_phase(void *ctx, pf_stream *s)
     switch (p->kind) {
     case PH_VISION: return g4_vision_run(p->f);
     case PH_EMBED: return embed(p->f);
+    case PH_PLE: return ple_inputs(p->f);
     case PH_LAYER: return decoder_layer(p->f, p->layer, p->cats);
     case PH_HEAD: return head(p->f);
     default: return run_all(p->f);
@@ -491,6 +618,8 @@ static int forward_phases(g4_fwd *f, pf_g4_forward_report *rep)
     if (f->vis && phase_run(f, rep, PH_VISION, 0, 0, 1, &rep->vision_ms))
         return -1;
     if (phase_run(f, rep, PH_EMBED, 0, 0, 1, &rep->embed_ms))
+        return -1;
+    if (f->c->text.ple_dim && phase_run(f, rep, PH_PLE, 0, 0, 1, &rep->ple_ms))
         return -1;
     for (int l = 0; l < f->c->text.layers; l++) {
         pf_g4_layer_times *lt = &rep->layers[l];
@@ -545,7 +674,7 @@ int pf_g4_forward(pf_device *dev, const pf_g4_config *c, const pf_weight_set *w,
     f.T = in->tokens;
     f.H = c->text.hidden;
     f.nh = c->text.heads;
-    f.I = c->text.intermediate;
+    f.I = pf_g4_max_intermediate(&c->text);
     f.V = c->text.vocab;
     f.E = c->text.moe ? c->text.num_experts : 0;
     f.K = c->text.moe ? c->text.top_k_experts : 0;

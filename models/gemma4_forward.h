@@ -1,7 +1,7 @@
 /* The Gemma-4 prefill forward on a device (cuda or emu): the language model
  * of Gemma4ForConditionalGeneration (../shared/models/gemma4-facts.md
- * sections 1-3, 5) with the attention family per layer kind, MoE experts as
- * one GEMM per expert, final norm, tied lm_head and softcapping. Image and
+ * sections 1-3, 5, 6) with the attention family per layer kind, MoE experts
+ * as two grouped GEMMs, final norm, tied lm_head and softcapping. Image and
  * video-frame soft tokens come from one run of the device vision side
  * (gemma4_vision_dev.h, on pf_g4_vision_items: images, then frames) into a
  * buffer placed at the image tokens, then at the video tokens.
@@ -11,6 +11,11 @@
  * vision group) and inside the window); without them (or with
  * ignore_mm_types, or a model without use_bidirectional_attention "vision")
  * plain causal / sliding-causal, as HF.
+ *
+ * E2B/E4B extras (section 6): per-layer inputs computed once after the
+ * embedding (a phase of their own) and added in each layer before
+ * layer_scalar; kv-shared layers attend to a copy of the K/V their source
+ * layer kept; the double-wide MLP of those layers.
  *
  * Timing (time_phases), as the Gemma-3 forward: each phase runs once for
  * the answer, then again through the measure layer; per decoder layer the
@@ -44,6 +49,7 @@ typedef struct pf_g4_layer_times {
 
 typedef struct pf_g4_forward_report {
     double vision_ms, embed_ms, head_ms; /* medians; 0 when untimed */
+    double ple_ms;                       /* per-layer inputs (E2B/E4B); 0 without */
     double total_ms;                     /* the whole forward, measured */
     pf_g4_layer_times layers[PF_G4_MAX_LAYERS];
     char timer[16];              /* the measure layer's label ("emu-host", ...) */

@@ -37,6 +37,11 @@ typedef struct g4_fwd {
     pf_gemm_problem *problems; /* 2 x E: the gate_up then the down GEMMs */
     pf_dptr f32;      /* GEMM output scratch */
     pf_dptr feat;     /* image soft tokens [n soft, H] (vision side) */
+    /* E2B/E4B extras (section 6): per-layer inputs [T, L*P] and their
+     * scratch, the per-layer block's buffers, K/V kept per kind (0 sliding,
+     * 1 full) for the kv-shared layers */
+    pf_dptr ple, ple_tok, ple_p, one, pl_in, pl_g, pl_a, pl_r, pl_o, pl_n;
+    pf_dptr ks[2], vs[2];
     pf_dptr last, logits;
     pf_layout *layout;
     pf_attn_prepared *attn_full, *attn_sliding;

@@ -411,6 +411,8 @@ typedef struct tbuf {
     float *x, *xn, *q, *k, *v, *att, *o, *g, *u, *a, *s, *cs, *sn, *inv;
     float *h1, *x2, *eo, *ea, *egu;
     double *comb;
+    float *ple;        /* per-layer inputs [T, L*P] (section 6), or NULL */
+    float *ks[2], *vs[2]; /* K/V stored per kind (0 sliding, 1 full) for kv-shared layers */
 } tbuf;
 
 /* MoE block of layer l (section 2 MoE): h = post_ff_1(h) + post_ff_2(experts(pre_ff_2(r), router(r))). */
@@ -483,22 +485,88 @@ static void moe(fw *f, int l, int T, const float *r, float *h, tbuf *b)
         h[i] = R(b->h1[i] + b->o[i]);
 }
 
+/* Section 6 KV sharing: the last non-shared layer of each kind stores its
+ * K (normed, RoPE'd) and V (v_normed); kv-shared layers attend to them.
+ * n: values of K (and of V) over all tokens. */
+static void kv_share(const pf_g4_text_config *t, int l, int n, tbuf *b)
+{
+    int full = t->layer_full[l];
+    if (pf_g4_layer_kv_shared(t, l)) {
+        memcpy(b->k, b->ks[full], (size_t)n * sizeof *b->k);
+        memcpy(b->v, b->vs[full], (size_t)n * sizeof *b->v);
+    } else if (t->kv_shared) {
+        memcpy(b->ks[full], b->k, (size_t)n * sizeof *b->k); /* the last writer wins */
+        memcpy(b->vs[full], b->v, (size_t)n * sizeof *b->v);
+    }
+}
+
+/* Section 6, in layer l: h = post_per_layer_input_norm(per_layer_projection(
+ * bf16(gelu(per_layer_input_gate r)) * ple_l)), r [T, H]. */
+static void ple_block(fw *f, int l, int T, const float *r, float *h, tbuf *b)
+{
+    const pf_g4_text_config *t = &f->c->text;
+    int H = t->hidden, P = t->ple_dim, LP = t->layers * t->ple_dim;
+    const uint16_t *wg = need(f, "lm:layers.%d.per_layer_input_gate.weight", l);
+    const uint16_t *wp = need(f, "lm:layers.%d.per_layer_projection.weight", l);
+    const uint16_t *nw = need(f, "lm:layers.%d.post_per_layer_input_norm.weight", l);
+    if (f->rc)
+        return;
+    linear(r, T, H, wg, P, b->g);
+    for (int i = 0; i < T; i++)
+        geglu(b->g + (size_t)i * P, b->ple + (size_t)i * LP + (size_t)l * P,
+              b->a + (size_t)i * P, (size_t)P);
+    linear(b->a, T, P, wp, H, h);
+    rmsnorm(h, T, H, nw, t->rms_eps, h);
+}
+
+/* Section 6: ple = bf16(bf16(proj + tok) * 2^-0.5), [T, L*P], with tok =
+ * bf16(E_ple[id'] * bf16(sqrt(P))) (multimodal ids as pad_token_id) and
+ * proj = norm_P(bf16(bf16(W x) * H^-0.5)) of the merged embeddings x. */
+static void ple_inputs(fw *f, const pf_g4_inputs *in, const float *x, float *ple, float *tok)
+{
+    const pf_g4_config *c = f->c;
+    const pf_g4_text_config *t = &c->text;
+    int T = in->tokens, H = t->hidden, LP = t->layers * t->ple_dim;
+    const uint16_t *emb = need(f, "lm:embed_tokens_per_layer.weight");
+    const uint16_t *wproj = need(f, "lm:per_layer_model_projection.weight");
+    const uint16_t *nw = need(f, "lm:per_layer_projection_norm.weight");
+    if (f->rc)
+        return;
+    float escale = R((float)sqrt((double)t->ple_dim)), hinv = (float)pow((double)H, -0.5);
+    for (int i = 0; i < T; i++) {
+        int id = in->input_ids[i];
+        if (id == c->image_token_id || id == c->video_token_id || id == c->audio_token_id)
+            id = t->pad_token_id;
+        for (int j = 0; j < LP; j++)
+            tok[(size_t)i * LP + j] = R(F(emb[(size_t)id * LP + j]) * escale);
+    }
+    linear(x, T, H, wproj, LP, ple);
+    for (size_t i = 0; i < (size_t)T * LP; i++)
+        ple[i] = R(ple[i] * hinv);
+    rmsnorm(ple, T * t->layers, t->ple_dim, nw, t->rms_eps, ple);
+    float half = (float)pow(2.0, -0.5);
+    for (size_t i = 0; i < (size_t)T * LP; i++)
+        ple[i] = R(R(ple[i] + tok[i]) * half);
+}
+
 /* Decoder layer l over all tokens (section 2). */
 static void layer(fw *f, int l, const pf_g4_inputs *in, const int *group, tbuf *b)
 {
     const pf_g4_text_config *t = &f->c->text;
     int T = in->tokens, H = t->hidden, Hq = t->heads, d = pf_g4_layer_head_dim(t, l);
-    int Hkv = pf_g4_layer_kv_heads(t, l), I = t->intermediate;
+    int Hkv = pf_g4_layer_kv_heads(t, l), I = pf_g4_layer_intermediate(t, l);
+    int shared = pf_g4_layer_kv_shared(t, l);
     const uint16_t *n_in = need(f, "lm:layers.%d.input_layernorm.weight", l);
     const uint16_t *n_pa = need(f, "lm:layers.%d.post_attention_layernorm.weight", l);
     const uint16_t *n_pf = need(f, "lm:layers.%d.pre_feedforward_layernorm.weight", l);
     const uint16_t *n_po = need(f, "lm:layers.%d.post_feedforward_layernorm.weight", l);
     const uint16_t *wq = need(f, "lm:layers.%d.self_attn.q_proj.weight", l);
-    const uint16_t *wk = need(f, "lm:layers.%d.self_attn.k_proj.weight", l);
-    const uint16_t *wv = pf_g4_layer_has_v(t, l) ? need(f, "lm:layers.%d.self_attn.v_proj.weight", l) : NULL;
+    const uint16_t *wk = shared ? NULL : need(f, "lm:layers.%d.self_attn.k_proj.weight", l);
+    const uint16_t *wv = !shared && pf_g4_layer_has_v(t, l)
+                             ? need(f, "lm:layers.%d.self_attn.v_proj.weight", l) : NULL;
     const uint16_t *wo = need(f, "lm:layers.%d.self_attn.o_proj.weight", l);
     const uint16_t *qn = need(f, "lm:layers.%d.self_attn.q_norm.weight", l);
-    const uint16_t *kn = need(f, "lm:layers.%d.self_attn.k_norm.weight", l);
+    const uint16_t *kn = shared ? NULL : need(f, "lm:layers.%d.self_attn.k_norm.weight", l);
     const uint16_t *wg = need(f, "lm:layers.%d.mlp.gate_proj.weight", l);
     const uint16_t *wu = need(f, "lm:layers.%d.mlp.up_proj.weight", l);
     const uint16_t *wd = need(f, "lm:layers.%d.mlp.down_proj.weight", l);
@@ -507,22 +575,26 @@ static void layer(fw *f, int l, const pf_g4_inputs *in, const int *group, tbuf *
         return;
     rmsnorm(b->x, T, H, n_in, t->rms_eps, b->xn);
     linear(b->xn, T, H, wq, Hq * d, b->q);
-    linear(b->xn, T, H, wk, Hkv * d, b->k);
-    if (wv) /* else k_eq_v: V is the raw k projection */
-        linear(b->xn, T, H, wv, Hkv * d, b->v);
-    else
-        memcpy(b->v, b->k, (size_t)T * Hkv * d * sizeof *b->v);
+    if (!shared) {
+        linear(b->xn, T, H, wk, Hkv * d, b->k);
+        if (wv) /* else k_eq_v: V is the raw k projection */
+            linear(b->xn, T, H, wv, Hkv * d, b->v);
+        else
+            memcpy(b->v, b->k, (size_t)T * Hkv * d * sizeof *b->v);
+        rmsnorm(b->k, T * Hkv, d, kn, t->rms_eps, b->k);
+        rmsnorm(b->v, T * Hkv, d, NULL, t->rms_eps, b->v);
+    }
     rmsnorm(b->q, T * Hq, d, qn, t->rms_eps, b->q);
-    rmsnorm(b->k, T * Hkv, d, kn, t->rms_eps, b->k);
-    rmsnorm(b->v, T * Hkv, d, NULL, t->rms_eps, b->v);
     text_inv(t, l, b->inv);
+    if (shared) /* K/V of the source layer, already normed and RoPE'd */
+        kv_share(t, l, T * Hkv * d, b);
     int base = 0;
     for (int r = 0; r < in->batch; r++) { /* positions restart per request */
         for (int p = 0; p < in->req_len[r]; p++) {
             rope_table(p, b->inv, d / 2, b->cs, b->sn);
             for (int h = 0; h < Hq; h++)
                 rope_pairs(b->q + ((size_t)(base + p) * Hq + h) * d, 0, d / 2, b->cs, b->sn);
-            for (int h = 0; h < Hkv; h++)
+            for (int h = 0; !shared && h < Hkv; h++)
                 rope_pairs(b->k + ((size_t)(base + p) * Hkv + h) * d, 0, d / 2, b->cs, b->sn);
         }
         tmask m = {t->layer_full[l], t->sliding_window, group ? group + base : NULL};
@@ -531,6 +603,8 @@ static void layer(fw *f, int l, const pf_g4_inputs *in, const int *group, tbuf *
                b->att + (size_t)base * Hq * d, b->s);
         base += in->req_len[r];
     }
+    if (!shared)
+        kv_share(t, l, T * Hkv * d, b);
     linear(b->att, T, Hq * d, wo, H, b->o);
     rmsnorm(b->o, T, H, n_pa, t->rms_eps, b->o);
     for (size_t i = 0; i < (size_t)T * H; i++)
@@ -547,6 +621,13 @@ static void layer(fw *f, int l, const pf_g4_inputs *in, const int *group, tbuf *
     if (f->rc)
         return;
     rmsnorm(h, T, H, n_po, t->rms_eps, h);
+    if (t->ple_dim) { /* section 6: x = r + ple block(r), before layer_scalar */
+        for (size_t i = 0; i < (size_t)T * H; i++)
+            b->x[i] = R(b->x[i] + h[i]);
+        ple_block(f, l, T, b->x, h, b);
+        if (f->rc)
+            return;
+    }
     float sc = F(ls[0]);
     for (size_t i = 0; i < (size_t)T * H; i++)
         b->x[i] = R(R(b->x[i] + h[i]) * sc);
@@ -589,8 +670,9 @@ int pf_g4_ref_forward(const pf_g4_config *c, const pf_weight_set *w, const pf_g4
         kvd = kv * d > kvd ? kv * d : kvd;
         maxd = d > maxd ? d : maxd;
     }
-    int wide = H > t->intermediate ? H : t->intermediate;
+    int wide = H > pf_g4_max_intermediate(t) ? H : pf_g4_max_intermediate(t);
     wide = qd > wide ? qd : wide;
+    wide = t->ple_dim > wide ? t->ple_dim : wide;
     int we = t->moe ? t->num_experts : 0;
     wide = we > wide ? we : wide;
     size_t tw = (size_t)T * wide;
@@ -625,9 +707,19 @@ int pf_g4_ref_forward(const pf_g4_config *c, const pf_weight_set *w, const pf_g4
     float *feat = malloc((size_t)(soft ? soft : 1) * H * sizeof(float));
     int *group = malloc((size_t)T * sizeof(int));
     int rc = 0;
+    size_t lp = (size_t)T * t->layers * t->ple_dim, kvn = t->kv_shared ? (size_t)T * kvd : 0;
+    float *tok = lp ? malloc(lp * sizeof *tok) : NULL;
+    b.ple = lp ? malloc(lp * sizeof *b.ple) : NULL;
+    for (int i = 0; i < 2 && kvn; i++) {
+        b.ks[i] = malloc(kvn * sizeof(float));
+        b.vs[i] = malloc(kvn * sizeof(float));
+        rc = !b.ks[i] || !b.vs[i] ? -1 : rc;
+    }
+    if (rc || (lp && (!tok || !b.ple)))
+        rc = -1;
     if (!b.x || !b.xn || !b.q || !b.k || !b.v || !b.att || !b.o || !b.g || !b.u || !b.a || !b.s ||
         !b.cs || !b.sn || !b.inv || !b.h1 || !b.x2 || !b.eo || !b.ea || !b.egu || !b.comb ||
-        !feat || !group)
+        !feat || !group || rc)
         rc = pf_error_set("out of memory");
     if (!rc)
         rc = encode_items(&f, in, feat);
@@ -654,6 +746,10 @@ int pf_g4_ref_forward(const pf_g4_config *c, const pf_weight_set *w, const pf_g4
                 xr[j] = R(F(emb[(size_t)id * H + j]) * scale);
         }
     }
+    if (!rc && t->ple_dim) {
+        ple_inputs(&f, in, b.x, b.ple, tok);
+        rc = f.rc;
+    }
     int bidir = use_mm_types && in->mm_token_type_ids && t->bidir_vision;
     if (bidir)
         vision_groups(in, group);
@@ -677,5 +773,6 @@ int pf_g4_ref_forward(const pf_g4_config *c, const pf_weight_set *w, const pf_g4
     free(b.x), free(b.xn), free(b.q), free(b.k), free(b.v), free(b.att), free(b.o), free(b.g);
     free(b.u), free(b.a), free(b.s), free(b.cs), free(b.sn), free(b.inv), free(b.h1), free(b.x2);
     free(b.eo), free(b.ea), free(b.egu), free(b.comb), free(feat), free(group);
+    free(tok), free(b.ple), free(b.ks[0]), free(b.ks[1]), free(b.vs[0]), free(b.vs[1]);
     return rc;
 }

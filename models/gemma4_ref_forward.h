@@ -1,7 +1,8 @@
 /* The Gemma-4 reference prefill: plain C on the host, no kernels, no device,
  * no harness attention code, written from ../shared/models/gemma4-facts.md
  * (HF transformers 5.24 Gemma4ForConditionalGeneration, bf16, eager
- * attention, grouped_mm experts). It is the independent answer the device
+ * attention, grouped_mm experts; the E2B/E4B per-layer inputs, kv-shared
+ * layers and double-wide MLP of section 6). It is the independent answer the device
  * forward and the mask audit are checked against, and it is itself checked
  * against HF's logits (tests/unit/test_gemma4_ref_hf.c).
  *

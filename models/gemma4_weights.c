@@ -53,19 +53,27 @@ static void text_layer(specs *l, const pf_g4_text_config *t, int i)
     int H = t->hidden, hd = pf_g4_layer_head_dim(t, i), kv = pf_g4_layer_kv_heads(t, i);
     int64_t q = (int64_t)t->heads * hd, k = (int64_t)kv * hd;
     add(l, PF_G4_W_SCALE, pre, "input_layernorm.weight", 1, H, 0, 0);
+    int shared = pf_g4_layer_kv_shared(t, i), I = pf_g4_layer_intermediate(t, i);
     add(l, PF_G4_W_LINEAR, pre, "self_attn.q_proj.weight", 2, q, H, 0);
-    add(l, PF_G4_W_LINEAR, pre, "self_attn.k_proj.weight", 2, k, H, 0);
-    if (pf_g4_layer_has_v(t, i))
+    if (!shared) /* kv-shared layers have no k/v weights (section 6) */
+        add(l, PF_G4_W_LINEAR, pre, "self_attn.k_proj.weight", 2, k, H, 0);
+    if (!shared && pf_g4_layer_has_v(t, i))
         add(l, PF_G4_W_LINEAR, pre, "self_attn.v_proj.weight", 2, k, H, 0);
     add(l, PF_G4_W_LINEAR, pre, "self_attn.o_proj.weight", 2, H, q, 0);
     add(l, PF_G4_W_SCALE, pre, "self_attn.q_norm.weight", 1, hd, 0, 0);
-    add(l, PF_G4_W_SCALE, pre, "self_attn.k_norm.weight", 1, hd, 0, 0);
+    if (!shared)
+        add(l, PF_G4_W_SCALE, pre, "self_attn.k_norm.weight", 1, hd, 0, 0);
     add(l, PF_G4_W_SCALE, pre, "post_attention_layernorm.weight", 1, H, 0, 0);
     add(l, PF_G4_W_SCALE, pre, "pre_feedforward_layernorm.weight", 1, H, 0, 0);
     add(l, PF_G4_W_SCALE, pre, "post_feedforward_layernorm.weight", 1, H, 0, 0);
-    add(l, PF_G4_W_LINEAR, pre, "mlp.gate_proj.weight", 2, t->intermediate, H, 0);
-    add(l, PF_G4_W_LINEAR, pre, "mlp.up_proj.weight", 2, t->intermediate, H, 0);
-    add(l, PF_G4_W_LINEAR, pre, "mlp.down_proj.weight", 2, H, t->intermediate, 0);
+    add(l, PF_G4_W_LINEAR, pre, "mlp.gate_proj.weight", 2, I, H, 0);
+    add(l, PF_G4_W_LINEAR, pre, "mlp.up_proj.weight", 2, I, H, 0);
+    add(l, PF_G4_W_LINEAR, pre, "mlp.down_proj.weight", 2, H, I, 0);
+    if (t->ple_dim) {
+        add(l, PF_G4_W_LINEAR, pre, "per_layer_input_gate.weight", 2, t->ple_dim, H, 0);
+        add(l, PF_G4_W_LINEAR, pre, "per_layer_projection.weight", 2, H, t->ple_dim, 0);
+        add(l, PF_G4_W_SCALE, pre, "post_per_layer_input_norm.weight", 1, H, 0, 0);
+    }
     if (t->moe) {
         int E = t->num_experts, I = t->moe_intermediate;
         add(l, PF_G4_W_LINEAR, pre, "router.proj.weight", 2, E, H, 0);
@@ -135,6 +143,12 @@ int pf_g4_weight_specs(const pf_g4_config *c, pf_g4_spec **out, int *n)
     specs l = {0};
     const pf_g4_text_config *t = &c->text;
     add(&l, PF_G4_W_EMBED, "lm:", "embed_tokens.weight", 2, t->vocab, t->hidden, 0);
+    if (t->ple_dim) { /* per-layer inputs: [vocab, L*P] table, [L*P, H] projection */
+        int64_t lp = (int64_t)t->layers * t->ple_dim;
+        add(&l, PF_G4_W_EMBED, "lm:", "embed_tokens_per_layer.weight", 2, t->ple_vocab, lp, 0);
+        add(&l, PF_G4_W_LINEAR, "lm:", "per_layer_model_projection.weight", 2, lp, t->hidden, 0);
+        add(&l, PF_G4_W_SCALE, "lm:", "per_layer_projection_norm.weight", 1, t->ple_dim, 0, 0);
+    }
     for (int i = 0; i < t->layers; i++)
         text_layer(&l, t, i);
     add(&l, PF_G4_W_SCALE, "lm:", "norm.weight", 1, t->hidden, 0, 0);

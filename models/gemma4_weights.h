@@ -9,7 +9,13 @@
  *   vision: model.vision_tower.          (also vision_tower.)
  *   embed:  model.embed_vision.          (also embed_vision.)
  * Inner names are HF's: layers.N.self_attn.{q,k,v,o}_proj.weight (no v_proj
- * on full layers under attention_k_eq_v), layers.N.layer_scalar [1], MoE
+ * on full layers under attention_k_eq_v; no k_proj, v_proj, k_norm on
+ * kv-shared layers), layers.N.layer_scalar [1], with per-layer inputs
+ * embed_tokens_per_layer [vocab_ple, L*P], per_layer_model_projection
+ * [L*P, H], per_layer_projection_norm [P] and per layer
+ * per_layer_input_gate [P, H], per_layer_projection [H, P],
+ * post_per_layer_input_norm [H]; MLPs of kv-shared layers are 2x wide under
+ * use_double_wide_mlp. MoE
  * layers' router.{proj.weight,scale,per_expert_scale} and experts.gate_up_proj
  * [E, 2*I_moe, H] / experts.down_proj [E, H, I_moe]; vision linears are
  * wrapped (encoder.layers.N.self_attn.q_proj.linear.weight) and, with

@@ -65,6 +65,8 @@ static json_t *report_json(const fwd_args *a, const pf_g4_config *c, const pf_g4
         json_t *ph = json_object();
         json_object_set_new(ph, "vision_tower_ms", json_real(r->vision_ms));
         json_object_set_new(ph, "embedding_ms", json_real(r->embed_ms));
+        if (c->text.ple_dim) /* E2B/E4B: the per-layer inputs, before the layers */
+            json_object_set_new(ph, "per_layer_inputs_ms", json_real(r->ple_ms));
         json_object_set_new(ph, "head_ms", json_real(r->head_ms));
         json_t *layers = json_array();
         double attn = 0, gemm = 0, other = 0, route = 0, experts = 0, comb = 0;
@@ -119,6 +121,8 @@ static void print_summary(const pf_g4_config *c, const pf_g4_inputs *in,
                r->vision_ms, r->embed_ms, attn, gemm, other);
         if (c->text.moe)
             printf(" / moe routing %.3f / experts %.3f / combine %.3f", route, experts, comb);
+        if (c->text.ple_dim)
+            printf(", per-layer inputs %.3f", r->ple_ms);
         printf(", head %.3f ms\n", r->head_ms);
     }
     printf("memory peak %.2f MiB: weights %.2f, activations %.2f, mask metadata %.3f MiB\n",

@@ -3,13 +3,14 @@
 models built with HF transformers (CPU, bf16, eager attention) and HF's logits
 for every position, with and without mm_token_type_ids.
 
-    /work/hf-venv/bin/python tests/hf/make_reference_gemma4.py [--video] [OUT_ROOT]
+    /work/hf-venv/bin/python tests/hf/make_reference_gemma4.py [OUT_ROOT] [--only NAME,...] [--video]
 
-writes OUT_ROOT/hf-gemma4-moe/ and OUT_ROOT/hf-gemma4-dense/ (default
-tests/fixtures/), each with config.json, model.safetensors (bf16),
+writes OUT_ROOT/hf-gemma4-{moe,dense,ple,ple-vision,video}/ (default
+tests/fixtures/; --only moe,dense,ple,ple-vision,video picks some; --video
+is --only video), each with config.json, model.safetensors (bf16),
 input_ids.npy, mm_token_type_ids.npy, pixel_values.npy,
 image_position_ids.npy, hf_logits.npy, hf_logits_no_mm.npy, versions.json.
-With --video it writes only OUT_ROOT/hf-gemma4-video/: the dense model
+video: hf-gemma4-video/, the dense model
 (its own seed) on two images and one video of three frames (one frame
 grid, padded to a max_patches other than the images'), placed as the
 processor does (per frame: a timestamp, boi, video tokens, eoi; the second
@@ -21,10 +22,17 @@ moe:   MoE (4 experts, top 2) + attention_k_eq_v on full layers, vision head
        dim 64, no clipping.
 dense: dense MLP, k_eq_v off (full layers have v_proj), vision head dim 72
        with use_clipped_linears (bounds set so that clipping happens).
+ple:   the E2B/E4B extras on the dense model: per-layer inputs
+       (hidden_size_per_layer_input 16), 6 layers of which the last 2 are
+       kv-shared (reusing layers 2 and 3), double-wide MLP there, and
+       use_bidirectional_attention None as the small released models: every
+       layer causal, image tokens included (both logits files agree).
+ple-vision: the same with use_bidirectional_attention "vision" (the masks
+       of the large models; kv-shared layers keep their own kind's mask).
 Logits come from the saved checkpoint reloaded with from_pretrained (bf16),
 as users run it (RoPE inv_freq in fp32).
-Both: sliding window 8 (shorter than the 15-token image), softcap 30,
-use_bidirectional_attention "vision", standardize, every weight, norm, scale
+All: sliding window 8 (shorter than the 15-token image), softcap 30,
+use_bidirectional_attention "vision" (but ple), standardize, every weight, norm, scale
 and buffer randomized, three images of different patch grids padded to one
 max_patches (padding patches at (-1, -1) with zero pixels).
 """
@@ -51,7 +59,14 @@ VIDEO_GRIDS = [(6, 4), (4, 8)]
 FRAMES, FRAME_GRID, VIDEO_MAX_PATCHES = 3, (6, 4), 40
 
 
-def text_config(moe):
+def text_config(moe, ple=None):
+    if ple:
+        tc = text_config(False)
+        tc.update(num_hidden_layers=6, layer_types=["sliding_attention", "full_attention"] * 3,
+                  hidden_size_per_layer_input=16, vocab_size_per_layer_input=VOCAB,
+                  num_kv_shared_layers=2, use_double_wide_mlp=True,
+                  use_bidirectional_attention="vision" if ple == "ple-vision" else None)
+        return tc
     tc = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=4,
               num_attention_heads=2, num_key_value_heads=1, head_dim=64,
               global_head_dim=128, sliding_window=8, vocab_size=VOCAB,
@@ -160,9 +175,10 @@ def make_inputs(g):
     return ids, mm, pix, pos
 
 
-def build(out, moe, video=False):
-    g = torch.Generator().manual_seed(SEED + (0 if moe else 1) + (2 if video else 0))
-    cfg = Gemma4Config(text_config=text_config(moe), vision_config=vision_config(moe),
+def build(out, moe, ple=None, video=False):
+    g = torch.Generator().manual_seed(SEED + (3 if ple == "ple-vision" else 2 if ple else
+                                              (0 if moe else 1) + (2 if video else 0)))
+    cfg = Gemma4Config(text_config=text_config(moe, ple), vision_config=vision_config(moe),
                        image_token_id=IMAGE, video_token_id=VIDEO, audio_token_id=AUDIO,
                        boi_token_id=BOI, eoi_token_id=EOI)
     cfg._attn_implementation = "eager"
@@ -228,17 +244,23 @@ def build(out, moe, video=False):
 
 
 def main():
-    args = sys.argv[1:]
-    video = "--video" in args
-    args = [a for a in args if a != "--video"]
-    root = args[0] if args else os.path.join(
+    root = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("--") else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
+    only = ["moe", "dense", "ple", "ple-vision", "video"]
+    if "--video" in sys.argv:
+        only = ["video"]
+    if "--only" in sys.argv:
+        only = sys.argv[sys.argv.index("--only") + 1].split(",")
     torch.manual_seed(SEED)
-    if video:  # its own directory; the image fixtures stay as they are
+    if "moe" in only:
+        build(os.path.join(root, "hf-gemma4-moe"), moe=True)
+    if "dense" in only:
+        build(os.path.join(root, "hf-gemma4-dense"), moe=False)
+    for ple in ("ple", "ple-vision"):
+        if ple in only:
+            build(os.path.join(root, "hf-gemma4-" + ple), moe=False, ple=ple)
+    if "video" in only:  # seeds as before the fixtures shared one script
         build(os.path.join(root, "hf-gemma4-video"), moe=False, video=True)
-        return
-    build(os.path.join(root, "hf-gemma4-moe"), moe=True)
-    build(os.path.join(root, "hf-gemma4-dense"), moe=False)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 # `pftune forward` for Gemma-4 on emu: gemma4-tiny (MoE, k_eq_v) and
 # gemma4-tiny-dense run in seconds on text and image layouts, write logits of the
 # documented shape and a forward.json with per-phase times (the MoE split:
-# routing, expert GEMMs, combine), memory and the per-kind variants (full
+# routing, expert GEMMs, combine; gemma4-tiny-ple's per-layer inputs), memory and the per-kind variants (full
 # layers with their own head dim); a checkpoint runs on .npy inputs; the
 # mask audit runs; bad models and inputs fail with one line naming the
 # problem; image spans and the fixture's images run through the device
@@ -52,6 +52,20 @@ grep -q '"timed": false' "$tmp/dense/forward.json" || { echo "FAIL: --no-time no
 [ "$(grep -c 'MASK_STORAGE=dense' "$tmp/dense/forward.json")" -eq 2 ] ||
     { echo "FAIL: an unprefixed --attn sets both layer kinds"; fail=1; }
 grep -q 'moe_' "$tmp/dense/forward.json" && { echo "FAIL: dense model reports MoE times"; fail=1; }
+
+# the E2B/E4B extras (per-layer inputs, kv-shared layers): their own phase
+"$PFTUNE" forward --model gemma4-tiny-ple --layout 't6,i12,t5;t9' --device emu --samples 1 \
+    --warmup 0 --out "$tmp/ple" >"$tmp/ple.txt" || { echo "FAIL: gemma4-tiny-ple run"; cat "$tmp/ple.txt"; fail=1; }
+python3 - "$tmp/ple/forward.json" <<'PY' || fail=1
+import json, sys
+d = json.load(open(sys.argv[1]))
+ok = d["phases"]["per_layer_inputs_ms"] > 0 and len(d["layers"]) == 6
+print("" if ok else "FAIL: gemma4-tiny-ple forward.json: %s" % json.dumps(d)[:600])
+sys.exit(0 if ok else 1)
+PY
+grep -q "per-layer inputs" "$tmp/ple.txt" || { echo "FAIL: summary lacks the per-layer inputs"; fail=1; }
+grep -q 'per_layer_inputs_ms' "$tmp/dense/forward.json" &&
+    { echo "FAIL: a model without per-layer inputs reports them"; fail=1; }
 
 # mask audit (text only: nothing moves); a checkpoint on .npy text inputs
 "$PFTUNE" forward --model gemma4-tiny --layout 't12;t9' --device emu --no-time --mask-audit \

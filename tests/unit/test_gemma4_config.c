@@ -127,13 +127,49 @@ static void test_defaults(void)
     CHECK(c.text.rope_full.factor == 2.0 && pf_g4_rope_pairs(&c.text, 29) == 64);
 }
 
+/* The E2B/E4B extras: HF's defaults (per-layer inputs of 256 without the
+ * key), kv-shared layers and their sources, the double-wide MLP. */
+static void test_extras(void)
+{
+    pf_g4_config c;
+    CHECK_MSG(parse("{\"model_type\":\"gemma4\"}", &c) == 0, "%s", pf_error_get());
+    CHECK(c.text.ple_dim == 256 && c.text.ple_vocab == 262144 && c.text.kv_shared == 0 &&
+          !c.text.double_wide && !pf_g4_layer_kv_shared(&c.text, 29));
+    CHECK(parse(TXT(""), &c) == 0 && c.text.ple_dim == 0);
+    /* 30 layers (5 sliding : 1 full), the last 20 shared: sources are the
+     * last sliding (9) and full (5) layer before layer 10 */
+    CHECK_MSG(parse(TXT(",\"num_kv_shared_layers\":20,\"use_double_wide_mlp\":true"), &c) == 0,
+              "%s", pf_error_get());
+    const pf_g4_text_config *t = &c.text;
+    CHECK(!pf_g4_layer_kv_shared(t, 9) && pf_g4_layer_kv_shared(t, 10));
+    CHECK(pf_g4_kv_source(t, 9) == 9 && pf_g4_kv_source(t, 10) == 9 &&
+          pf_g4_kv_source(t, 11) == 5 && pf_g4_kv_source(t, 29) == 5);
+    CHECK(pf_g4_layer_intermediate(t, 9) == 9216 && pf_g4_layer_intermediate(t, 10) == 2 * 9216 &&
+          pf_g4_max_intermediate(t) == 2 * 9216);
+    CHECK(parse(TXT(",\"num_kv_shared_layers\":0,\"use_double_wide_mlp\":true"), &c) == 0 &&
+          pf_g4_max_intermediate(&c.text) == 9216);
+}
+
 static void test_refusals(void)
 {
     /* scope */
     CHECK(refused_naming("{\"model_type\":\"gemma4\",\"audio_config\":{}}", "audio_config"));
-    CHECK(refused_naming("{\"model_type\":\"gemma4\"}", "hidden_size_per_layer_input"));
-    CHECK(refused_naming(TXT(",\"num_kv_shared_layers\":20"), "text_config.num_kv_shared_layers"));
-    CHECK(refused_naming(TXT(",\"use_double_wide_mlp\":true"), "text_config.use_double_wide_mlp"));
+    /* E2B/E4B extras (section 6) */
+    CHECK(refused_naming(TXT(",\"num_kv_shared_layers\":30"), "text_config.num_kv_shared_layers"));
+    CHECK(refused_naming(TXT(",\"num_kv_shared_layers\":-1"), "text_config.num_kv_shared_layers"));
+    /* 6 layers, 5 sliding then a full one: sharing the last leaves no full source */
+    CHECK(refused_naming(TXT(",\"num_hidden_layers\":6,\"num_kv_shared_layers\":1"),
+                         "text_config.num_kv_shared_layers"));
+    CHECK(refused_naming(TXT(",\"use_double_wide_mlp\":\"yes\""),
+                         "text_config.use_double_wide_mlp"));
+    CHECK(refused_naming("{\"model_type\":\"gemma4\",\"text_config\":{\"vocab_size\":512}}",
+                         "text_config.vocab_size_per_layer_input"));
+    CHECK(refused_naming("{\"model_type\":\"gemma4\",\"text_config\":{"
+                         "\"hidden_size_per_layer_input\":-4}}",
+                         "text_config.hidden_size_per_layer_input"));
+    CHECK(refused_naming("{\"model_type\":\"gemma4\",\"text_config\":{"
+                         "\"hidden_size_per_layer_input\":65536,\"num_hidden_layers\":30}}",
+                         "text_config.hidden_size_per_layer_input"));
     CHECK(refused_naming(TXT(",\"use_bidirectional_attention\":\"all\""),
                          "use_bidirectional_attention"));
     CHECK(refused_naming("{\"model_type\":\"gemma3\"}", "model_type"));
@@ -211,8 +247,20 @@ static void test_presets(void)
         CHECK(t->heads % t->kv_heads == 0 && t->heads % t->global_kv_heads == 0);
         CHECK(t->layer_full[t->layers - 1] && !t->layer_full[0]);
         CHECK(!t->moe || t->top_k_experts <= t->num_experts);
+        for (int l = 0; l < t->layers; l++)
+            CHECK_MSG(pf_g4_kv_source(t, l) >= 0, "%s layer %d", *p, l);
     }
-    CHECK(n == 4);
+    CHECK(n == 7);
+    CHECK(pf_g4_config_preset("gemma4-e2b", &c) == 0);
+    CHECK(c.text.hidden == 1536 && c.text.ple_dim == 256 && c.text.sliding_window == 512 &&
+          c.text.kv_shared > 0 && c.text.double_wide && !c.text.k_eq_v && !c.text.bidir_vision &&
+          c.vision.hidden == 768 && c.vision.clipped);
+    CHECK(pf_g4_config_preset("gemma4-e4b", &c) == 0);
+    CHECK(c.text.hidden == 2560 && c.text.ple_dim == 256 && c.text.ple_vocab == c.text.vocab &&
+          c.text.kv_shared > 0 && c.vision.hidden == 768 && c.vision.clipped);
+    CHECK(pf_g4_config_preset("gemma4-tiny-ple", &c) == 0);
+    CHECK(c.text.ple_dim == 16 && c.text.kv_shared == 2 && pf_g4_kv_source(&c.text, 4) == 2 &&
+          pf_g4_kv_source(&c.text, 5) == 3 && pf_g4_layer_intermediate(&c.text, 5) == 256);
     CHECK(pf_g4_config_preset("gemma4-26b-a4b", &c) == 0);
     CHECK(c.text.hidden == 2816 && c.text.layers == 30 && c.text.moe && c.text.num_experts == 128 &&
           c.text.top_k_experts == 8 && c.text.moe_intermediate == 704 &&
@@ -234,6 +282,7 @@ int main(void)
 {
     test_released_form();
     test_defaults();
+    test_extras();
     test_refusals();
     test_presets();
     return PF_TEST_RESULT();

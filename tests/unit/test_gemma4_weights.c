@@ -1,5 +1,5 @@
 /* models/gemma4_weights: the spec list of a config (k_eq_v, MoE, clipped
- * vision linears), the HF fixtures' checkpoints pass the check under their
+ * vision linears, the E2B/E4B extras), the HF fixtures' checkpoints pass the check under their
  * own config.json, refusals naming the tensor (missing, wrong shape, expert
  * tensors with the wrong expert count, unsupported dtype), synthetic values. */
 #include <math.h>
@@ -117,17 +117,46 @@ static void test_specs(void)
     free(s);
 }
 
+/* The E2B/E4B extras: per-layer input tensors, no k/v weights on the
+ * kv-shared layers, their MLPs twice as wide. */
+static void test_specs_extras(void)
+{
+    pf_g4_config c;
+    pf_g4_spec *s;
+    int n;
+    pf_g4_config_preset("gemma4-tiny-ple", &c); /* 6 layers, the last 2 shared */
+    CHECK(pf_g4_weight_specs(&c, &s, &n) == 0);
+    int e = find_spec(s, n, "lm:embed_tokens_per_layer.weight");
+    CHECK(e >= 0 && s[e].shape[0] == 512 && s[e].shape[1] == 6 * 16);
+    int pr = find_spec(s, n, "lm:per_layer_model_projection.weight");
+    CHECK(pr >= 0 && s[pr].shape[0] == 6 * 16 && s[pr].shape[1] == 64);
+    CHECK(find_spec(s, n, "lm:per_layer_projection_norm.weight") >= 0);
+    int g = find_spec(s, n, "lm:layers.5.per_layer_input_gate.weight");
+    CHECK(g >= 0 && s[g].shape[0] == 16 && s[g].shape[1] == 64);
+    CHECK(find_spec(s, n, "lm:layers.0.post_per_layer_input_norm.weight") >= 0);
+    CHECK(find_spec(s, n, "lm:layers.3.self_attn.k_proj.weight") >= 0 &&
+          find_spec(s, n, "lm:layers.3.self_attn.v_proj.weight") >= 0);
+    CHECK(find_spec(s, n, "lm:layers.4.self_attn.k_proj.weight") < 0 &&
+          find_spec(s, n, "lm:layers.4.self_attn.v_proj.weight") < 0 &&
+          find_spec(s, n, "lm:layers.5.self_attn.k_norm.weight") < 0 &&
+          find_spec(s, n, "lm:layers.5.self_attn.q_norm.weight") >= 0);
+    int d3 = find_spec(s, n, "lm:layers.3.mlp.down_proj.weight");
+    int d4 = find_spec(s, n, "lm:layers.4.mlp.down_proj.weight");
+    CHECK(d3 >= 0 && d4 >= 0 && s[d3].shape[1] == 128 && s[d4].shape[1] == 256);
+    free(s);
+}
+
 /* The committed HF checkpoints pass under their own config.json. */
 static void test_hf_fixtures(void)
 {
-    const char *dirs[] = {"hf-gemma4-moe", "hf-gemma4-dense"};
-    for (int i = 0; i < 2; i++) {
+    const char *dirs[] = {"hf-gemma4-moe", "hf-gemma4-dense", "hf-gemma4-ple"};
+    for (int i = 0; i < 3; i++) {
         char dir[512];
         snprintf(dir, sizeof dir, "%s/tests/fixtures/%s", PF_SOURCE_DIR, dirs[i]);
         pf_g4_config c;
         pf_error_clear();
         CHECK_MSG(pf_g4_config_load(dir, &c) == 0, "%s", pf_error_get());
-        CHECK(c.has_vision && c.text.softcap == 30.0 && c.text.bidir_vision);
+        CHECK(c.has_vision && c.text.softcap == 30.0 && c.text.bidir_vision == (i < 2));
         pf_safetensors *st = NULL;
         CHECK_MSG(pf_st_open(dir, &st) == 0, "%s", pf_error_get());
         if (st) {
@@ -139,13 +168,16 @@ static void test_hf_fixtures(void)
         const uint16_t *ls = pf_ws_get(&w, "lm:layers.%d.layer_scalar", 3);
         const uint16_t *e = pf_ws_get(&w, "lm:embed_tokens.weight");
         CHECK(ls && e && pf_bf16_to_f32(ls[0]) != 1.0f && pf_bf16_to_f32(e[5]) != 0.0f);
-        CHECK(pf_ws_get(&w, "lm:layers.1.self_attn.v_proj.weight") == NULL || i == 1);
+        CHECK(pf_ws_get(&w, "lm:layers.1.self_attn.v_proj.weight") == NULL || i > 0);
         pf_weight_set_free(&w);
         if (i == 0)
             CHECK(c.text.moe && c.text.k_eq_v && c.text.global_head_dim == 128 &&
                   c.vision.head_dim == 64 && !c.vision.clipped);
         else
             CHECK(!c.text.moe && !c.text.k_eq_v && c.vision.head_dim == 72 && c.vision.clipped);
+        if (i == 2)
+            CHECK(c.text.ple_dim == 16 && c.text.kv_shared == 2 && c.text.double_wide &&
+                  c.text.layers == 6);
     }
 }
 
@@ -175,6 +207,25 @@ static void test_refusals(void)
     CHECK(check_file(&d) == -1 && strstr(pf_error_get(), "layers.1.self_attn.v_proj.weight"));
     write_model(&c, NULL, "embed:embedding_projection.weight", NULL);
     CHECK(check_file(&c) == -1 && strstr(pf_error_get(), "model.embed_vision.embedding_projection"));
+    /* E2B/E4B extras: a missing per-layer tensor, a shared layer's absent
+     * k_proj wanted by a config without sharing, a double-wide MLP too narrow */
+    pf_g4_config e;
+    pf_g4_config_preset("gemma4-tiny-ple", &e);
+    write_model(&e, NULL, NULL, NULL);
+    CHECK_MSG(check_file(&e) == 0, "%s", pf_error_get());
+    write_model(&e, "lm:layers.3.per_layer_input_gate.weight", NULL, NULL);
+    CHECK(check_file(&e) == -1 && strstr(pf_error_get(), "layers.3.per_layer_input_gate.weight") &&
+          !strchr(pf_error_get(), '\n'));
+    write_model(&e, "lm:embed_tokens_per_layer.weight", NULL, NULL);
+    CHECK(check_file(&e) == -1 && strstr(pf_error_get(), "embed_tokens_per_layer.weight"));
+    write_model(&e, NULL, NULL, NULL);
+    pf_g4_config ns = e;
+    ns.text.kv_shared = 0;
+    CHECK(check_file(&ns) == -1 && strstr(pf_error_get(), "layers.4.self_attn.k_proj.weight"));
+    ns = e;
+    ns.text.double_wide = 0;
+    CHECK(check_file(&ns) == -1 && strstr(pf_error_get(), "layers.4.mlp.gate_proj.weight") &&
+          strstr(pf_error_get(), "[256,64]") && strstr(pf_error_get(), "[128,64]"));
     write_model(&c, NULL, NULL, "vision:encoder.layers.1.mlp.up_proj.linear.weight");
     CHECK(check_file(&c) == -1 && strstr(pf_error_get(), "up_proj.linear.weight") &&
           strstr(pf_error_get(), "F64"));
@@ -226,6 +277,7 @@ int main(void)
 {
     snprintf(path, sizeof path, "/tmp/pf_g4w_%d.safetensors", (int)getpid());
     test_specs();
+    test_specs_extras();
     test_hf_fixtures();
     test_refusals();
     test_synth();

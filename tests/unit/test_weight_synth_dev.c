@@ -1,7 +1,8 @@
 /* Synthetic weights drawn on a device (models/weight_set_dev.h,
  * kernels/ops/synth.cu) against the host's (models/weight_set.h):
  *  - every tensor of gemma3-tiny, gemma4-tiny (with clipped vision linears,
- *    so every spec kind of both Gemmas appears) and gemma4-tiny-dense,
+ *    so every spec kind of both Gemmas appears), gemma4-tiny-dense and
+ *    gemma4-tiny-ple (the E2B/E4B extras' tensors),
  *    drawn on the device into NaN-poisoned buffers: bit-identical to the
  *    host's values, whole and from an offset;
  *  - a lazy set holds no host arrays, not even after the forward put it on
@@ -202,9 +203,11 @@ int main(void)
     test_g3_values();
     test_g4_values("gemma4-tiny", 1);
     test_g4_values("gemma4-tiny-dense", 0);
+    test_g4_values("gemma4-tiny-ple", 0);
     test_g3_forward();
     test_g4_forward("gemma4-tiny");
     test_g4_forward("gemma4-tiny-dense");
+    test_g4_forward("gemma4-tiny-ple");
     pf_device_close(dev);
     return PF_TEST_RESULT();
 }
