@@ -15,19 +15,28 @@
 typedef struct cmp {
     double rel;       /* ||a - b|| / ||b||; infinite when a holds NaN */
     int clear, agree; /* rows with a clear top-2 margin in b; argmax equal there */
+    double row_p90;   /* 90th percentile over rows of ||a_r - b_r|| / ||b_r|| */
 } cmp;
+
+static inline int pf_test_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
 
 static inline cmp compare(const float *a, const float *b, int rows, int vocab)
 {
-    cmp c = {0, 0, 0};
+    cmp c = {0, 0, 0, INFINITY};
     double num = 0, den = 0;
+    double *row_rel = malloc((size_t)(rows > 0 ? rows : 1) * sizeof *row_rel);
     for (int r = 0; r < rows; r++) {
         const float *x = a + (size_t)r * vocab, *y = b + (size_t)r * vocab;
         int ax = 0, ay = 0;
         float top = -INFINITY, second = -INFINITY, amax = 0;
+        double rn = 0, rd = 0;
         for (int i = 0; i < vocab; i++) {
-            num += ((double)x[i] - y[i]) * ((double)x[i] - y[i]);
-            den += (double)y[i] * y[i];
+            rn += ((double)x[i] - y[i]) * ((double)x[i] - y[i]);
+            rd += (double)y[i] * y[i];
             ax = x[i] > x[ax] || isnan(x[ax]) ? i : ax;
             if (y[i] > top) {
                 second = top;
@@ -42,8 +51,17 @@ static inline cmp compare(const float *a, const float *b, int rows, int vocab)
             c.clear++;
             c.agree += ax == ay;
         }
+        num += rn;
+        den += rd;
+        if (row_rel)
+            row_rel[r] = rd > 0 && rn == rn ? sqrt(rn / rd) : INFINITY; /* NaN sorts last */
     }
     c.rel = den > 0 && num == num ? sqrt(num / den) : INFINITY;
+    if (row_rel && rows > 0) {
+        qsort(row_rel, (size_t)rows, sizeof *row_rel, pf_test_cmp_double);
+        c.row_p90 = row_rel[(size_t)((rows - 1) * 0.9)];
+    }
+    free(row_rel);
     return c;
 }
 
