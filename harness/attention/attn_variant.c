@@ -447,19 +447,23 @@ int pf_attn_variant_equal(const pf_attn_variant *a, const pf_attn_variant *b)
  * enumerate_rows sweeps the given BLOCK_M values. */
 
 /* The WARP_ROWS swept for a shape besides the derived grid, or 0: 32 rows
- * per warp with O's columns split over the warps of a row, where the
- * derived grid gives 16 rows (head dims above 128 only: at 128 and below
- * the sweep has whole-row 32-row warps already, WARPS = BLOCK_M/32) and a
- * warp keeps at least 32 keys of S (each K fragment then feeds two m16
- * tiles and its own P slice, two k steps, stays in registers). Fewer keys
- * reload Q for too few MMAs to beat the derived grid. */
+ * per warp with a row's keys and O's columns split over 2 warps, where the
+ * derived grid gives 16 rows (each K/V fragment then feeds two m16 tiles,
+ * a warp's own P slice stays in registers). Only where that pays without
+ * reloading Q for too few MMAs, to keep the sweep small:
+ *   HEAD_DIM above 128: Q is reloaded every key tile, so a warp needs >= 32
+ *     keys (4 n8 tiles share each Q fragment): 64x64x4w and 128x64x8w;
+ *   HEAD_DIM 128: all of Q stays in registers (Q_KEEP; 144 floats with the
+ *     accumulators) at 64x32 with 4 warps, the smallest block (57 KiB);
+ *   HEAD_DIM 64/72: none, the derived grids keep Q and reach 0.25 already. */
 static int extra_warp_rows(int head_dim, int bm, int bn, int warps)
 {
     pf_attn_variant v = {.block_m = bm, .block_n = bn, .warps = warps, .head_dim = head_dim};
-    if (head_dim <= 128 || pf_attn_variant_derived_rows(&v) != 16 || bm % 32 ||
-        warps % (bm / 32))
+    if (pf_attn_variant_derived_rows(&v) != 16 || bm % 32 || warps != 2 * (bm / 32))
         return 0;
-    return bn / (warps / (bm / 32)) >= 32 ? 32 : 0;
+    if (head_dim > 128)
+        return bn / 2 >= 32 ? 32 : 0;
+    return head_dim == 128 && warps == 4 && bn == 32 ? 32 : 0;
 }
 
 /* extra 0: the derived grid; 1: only the shapes extra_warp_rows sets. */
