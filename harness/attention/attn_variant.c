@@ -358,7 +358,7 @@ int pf_attn_variant_parse(const char *text, int head_dim, const char *arch, pf_a
     char *copy = strdup(text);
     if (!copy)
         return pf_error_set("variant: out of memory");
-    int rc = 0;
+    int rc = 0, shape_given = 0, rows_given = 0;
     char *save = NULL;
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         trim(tok);
@@ -378,8 +378,14 @@ int pf_attn_variant_parse(const char *text, int head_dim, const char *arch, pf_a
             rc = -1;
             break;
         }
+        shape_given |= !strcasecmp(key, "BLOCK_M") || !strcasecmp(key, "WARPS");
+        rows_given |= !strcasecmp(key, "WARP_ROWS");
     }
     free(copy);
+    /* the default's WARP_ROWS belongs to its shape: a text that changes
+     * BLOCK_M or WARPS without naming WARP_ROWS gets the derived grid */
+    if (shape_given && !rows_given)
+        v.warp_rows = 0;
     if (rc == 0)
         *out = v;
     return rc;

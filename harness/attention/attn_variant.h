@@ -69,7 +69,8 @@ int pf_attn_variant_default(int head_dim, const char *arch, pf_attn_variant *out
  * (a HEAD_DIM key in the text overrides head_dim). Values: MASK_STORAGE
  * dense|bitmap|window|spans (or 0..3), INDPTR_T int32|int64|int|long long,
  * TILE_SKIP 0|1, WARP_ROWS auto|0 (derived) or rows, numbers otherwise.
- * Unknown keys name the valid keys.
+ * The default's WARP_ROWS is kept only when the text changes neither
+ * BLOCK_M nor WARPS (or names WARP_ROWS). Unknown keys name the valid keys.
  * Does not check validity (use pf_attn_variant_valid). */
 int pf_attn_variant_parse(const char *text, int head_dim, const char *arch,
                           pf_attn_variant *out);

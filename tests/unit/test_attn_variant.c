@@ -114,6 +114,11 @@ static void test_warp_rows(void)
     CHECK(pf_attn_variant_smem_bytes(&v) > pf_attn_variant_smem_bytes(&w));
     CHECK(!pf_attn_variant_equal(&v, &w));
     CHECK(!pf_attn_variant_valid(&v, "sm_80", why, sizeof why) && strstr(why, "shared memory"));
+    /* the D=256 default sets 32; a new shape without WARP_ROWS gets the
+     * derived grid, other keys keep the default's */
+    CHECK(pf_attn_variant_parse("BLOCK_M=64", 256, "sm_90", &w) == 0 && w.warp_rows == 0);
+    CHECK(pf_attn_variant_valid(&w, "sm_90", NULL, 0));
+    CHECK(pf_attn_variant_parse("STAGES=1", 256, "sm_90", &w) == 0 && w.warp_rows == 32);
     /* auto and unset leave the text alone */
     CHECK(pf_attn_variant_parse("WARP_ROWS=auto", 128, "sm_90", &w) == 0 && w.warp_rows == 0);
     pf_attn_variant_to_string(&w, text, sizeof text);
