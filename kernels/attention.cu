@@ -12,6 +12,8 @@
  *   INDPTR_T      int or long long
  *   TILE_SKIP     0: visit every k tile, mask every element;
  *                 1: skip EMPTY tiles, no mask reads on FULL tiles
+ *   WARP_ROWS     optional: query rows per warp (WSM = BLOCK_M / WARP_ROWS);
+ *                 unset, the grid is derived (WSM = min(BLOCK_M/16, WARPS))
  *
  * Grid (num_work, num_qo_heads): block = one (request, q tile) of one head.
  *
