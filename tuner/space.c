@@ -87,13 +87,8 @@ static void variant_value(const pf_attn_variant *v, int axis, char *out, size_t 
     case 4: snprintf(out, n, "%s", pf_storage_name(v->mask_storage)); break;
     case 5: snprintf(out, n, "%s", v->indptr64 ? "int64" : "int32"); break;
     case 6: snprintf(out, n, "%d", v->tile_skip); break;
-    /* "auto": the derived grid (only head dims above 128 sweep 32 too) */
-    default:
-        if (v->warp_rows)
-            snprintf(out, n, "%d", v->warp_rows);
-        else
-            snprintf(out, n, "auto");
-        break;
+    /* 0: the derived grid (an integer like the profile's other values) */
+    default: snprintf(out, n, "%d", v->warp_rows); break;
     }
 }
 
