@@ -169,7 +169,7 @@ static int warp_rows_valid(const pf_attn_variant *v, char *why, size_t why_size)
                  wr, v->block_m / wr, v->warps);
     else if (wr == pf_attn_variant_derived_rows(v))
         snprintf(why, why_size, "WARP_ROWS=%d is what BLOCK_M=%d and WARPS=%d give anyway: leave "
-                 "it out (auto)", wr, v->block_m, v->warps);
+                 "it out (0 or auto)", wr, v->block_m, v->warps);
     else
         return 1;
     return 0;
