@@ -12,6 +12,8 @@
  *   INDPTR_T      int or long long
  *   TILE_SKIP     0: visit every k tile, mask every element;
  *                 1: skip EMPTY tiles, no mask reads on FULL tiles
+ *   WARP_ROWS     optional: query rows per warp (WSM = BLOCK_M / WARP_ROWS);
+ *                 unset, the grid is derived (WSM = min(BLOCK_M/16, WARPS))
  *
  * Grid (num_work, num_qo_heads): block = one (request, q tile) of one head.
  *
@@ -109,6 +111,17 @@ PF_DEVICE void attn_load_tile(pf_bf16 *smem, const pf_bf16 *gmem, long long gstr
     }
 }
 
+/* One K/V tile of BLOCK_N keys into sKd / sVd: the keys start at element
+ * off of both K and V (same layout), so the key loop holds one 64-bit
+ * offset instead of two tile pointers. */
+PF_DEVICE void attn_load_kv(pf_bf16 *sKd, pf_bf16 *sVd, const pf_attn_params *p, long long off,
+                            int gstride, int valid_rows, int tid)
+{
+    const pf_bf16 *gK = (const pf_bf16 *)p->k, *gV = (const pf_bf16 *)p->v;
+    attn_load_tile(sKd, gK + off, gstride, BLOCK_N, valid_rows, gK, tid);
+    attn_load_tile(sVd, gV + off, gstride, BLOCK_N, valid_rows, gV, tid);
+}
+
 #if TILE_SKIP
 /* The non-EMPTY k tiles of a query tile, [*first, *end). They form one
  * range: every row allows its own position and a row's allowed keys are one
@@ -173,17 +186,15 @@ PF_DEVICE void combine_across_warps(float v[MT_W][2], float *sRed, int wm, int w
 }
 #endif
 
-/* O += P V for one k step of 16 keys starting at key k0 of the tile: a
- * holds the A fragments (P) of this warp's MT_W row tiles. */
-PF_DEVICE void attn_pv_step(float o_acc[MT_W][NT_O][4], uint32_t a[MT_W][4], const pf_bf16 *sVs,
-                            int k0, int wn, int lane)
+/* O += P V for one k step of 16 keys: a holds the A fragments (P) of this
+ * warp's MT_W row tiles, v_k this lane's ldmatrix row address in V at the
+ * step's first key and this warp's first column. */
+PF_DEVICE void attn_pv_step(float o_acc[MT_W][NT_O][4], uint32_t a[MT_W][4], pf_sptr v_k)
 {
-    const int krow = k0 + (lane & 7) + ((lane >> 3) & 1) * 8;
     PF_UNROLL
     for (int np = 0; np < NT_O / 2; np++) {
         uint32_t b[4];
-        int col = wn * WARP_COLS + np * 16 + (lane >> 4) * 8;
-        pf_ldmatrix_x4_trans(b, sVs + krow * ROW_STRIDE + col);
+        pf_ldmatrix_x4_trans_at(b, v_k + np * 16 * 2);
         PF_UNROLL
         for (int mt = 0; mt < MT_W; mt++) {
             pf_mma_m16n8k16_bf16(o_acc[mt][2 * np], a[mt], b, o_acc[mt][2 * np]);
@@ -192,9 +203,8 @@ PF_DEVICE void attn_pv_step(float o_acc[MT_W][NT_O][4], uint32_t a[MT_W][4], con
     }
 #if NT_O % 2
     {
-        uint32_t b[2];
-        int col = wn * WARP_COLS + (NT_O - 1) * 8;
-        pf_ldmatrix_x2_trans(b, sVs + krow * ROW_STRIDE + col);
+        uint32_t b[2]; /* x2: only lanes 0-15 give addresses */
+        pf_ldmatrix_x2_trans_at(b, v_k + (NT_O - 1) * 8 * 2);
         PF_UNROLL
         for (int mt = 0; mt < MT_W; mt++)
             pf_mma_m16n8k16_bf16(o_acc[mt][NT_O - 1], a[mt], b, o_acc[mt][NT_O - 1]);
@@ -243,6 +253,20 @@ PF_KERNEL(attention, pf_attn_params, p)
     const int lane = tid & 31, warp = tid >> 5;
     const int wm = warp / WSN, wn = warp % WSN;
     const int g = lane >> 2, tig = lane & 3; /* mma groupID, thread in group */
+    /* this lane's ldmatrix row addresses, taken once: every LDSM below adds
+     * a compile-time byte offset, which ptxas folds into the instruction
+     * instead of holding one hoisted address register per LDSM (the row in
+     * a 16x16 tile: lanes 0-7, 8-15 rows 0-15 at column 0, lanes 16-31 the
+     * same rows at column 8; K: keys 0-7 / 8-15 by lane bit 4, column by
+     * lane bit 3) */
+    const int lrow = (lane & 7) + ((lane >> 3) & 1) * 8, lcol = (lane >> 4) * 8;
+    const pf_sptr q_at = pf_sptr_of(sQ + (wm * MT_W * 16 + lrow) * ROW_STRIDE + lcol);
+    const pf_sptr k_at =
+        pf_sptr_of(sK + (wn * WARP_KEYS + (lane & 7) + lcol) * ROW_STRIDE + ((lane >> 3) & 1) * 8);
+    const pf_sptr v_at = pf_sptr_of(sV + lrow * ROW_STRIDE + wn * WARP_COLS + lcol);
+#if WSN > 1
+    const pf_sptr p_at = pf_sptr_of(sP + (wm * MT_W * 16 + lrow) * P_STRIDE + lcol);
+#endif
 
     const int work = (int)blockIdx.x, head = (int)blockIdx.y;
     const int req = p.work_request[work], qt = p.work_qtile[work];
@@ -271,8 +295,10 @@ PF_KERNEL(attention, pf_attn_params, p)
     mv.window = p.window;
 
 #if TILE_SKIP
-    const unsigned char *classes =
-        p.tile_class + (long long)attn_indptr(p.tile_indptr, req) + (long long)qt * n_kt;
+    /* the offset of this q tile's classes, in INDPTR_T (one register at
+     * int32; every class index fits it, as the request offsets do) */
+    const INDPTR_T cls_off = attn_indptr(p.tile_indptr, req) + (INDPTR_T)qt * n_kt;
+    const unsigned char *classes = p.tile_class + cls_off;
     int kt = 0, kt_end = 0;
     if (n_kt > 0)
         attn_tile_range(classes, pf_min_i((mv.prefix + q0) / BLOCK_N, n_kt - 1), n_kt, &kt, &kt_end);
@@ -285,13 +311,11 @@ PF_KERNEL(attention, pf_attn_params, p)
 #endif
 
     const pf_bf16 *gQ = (const pf_bf16 *)p.q;
-    const pf_bf16 *gK = (const pf_bf16 *)p.k;
-    const pf_bf16 *gV = (const pf_bf16 *)p.v;
     const long long q_stride = (long long)p.num_qo_heads * HEAD_DIM;
-    const long long kv_stride = (long long)p.num_kv_heads * HEAD_DIM;
+    /* int: one register in the key loop (the products below widen) */
+    const int kv_stride = p.num_kv_heads * HEAD_DIM;
     const pf_bf16 *gQ_tile = gQ + (qo_start + q0) * q_stride + (long long)head * HEAD_DIM;
-    const pf_bf16 *gK_head = gK + kv_start * kv_stride + (long long)kv_head * HEAD_DIM;
-    const pf_bf16 *gV_head = gV + kv_start * kv_stride + (long long)kv_head * HEAD_DIM;
+    const long long kv_head_off = kv_start * kv_stride + (long long)kv_head * HEAD_DIM;
 
     attn_load_tile(sQ, gQ_tile, q_stride, BLOCK_M, q_rows, gQ, tid);
 #if Q_KEEP
@@ -299,8 +323,7 @@ PF_KERNEL(attention, pf_attn_params, p)
 #endif
     if (kt < kt_end) {
         int k0 = kt * BLOCK_N;
-        attn_load_tile(sK, gK_head + k0 * kv_stride, kv_stride, BLOCK_N, kv_len - k0, gK, tid);
-        attn_load_tile(sV, gV_head + k0 * kv_stride, kv_stride, BLOCK_N, kv_len - k0, gV, tid);
+        attn_load_kv(sK, sV, &p, kv_head_off + (long long)k0 * kv_stride, kv_stride, kv_len - k0, tid);
     }
     pf_cp_async_commit();
 
@@ -331,11 +354,8 @@ PF_KERNEL(attention, pf_attn_params, p)
     PF_UNROLL
     for (int ks = 0; ks < Q_KEEP; ks++) {
         PF_UNROLL
-        for (int mt = 0; mt < MT_W; mt++) {
-            int row = (wm * MT_W + mt) * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
-            int col = ks * 16 + (lane >> 4) * 8;
-            pf_ldmatrix_x4(q_frag[ks][mt], sQ + row * ROW_STRIDE + col);
-        }
+        for (int mt = 0; mt < MT_W; mt++)
+            pf_ldmatrix_x4_at(q_frag[ks][mt], q_at + (mt * 16 * ROW_STRIDE + ks * 16) * 2);
     }
 #endif
 
@@ -357,7 +377,7 @@ PF_KERNEL(attention, pf_attn_params, p)
         const int kt_next = kt + 1;
 #if TILE_SKIP
         const int full_tile = cls == PF_TILE_FULL;
-        cls = kt_next < kt_end ? classes[kt_next] : PF_TILE_EMPTY;
+        cls = kt_next < kt_end ? p.tile_class[cls_off + kt_next] : PF_TILE_EMPTY;
 #else
         const int full_tile = 0;
 #endif
@@ -390,10 +410,8 @@ PF_KERNEL(attention, pf_attn_params, p)
 #if STAGES == 2
         if (kt_next < kt_end) {
             int k1 = kt_next * BLOCK_N;
-            attn_load_tile(sK + (stage ^ 1) * BLOCK_N * ROW_STRIDE, gK_head + k1 * kv_stride,
-                           kv_stride, BLOCK_N, kv_len - k1, gK, tid);
-            attn_load_tile(sV + (stage ^ 1) * BLOCK_N * ROW_STRIDE, gV_head + k1 * kv_stride,
-                           kv_stride, BLOCK_N, kv_len - k1, gV, tid);
+            attn_load_kv(sK + (stage ^ 1) * BLOCK_N * ROW_STRIDE, sV + (stage ^ 1) * BLOCK_N * ROW_STRIDE,
+                         &p, kv_head_off + (long long)k1 * kv_stride, kv_stride, kv_len - k1, tid);
             pf_cp_async_commit();
             pf_cp_async_wait(1);
         } else {
@@ -404,8 +422,8 @@ PF_KERNEL(attention, pf_attn_params, p)
 #endif
         __syncthreads();
 
-        const pf_bf16 *sKs = sK + stage * BLOCK_N * ROW_STRIDE;
-        const pf_bf16 *sVs = sV + stage * BLOCK_N * ROW_STRIDE;
+        const pf_sptr k_s = k_at + stage * BLOCK_N * ROW_STRIDE * 2;
+        const pf_sptr v_s = v_at + stage * BLOCK_N * ROW_STRIDE * 2;
 
         /* ---- S = Q K^T for this warp's rows and key slice */
         float s_acc[MT_W][NT_S][4];
@@ -431,16 +449,12 @@ PF_KERNEL(attention, pf_attn_params, p)
                     continue;
                 }
 #endif
-                int row = (wm * MT_W + mt) * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
-                int col = ks * 16 + (lane >> 4) * 8;
-                pf_ldmatrix_x4(a[mt], sQ + row * ROW_STRIDE + col);
+                pf_ldmatrix_x4_at(a[mt], q_at + (mt * 16 * ROW_STRIDE + ks * 16) * 2);
             }
             PF_UNROLL
             for (int np = 0; np < NT_S / 2; np++) {
                 uint32_t b[4];
-                int key = wn * WARP_KEYS + np * 16 + (lane & 7) + (lane >> 4) * 8;
-                int col = ks * 16 + ((lane >> 3) & 1) * 8;
-                pf_ldmatrix_x4(b, sKs + key * ROW_STRIDE + col);
+                pf_ldmatrix_x4_at(b, k_s + (np * 16 * ROW_STRIDE + ks * 16) * 2);
                 PF_UNROLL
                 for (int mt = 0; mt < MT_W; mt++) {
                     pf_mma_m16n8k16_bf16(s_acc[mt][2 * np], a[mt], b, s_acc[mt][2 * np]);
@@ -449,10 +463,8 @@ PF_KERNEL(attention, pf_attn_params, p)
             }
 #if NT_S % 2
             {
-                uint32_t b[2];
-                int key = wn * WARP_KEYS + (NT_S - 1) * 8 + (lane & 7);
-                int col = ks * 16 + ((lane >> 3) & 1) * 8;
-                pf_ldmatrix_x2(b, sKs + key * ROW_STRIDE + col);
+                uint32_t b[2]; /* x2: lanes 0-15, keys (NT_S-1)*8 + 0..7 */
+                pf_ldmatrix_x2_at(b, k_s + ((NT_S - 1) * 8 * ROW_STRIDE + ks * 16) * 2);
                 PF_UNROLL
                 for (int mt = 0; mt < MT_W; mt++)
                     pf_mma_m16n8k16_bf16(s_acc[mt][NT_S - 1], a[mt], b, s_acc[mt][NT_S - 1]);
@@ -515,6 +527,7 @@ PF_KERNEL(attention, pf_attn_params, p)
 #endif
 
         /* ---- online softmax: P = exp2(S - m), rescale O and l by alpha */
+        uint32_t p_own[MT_W][NT_S][2]; /* bf16x2 P: [row tile][n8 tile][row half] */
         PF_UNROLL
         for (int mt = 0; mt < MT_W; mt++) {
             PF_UNROLL
@@ -535,12 +548,13 @@ PF_KERNEL(attention, pf_attn_params, p)
                     const float p0 = pf_exp2_approx(fmaf(s_acc[mt][nt][h * 2], scale_log2, -m_use));
                     const float p1 = pf_exp2_approx(fmaf(s_acc[mt][nt][h * 2 + 1], scale_log2, -m_use));
                     sum += p0 + p1;
+                    /* this warp's P stays in registers, packed right away:
+                     * half the registers of the floats while O is rescaled */
+                    p_own[mt][nt][h] = pf_pack_bf16x2(p0, p1);
 #if WSN > 1
                     const int col = wn * WARP_KEYS + nt * 8 + tig * 2;
-                    *(uint32_t *)(sP + row * P_STRIDE + col) = pf_pack_bf16x2(p0, p1);
+                    *(uint32_t *)(sP + row * P_STRIDE + col) = p_own[mt][nt][h];
 #endif
-                    s_acc[mt][nt][h * 2] = p0; /* this warp's P stays in registers */
-                    s_acc[mt][nt][h * 2 + 1] = p1;
                 }
                 l_row[mt][h] = l_row[mt][h] * alpha + sum;
                 PF_UNROLL
@@ -563,26 +577,27 @@ PF_KERNEL(attention, pf_attn_params, p)
             uint32_t a[MT_W][4];
             PF_UNROLL
             for (int mt = 0; mt < MT_W; mt++) {
-                a[mt][0] = pf_pack_bf16x2(s_acc[mt][2 * j][0], s_acc[mt][2 * j][1]);
-                a[mt][1] = pf_pack_bf16x2(s_acc[mt][2 * j][2], s_acc[mt][2 * j][3]);
-                a[mt][2] = pf_pack_bf16x2(s_acc[mt][2 * j + 1][0], s_acc[mt][2 * j + 1][1]);
-                a[mt][3] = pf_pack_bf16x2(s_acc[mt][2 * j + 1][2], s_acc[mt][2 * j + 1][3]);
+                a[mt][0] = p_own[mt][2 * j][0];
+                a[mt][1] = p_own[mt][2 * j][1];
+                a[mt][2] = p_own[mt][2 * j + 1][0];
+                a[mt][3] = p_own[mt][2 * j + 1][1];
             }
-            attn_pv_step(o_acc, a, sVs, wn * WARP_KEYS + j * 16, wn, lane);
+            attn_pv_step(o_acc, a, v_s + (wn * WARP_KEYS + j * 16) * ROW_STRIDE * 2);
         }
 #if WSN > 1
+        /* then the other warps' key slices, in order after this warp's
+         * (wrapping around); without an own slice (OWN_STEPS 0) all of P */
         PF_UNROLL
-        for (int j = 0; j < PV_STEPS - OWN_STEPS; j++) {
-            /* k steps after this warp's slice, wrapping around */
-            const int ks = (wn * OWN_STEPS + OWN_STEPS + j) % PV_STEPS;
-            uint32_t a[MT_W][4];
+        for (int w = 1; w < (OWN_STEPS ? WSN : 2); w++) {
+            const int ks0 = OWN_STEPS ? (wn + w) % WSN * OWN_STEPS : 0;
             PF_UNROLL
-            for (int mt = 0; mt < MT_W; mt++) {
-                int row = (wm * MT_W + mt) * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
-                int col = ks * 16 + (lane >> 4) * 8;
-                pf_ldmatrix_x4(a[mt], sP + row * P_STRIDE + col);
+            for (int j = 0; j < (OWN_STEPS ? OWN_STEPS : PV_STEPS); j++) {
+                uint32_t a[MT_W][4];
+                PF_UNROLL
+                for (int mt = 0; mt < MT_W; mt++)
+                    pf_ldmatrix_x4_at(a[mt], p_at + (mt * 16 * P_STRIDE + (ks0 + j) * 16) * 2);
+                attn_pv_step(o_acc, a, v_s + (ks0 + j) * 16 * ROW_STRIDE * 2);
             }
-            attn_pv_step(o_acc, a, sVs, ks * 16, wn, lane);
         }
 #endif
         __syncthreads(); /* P and this K/V stage are overwritten next */
@@ -593,8 +608,7 @@ PF_KERNEL(attention, pf_attn_params, p)
 #else
         if (kt < kt_end) {
             int k1 = kt * BLOCK_N;
-            attn_load_tile(sK, gK_head + k1 * kv_stride, kv_stride, BLOCK_N, kv_len - k1, gK, tid);
-            attn_load_tile(sV, gV_head + k1 * kv_stride, kv_stride, BLOCK_N, kv_len - k1, gV, tid);
+            attn_load_kv(sK, sV, &p, kv_head_off + (long long)k1 * kv_stride, kv_stride, kv_len - k1, tid);
             pf_cp_async_commit();
         }
 #endif

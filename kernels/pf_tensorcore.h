@@ -16,6 +16,13 @@
  *                        const float c[4])   d may alias c; also _f16
  *   pf_ldmatrix_x1/x2/x4(uint32_t *r, const void *row_addr) and _trans:
  *                        row_addr points into shared memory, 16-byte aligned
+ *   pf_sptr, pf_sptr_of(p), pf_ldmatrix_x2/x4[_trans]_at(r, a): the same
+ *                        ldmatrix on a shared address a (pf_sptr: a 32-bit
+ *                        shared-window address under NVRTC, a byte pointer
+ *                        under emu; a + bytes works on both). A base taken
+ *                        once plus compile-time byte offsets lets ptxas fold
+ *                        the offsets into the LDSM's immediate instead of
+ *                        keeping one hoisted address register per LDSM
  *   pf_cp_async_16(smem, gmem), pf_cp_async_16_zfill(smem, gmem, src_bytes)
  *                        (16-byte aligned; src_bytes 0..16, the rest zeroed;
  *                        src_bytes == 0 reads nothing)
@@ -81,6 +88,29 @@ PF_DEVICE void pf_ldmatrix_x4_trans(uint32_t *r, const void *row_addr)
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                  : "r"(pf_smem_addr(row_addr)));
+}
+
+typedef uint32_t pf_sptr;
+#define pf_sptr_of(p) pf_smem_addr(p)
+PF_DEVICE void pf_ldmatrix_x4_at(uint32_t *r, pf_sptr a)
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(a));
+}
+PF_DEVICE void pf_ldmatrix_x2_at(uint32_t *r, pf_sptr a)
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0,%1}, [%2];"
+                 : "=r"(r[0]), "=r"(r[1]) : "r"(a));
+}
+PF_DEVICE void pf_ldmatrix_x2_trans_at(uint32_t *r, pf_sptr a)
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0,%1}, [%2];"
+                 : "=r"(r[0]), "=r"(r[1]) : "r"(a));
+}
+PF_DEVICE void pf_ldmatrix_x4_trans_at(uint32_t *r, pf_sptr a)
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(a));
 }
 
 PF_DEVICE void pf_cp_async_16(void *smem, const void *gmem)
@@ -158,6 +188,12 @@ PF_DEVICE void pf_ldmatrix_x4(uint32_t *r, const void *row_addr) { pf_emu_ldmatr
 PF_DEVICE void pf_ldmatrix_x1_trans(uint32_t *r, const void *row_addr) { pf_emu_ldmatrix(r, row_addr, 1, 1); }
 PF_DEVICE void pf_ldmatrix_x2_trans(uint32_t *r, const void *row_addr) { pf_emu_ldmatrix(r, row_addr, 2, 1); }
 PF_DEVICE void pf_ldmatrix_x4_trans(uint32_t *r, const void *row_addr) { pf_emu_ldmatrix(r, row_addr, 4, 1); }
+typedef const unsigned char *pf_sptr;
+#define pf_sptr_of(p) ((pf_sptr)(p))
+PF_DEVICE void pf_ldmatrix_x4_at(uint32_t *r, pf_sptr a) { pf_emu_ldmatrix(r, a, 4, 0); }
+PF_DEVICE void pf_ldmatrix_x2_at(uint32_t *r, pf_sptr a) { pf_emu_ldmatrix(r, a, 2, 0); }
+PF_DEVICE void pf_ldmatrix_x2_trans_at(uint32_t *r, pf_sptr a) { pf_emu_ldmatrix(r, a, 2, 1); }
+PF_DEVICE void pf_ldmatrix_x4_trans_at(uint32_t *r, pf_sptr a) { pf_emu_ldmatrix(r, a, 4, 1); }
 
 /* Asynchronous as on the GPU: a copy is queued at issue and lands when the
  * wait that retires its group runs (under chaos: at a random point before

@@ -13,13 +13,14 @@
 #include "tuner/expr.h"
 
 static const char *const axis_names[] = {"BLOCK_M",  "BLOCK_N",  "WARPS",     "STAGES",
-                                         "MASK_STORAGE", "INDPTR_T", "TILE_SKIP", NULL};
-#define N_AXES 7
+                                         "MASK_STORAGE", "INDPTR_T", "TILE_SKIP", "WARP_ROWS",
+                                         NULL};
+#define N_AXES 8
 
 /* Names constraints may use besides the axes. */
 static const char *const expr_names[] = {"BLOCK_M",   "BLOCK_N", "WARPS",    "STAGES",
-                                         "MASK_STORAGE", "INDPTR_T", "TILE_SKIP", "HEAD_DIM",
-                                         "SEQ_LEN",   NULL};
+                                         "MASK_STORAGE", "INDPTR_T", "TILE_SKIP", "WARP_ROWS",
+                                         "HEAD_DIM",  "SEQ_LEN",   NULL};
 
 const char *const *pf_tune_axis_names(void)
 {
@@ -85,7 +86,9 @@ static void variant_value(const pf_attn_variant *v, int axis, char *out, size_t 
     case 3: snprintf(out, n, "%d", v->stages); break;
     case 4: snprintf(out, n, "%s", pf_storage_name(v->mask_storage)); break;
     case 5: snprintf(out, n, "%s", v->indptr64 ? "int64" : "int32"); break;
-    default: snprintf(out, n, "%d", v->tile_skip); break;
+    case 6: snprintf(out, n, "%d", v->tile_skip); break;
+    /* 0: the derived grid (an integer like the profile's other values) */
+    default: snprintf(out, n, "%d", v->warp_rows); break;
     }
 }
 

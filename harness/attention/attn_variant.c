@@ -48,18 +48,23 @@ static const pf_arch *arch_known(const char *arch)
  * sm_80's 163 KiB, and at 99 KiB no 32-row tile of D=512 fits at all. */
 static const struct {
     int dims; /* head dims up to this one (and above the previous class) */
-    int block_m, block_n, warps, stages;
+    int block_m, block_n, warps, stages, warp_rows; /* warp_rows 0: derived */
 } default_shapes[] = {
     /* 32 query rows per warp: each K/V fragment feeds two m16 tiles; 32
      * keys keep S + O at 160 floats (no spill on sm_80/sm_90), 69 KiB: two
      * blocks per SM on sm_80 */
-    {128, 128, 32, 4, 2}, {128, 64, 64, 4, 2},
+    {128, 128, 32, 4, 2, 0}, {128, 64, 64, 4, 2, 0},
+    /* 32 rows per warp, O's 256 columns split over 2 warps (4 x 2 grid):
+     * each K/V fragment feeds two m16 tiles, a warp's own P slice stays in
+     * registers (LDSM x4 per HMMA 0.39 instead of 0.56); 218 KiB
+     * double-buffered on sm_90, 152 KiB single on sm_80 */
+    {256, 128, 64, 8, 2, 32}, {256, 128, 64, 8, 1, 32},
     /* the FlashAttention-2 shape: 8 warps x 16 rows, whole rows per warp
      * (P in registers, no cross-warp reductions) */
-    {256, 128, 64, 8, 2}, {256, 128, 64, 8, 1},
-    {256, 64, 32, 8, 2}, {256, 64, 32, 8, 1},
+    {256, 128, 64, 8, 2, 0}, {256, 128, 64, 8, 1, 0},
+    {256, 64, 32, 8, 2, 0}, {256, 64, 32, 8, 1, 0},
     /* 512: 32 rows keep the O accumulator at 64 floats per thread */
-    {512, 32, 32, 8, 2}, {512, 32, 32, 8, 1}, {512, 16, 32, 4, 1},
+    {512, 32, 32, 8, 2, 0}, {512, 32, 32, 8, 1, 0}, {512, 16, 32, 4, 1, 0},
 };
 
 int pf_attn_variant_default(int head_dim, const char *arch, pf_attn_variant *out)
@@ -85,6 +90,7 @@ int pf_attn_variant_default(int head_dim, const char *arch, pf_attn_variant *out
         v.block_n = default_shapes[i].block_n;
         v.warps = default_shapes[i].warps;
         v.stages = default_shapes[i].stages;
+        v.warp_rows = default_shapes[i].warp_rows;
         if (pf_attn_variant_valid(&v, fit, NULL, 0)) {
             *out = v;
             return 0;
@@ -93,14 +99,29 @@ int pf_attn_variant_default(int head_dim, const char *arch, pf_attn_variant *out
     return pf_error_set("attention: no default variant of head dim %d fits %s", head_dim, fit);
 }
 
-void pf_attn_variant_warp_grid(const pf_attn_variant *v, int *wsm, int *wsn)
+/* Row groups of the derived grid: as many as warps allow. */
+static int derived_wsm(const pf_attn_variant *v)
 {
     int m_tiles = v->block_m / 16;
     int m = m_tiles < v->warps ? m_tiles : v->warps;
+    return m < 1 ? 1 : m;
+}
+
+int pf_attn_variant_derived_rows(const pf_attn_variant *v)
+{
+    return v->block_m / derived_wsm(v);
+}
+
+/* WSM = BLOCK_M / WARP_ROWS where set (the kernel's WARP_ROWS define); at
+ * least 1 x 1 even for invalid variants, which pf_attn_variant_valid
+ * refuses. */
+void pf_attn_variant_warp_grid(const pf_attn_variant *v, int *wsm, int *wsn)
+{
+    int m = v->warp_rows > 0 ? v->block_m / v->warp_rows : derived_wsm(v);
     if (m < 1)
         m = 1;
     *wsm = m;
-    *wsn = v->warps / m;
+    *wsn = v->warps / m < 1 ? 1 : v->warps / m;
 }
 
 int pf_attn_variant_threads(const pf_attn_variant *v)
@@ -135,6 +156,25 @@ static int is_pow2_in(int x, int lo, int hi)
     return x >= lo && x <= hi && (x & (x - 1)) == 0;
 }
 
+/* WARP_ROWS, when set: whole 16-row tiles, a row-group count that divides
+ * BLOCK_M and WARPS, and not the derived value (one text per kernel). */
+static int warp_rows_valid(const pf_attn_variant *v, char *why, size_t why_size)
+{
+    int wr = v->warp_rows;
+    if (wr < 16 || wr % 16 || wr > v->block_m || v->block_m % wr)
+        snprintf(why, why_size, "WARP_ROWS=%d must be a multiple of 16 that divides BLOCK_M=%d",
+                 wr, v->block_m);
+    else if (v->warps % (v->block_m / wr))
+        snprintf(why, why_size, "WARP_ROWS=%d gives %d row groups, which do not divide WARPS=%d",
+                 wr, v->block_m / wr, v->warps);
+    else if (wr == pf_attn_variant_derived_rows(v))
+        snprintf(why, why_size, "WARP_ROWS=%d is what BLOCK_M=%d and WARPS=%d give anyway: leave "
+                 "it out (0 or auto)", wr, v->block_m, v->warps);
+    else
+        return 1;
+    return 0;
+}
+
 int pf_attn_variant_valid(const pf_attn_variant *v, const char *arch, char *why, size_t why_size)
 {
     char dummy[8];
@@ -165,6 +205,8 @@ int pf_attn_variant_valid(const pf_attn_variant *v, const char *arch, char *why,
         INVALID("INDPTR_T must be int32 or int64");
     if (v->tile_skip != 0 && v->tile_skip != 1)
         INVALID("TILE_SKIP=%d must be 0 or 1", v->tile_skip);
+    if (v->warp_rows != 0 && !warp_rows_valid(v, why, why_size))
+        return 0;
 
     int wsm, wsn;
     pf_attn_variant_warp_grid(v, &wsm, &wsn);
@@ -243,6 +285,15 @@ static int apply_key(pf_attn_variant *v, const char *key, const char *val)
                                 val);
         return 0;
     }
+    if (!strcasecmp(key, "WARP_ROWS")) {
+        if (!strcasecmp(val, "auto")) {
+            v->warp_rows = 0;
+            return 0;
+        }
+        if (parse_int(val, &v->warp_rows))
+            return pf_error_set("variant: WARP_ROWS='%s' (expected auto or rows per warp)", val);
+        return 0;
+    }
     if (!strcasecmp(key, "INDPTR_T")) {
         if (parse_indptr(val, &v->indptr64))
             return pf_error_set("variant: INDPTR_T='%s' (expected int32 or int64)", val);
@@ -307,7 +358,7 @@ int pf_attn_variant_parse(const char *text, int head_dim, const char *arch, pf_a
     char *copy = strdup(text);
     if (!copy)
         return pf_error_set("variant: out of memory");
-    int rc = 0;
+    int rc = 0, shape_given = 0, rows_given = 0;
     char *save = NULL;
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         trim(tok);
@@ -327,8 +378,14 @@ int pf_attn_variant_parse(const char *text, int head_dim, const char *arch, pf_a
             rc = -1;
             break;
         }
+        shape_given |= !strcasecmp(key, "BLOCK_M") || !strcasecmp(key, "WARPS");
+        rows_given |= !strcasecmp(key, "WARP_ROWS");
     }
     free(copy);
+    /* the default's WARP_ROWS belongs to its shape: a text that changes
+     * BLOCK_M or WARPS without naming WARP_ROWS gets the derived grid */
+    if (shape_given && !rows_given)
+        v.warp_rows = 0;
     if (rc == 0)
         *out = v;
     return rc;
@@ -338,11 +395,14 @@ int pf_attn_variant_to_string(const pf_attn_variant *v, char *buf, size_t size)
 {
     const char *st = v->mask_storage >= 0 && v->mask_storage < 4 ? storage_names[v->mask_storage]
                                                                    : "?";
+    char wr[24] = "";
+    if (v->warp_rows)
+        snprintf(wr, sizeof wr, ",WARP_ROWS=%d", v->warp_rows);
     return snprintf(buf, size,
                     "BLOCK_M=%d,BLOCK_N=%d,WARPS=%d,STAGES=%d,MASK_STORAGE=%s,INDPTR_T=%s,"
-                    "TILE_SKIP=%d,HEAD_DIM=%d",
+                    "TILE_SKIP=%d,HEAD_DIM=%d%s",
                     v->block_m, v->block_n, v->warps, v->stages, st,
-                    v->indptr64 ? "int64" : "int32", v->tile_skip, v->head_dim);
+                    v->indptr64 ? "int64" : "int32", v->tile_skip, v->head_dim, wr);
 }
 
 int pf_attn_variant_defines(const pf_attn_variant *v, pf_variant *jv)
@@ -360,6 +420,10 @@ int pf_attn_variant_defines(const pf_attn_variant *v, pf_variant *jv)
         if (pf_variant_add_define(jv, ints[i].name, buf))
             return -1;
     }
+    /* only when set: the derived grid's variants keep their JIT keys */
+    snprintf(buf, sizeof buf, "%d", v->warp_rows);
+    if (v->warp_rows && pf_variant_add_define(jv, "WARP_ROWS", buf))
+        return -1;
     return pf_variant_add_define(jv, "INDPTR_T", v->indptr64 ? "long long" : "int");
 }
 
@@ -368,7 +432,7 @@ int pf_attn_variant_equal(const pf_attn_variant *a, const pf_attn_variant *b)
     return a->block_m == b->block_m && a->block_n == b->block_n && a->warps == b->warps &&
            a->stages == b->stages && a->mask_storage == b->mask_storage &&
            a->indptr64 == b->indptr64 && a->tile_skip == b->tile_skip &&
-           a->head_dim == b->head_dim;
+           a->head_dim == b->head_dim && a->warp_rows == b->warp_rows;
 }
 
 /* Enumerated space (kept small enough that `pftune check --all` runs every
@@ -381,12 +445,35 @@ int pf_attn_variant_equal(const pf_attn_variant *a, const pf_attn_variant *b)
  *     rows per block keep the large O accumulator in registers);
  *     where none of those fits the arch, BLOCK_M {16} instead;
  * all: STAGES {1, 2}, every MASK_STORAGE, INDPTR_T and TILE_SKIP value;
+ * WARP_ROWS derived, and 32 after all of those where extra_warp_rows says;
  * invalid combinations (pf_attn_variant_valid) dropped. BLOCK_M/BLOCK_N 16
  * and 128 keys, 1 warp and other warp counts are legal (parse them) but left
  * out of the sweep: 16-row tiles reload K/V for too few rows, 128-key tiles
  * double the S registers, a lone warp cannot overlap loads with math.
  * enumerate_rows sweeps the given BLOCK_M values. */
-static int enumerate_rows(int head_dim, const char *arch, const int *bms, int n_bms,
+
+/* The WARP_ROWS swept for a shape besides the derived grid, or 0: 32 rows
+ * per warp with a row's keys and O's columns split over 2 warps, where the
+ * derived grid gives 16 rows (each K/V fragment then feeds two m16 tiles,
+ * a warp's own P slice stays in registers). Only where that pays without
+ * reloading Q for too few MMAs, to keep the sweep small:
+ *   HEAD_DIM above 128: Q is reloaded every key tile, so a warp needs >= 32
+ *     keys (4 n8 tiles share each Q fragment): 64x64x4w and 128x64x8w;
+ *   HEAD_DIM 128: all of Q stays in registers (Q_KEEP; 144 floats with the
+ *     accumulators) at 64x32 with 4 warps, the smallest block (57 KiB);
+ *   HEAD_DIM 64/72: none, the derived grids keep Q and reach 0.25 already. */
+static int extra_warp_rows(int head_dim, int bm, int bn, int warps)
+{
+    pf_attn_variant v = {.block_m = bm, .block_n = bn, .warps = warps, .head_dim = head_dim};
+    if (pf_attn_variant_derived_rows(&v) != 16 || bm % 32 || warps != 2 * (bm / 32))
+        return 0;
+    if (head_dim > 128)
+        return bn / 2 >= 32 ? 32 : 0;
+    return head_dim == 128 && warps == 4 && bn == 32 ? 32 : 0;
+}
+
+/* extra 0: the derived grid; 1: only the shapes extra_warp_rows sets. */
+static int enumerate_rows(int head_dim, const char *arch, const int *bms, int n_bms, int extra,
                           pf_attn_variant *out, int max)
 {
     static const int bns[2] = {32, 64};
@@ -397,21 +484,35 @@ static int enumerate_rows(int head_dim, const char *arch, const int *bms, int n_
             int warps = small ? bms[a] / 32 * (c + 1) : 4 << c;
             if (warps > 8 || warps < 4)
                 continue;
-            for (int b = 0; b < 2; b++)
+            for (int b = 0; b < 2; b++) {
+                int wr = extra ? extra_warp_rows(head_dim, bms[a], bns[b], warps) : 0;
+                if (extra && !wr)
+                    continue;
                 for (int stages = 1; stages <= 2; stages++)
                     for (int st = 0; st < 4; st++)
                         for (int ip = 0; ip < 2; ip++)
                             for (int ts = 0; ts < 2; ts++) {
                                 pf_attn_variant v = {bms[a], bns[b], warps, stages, st, ip, ts,
-                                                     head_dim};
+                                                     head_dim, wr};
                                 if (!pf_attn_variant_valid(&v, arch, NULL, 0))
                                     continue;
                                 if (out && n < max)
                                     out[n] = v;
                                 n++;
                             }
+            }
         }
     return n;
+}
+
+/* Both passes: the derived grids first (their order predates WARP_ROWS),
+ * then the WARP_ROWS shapes. */
+static int enumerate_both(int head_dim, const char *arch, const int *bms, int n_bms,
+                          pf_attn_variant *out, int max)
+{
+    int n = enumerate_rows(head_dim, arch, bms, n_bms, 0, out, max);
+    int rest = max > n ? max - n : 0;
+    return n + enumerate_rows(head_dim, arch, bms, n_bms, 1, out && rest ? out + n : NULL, rest);
 }
 
 int pf_attn_variant_enumerate(int head_dim, const char *arch, pf_attn_variant *out, int max)
@@ -424,10 +525,10 @@ int pf_attn_variant_enumerate(int head_dim, const char *arch, pf_attn_variant *o
     static const int small_rows[2] = {64, 128}, big_rows[2] = {32, 64}, d256_rows[2] = {64, 128},
                      narrow_rows[1] = {16};
     if (head_dim <= 128)
-        return enumerate_rows(head_dim, arch, small_rows, 2, out, max);
+        return enumerate_both(head_dim, arch, small_rows, 2, out, max);
     if (head_dim == 256)
-        return enumerate_rows(head_dim, arch, d256_rows, 2, out, max);
-    int n = enumerate_rows(head_dim, arch, big_rows, 2, out, max);
+        return enumerate_both(head_dim, arch, d256_rows, 2, out, max);
+    int n = enumerate_both(head_dim, arch, big_rows, 2, out, max);
     /* no 32-row tile of D=512 fits 99 KiB (sm_86/89/120): sweep 16 rows */
-    return n ? n : enumerate_rows(head_dim, arch, narrow_rows, 1, out, max);
+    return n ? n : enumerate_both(head_dim, arch, narrow_rows, 1, out, max);
 }

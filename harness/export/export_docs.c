@@ -15,11 +15,15 @@
 static json_t *kernel_config(const pf_export_kernel *k)
 {
     const pf_attn_variant *v = &k->v;
-    return json_pack("{s:i, s:i, s:i, s:i, s:s, s:s, s:i, s:i, s:s}", "BLOCK_M", v->block_m,
-                     "BLOCK_N", v->block_n, "num_warps", v->warps, "num_stages", v->stages,
-                     "MASK_STORAGE", pf_storage_name(v->mask_storage), "INDPTR_T",
-                     v->indptr64 ? "int64" : "int32", "TILE_SKIP", v->tile_skip, "HEAD_DIM",
-                     v->head_dim, "kernel", k->name);
+    json_t *o = json_pack("{s:i, s:i, s:i, s:i, s:s, s:s, s:i, s:i, s:s}", "BLOCK_M", v->block_m,
+                          "BLOCK_N", v->block_n, "num_warps", v->warps, "num_stages", v->stages,
+                          "MASK_STORAGE", pf_storage_name(v->mask_storage), "INDPTR_T",
+                          v->indptr64 ? "int64" : "int32", "TILE_SKIP", v->tile_skip, "HEAD_DIM",
+                          v->head_dim, "kernel", k->name);
+    /* only where set: the derived grid's configs keep their keys */
+    if (o && v->warp_rows)
+        json_object_set_new(o, "WARP_ROWS", json_integer(v->warp_rows));
+    return o;
 }
 
 static int write_json(const pf_export_ctx *c, const json_t *doc, const char *rel)

@@ -19,12 +19,16 @@ void pf_export_plan_free(pf_export_plan *plan)
     memset(plan, 0, sizeof *plan);
 }
 
-/* "attn_d64_m64_n64_w4_s2_bitmap_i32_skip1": readable, one per variant. */
+/* "attn_d64_m64_n64_w4_s2_bitmap_i32_skip1": readable, one per variant;
+ * "_wr32" appended where the variant sets WARP_ROWS. */
 static void kernel_name(const pf_attn_variant *v, char *out, size_t size)
 {
-    snprintf(out, size, "attn_d%d_m%d_n%d_w%d_s%d_%s_i%d_skip%d", v->head_dim, v->block_m,
+    char wr[16] = "";
+    if (v->warp_rows)
+        snprintf(wr, sizeof wr, "_wr%d", v->warp_rows);
+    snprintf(out, size, "attn_d%d_m%d_n%d_w%d_s%d_%s_i%d_skip%d%s", v->head_dim, v->block_m,
              v->block_n, v->warps, v->stages, pf_storage_name(v->mask_storage),
-             v->indptr64 ? 64 : 32, v->tile_skip);
+             v->indptr64 ? 64 : 32, v->tile_skip, wr);
 }
 
 static int get_int(const json_t *o, const char *key, const char *where, long lo, long hi,

@@ -103,17 +103,19 @@ static void test_attention_defaults(void)
             printf("%-6s D=%-3d default %s (%zu bytes), %d variants\n", t[i].name, head_dims[d],
                    text, pf_attn_variant_smem_bytes(&v), count);
         }
-    /* sm_80 and sm_90: 32 rows per warp at D <= 128, the FlashAttention-2
-     * shape at 256, the old 512 ones */
+    /* sm_80 and sm_90: 32 rows per warp at D <= 128 and at 256 (there with
+     * the columns split over 2 warps: WARP_ROWS=32), the old 512 ones */
     pf_attn_variant v;
     pf_attn_variant_default(512, "sm_80", &v);
     CHECK(v.block_m == 32 && v.block_n == 32 && v.warps == 8 && v.stages == 1);
     pf_attn_variant_default(512, "sm_90", &v);
     CHECK(v.block_m == 32 && v.block_n == 32 && v.warps == 8 && v.stages == 2);
     pf_attn_variant_default(256, "sm_80", &v);
-    CHECK(v.block_m == 128 && v.block_n == 64 && v.warps == 8 && v.stages == 1);
+    CHECK(v.block_m == 128 && v.block_n == 64 && v.warps == 8 && v.stages == 1 &&
+          v.warp_rows == 32);
     pf_attn_variant_default(256, "sm_90", &v);
-    CHECK(v.block_m == 128 && v.block_n == 64 && v.warps == 8 && v.stages == 2);
+    CHECK(v.block_m == 128 && v.block_n == 64 && v.warps == 8 && v.stages == 2 &&
+          v.warp_rows == 32);
     pf_attn_variant_default(128, "sm_90", &v);
     CHECK(v.block_m == 128 && v.block_n == 32 && v.warps == 4 && v.stages == 2);
     pf_attn_variant_default(128, "sm_80", &v);

@@ -93,11 +93,60 @@ static void test_reasons(void)
     CHECK(pf_attn_variant_valid(&v, "sm_90", NULL, 0) == 1);
 }
 
+static void test_warp_rows(void)
+{
+    pf_attn_variant v, w;
+    char why[256], text[256];
+    int wsm, wsn;
+    /* 32 rows per warp at 128 x 8 warps: a 4 x 2 grid, text round trip */
+    CHECK(pf_attn_variant_parse("BLOCK_M=128,BLOCK_N=64,WARPS=8,STAGES=2,WARP_ROWS=32", 256,
+                                "sm_90", &v) == 0);
+    CHECK(v.warp_rows == 32);
+    CHECK_MSG(pf_attn_variant_valid(&v, "sm_90", why, sizeof why), "%s", why);
+    pf_attn_variant_warp_grid(&v, &wsm, &wsn);
+    CHECK(wsm == 4 && wsn == 2 && pf_attn_variant_derived_rows(&v) == 16);
+    pf_attn_variant_to_string(&v, text, sizeof text);
+    CHECK_MSG(strstr(text, ",WARP_ROWS=32") != NULL, "%s", text);
+    CHECK(pf_attn_variant_parse(text, 64, "sm_90", &w) == 0 && pf_attn_variant_equal(&v, &w));
+    /* the grid brings P staging and row reductions: more shared memory, and
+     * double buffering no longer fits sm_80 */
+    w.warp_rows = 0;
+    CHECK(pf_attn_variant_smem_bytes(&v) > pf_attn_variant_smem_bytes(&w));
+    CHECK(!pf_attn_variant_equal(&v, &w));
+    CHECK(!pf_attn_variant_valid(&v, "sm_80", why, sizeof why) && strstr(why, "shared memory"));
+    /* the D=256 default sets 32; a new shape without WARP_ROWS gets the
+     * derived grid, other keys keep the default's */
+    CHECK(pf_attn_variant_parse("BLOCK_M=64", 256, "sm_90", &w) == 0 && w.warp_rows == 0);
+    CHECK(pf_attn_variant_valid(&w, "sm_90", NULL, 0));
+    CHECK(pf_attn_variant_parse("STAGES=1", 256, "sm_90", &w) == 0 && w.warp_rows == 32);
+    /* auto and unset leave the text alone */
+    CHECK(pf_attn_variant_parse("WARP_ROWS=auto", 128, "sm_90", &w) == 0 && w.warp_rows == 0);
+    pf_attn_variant_to_string(&w, text, sizeof text);
+    CHECK(strstr(text, "WARP_ROWS") == NULL);
+    /* the derived value is refused (one text per kernel), and so are rows
+     * that do not tile BLOCK_M or WARPS */
+    v.warp_rows = 16;
+    CHECK(!pf_attn_variant_valid(&v, "sm_90", why, sizeof why) && strstr(why, "auto"));
+    v.warp_rows = 48;
+    CHECK(!pf_attn_variant_valid(&v, "sm_90", why, sizeof why) && strstr(why, "multiple of 16"));
+    CHECK(pf_attn_variant_parse("BLOCK_M=64,WARPS=2,WARP_ROWS=16", 64, NULL, &v) == 0);
+    CHECK(!pf_attn_variant_valid(&v, NULL, why, sizeof why) && strstr(why, "row groups"));
+    CHECK(pf_attn_variant_parse("WARP_ROWS=many", 64, NULL, &v) == -1);
+    CHECK(strstr(pf_error_get(), "WARP_ROWS") != NULL);
+}
+
 /* Independent restatement of the rules for random points of the space. */
 static int expect_valid(const pf_attn_variant *v, const char *arch)
 {
     int m_tiles = v->block_m / 16;
     int wsm = m_tiles < v->warps ? m_tiles : v->warps;
+    int wr = v->warp_rows;
+    if (wr) { /* set: whole 16-row tiles dividing BLOCK_M and WARPS, not the derived value */
+        if (wr % 16 || wr > v->block_m || v->block_m % wr || v->warps % (v->block_m / wr) ||
+            wr == v->block_m / wsm)
+            return 0;
+        wsm = v->block_m / wr;
+    }
     int wsn = v->warps / wsm;
     int dpad = (v->head_dim + 15) & ~15;
     if (v->block_n / wsn < 8 || (dpad / wsn) % 8)
@@ -113,11 +162,12 @@ static int expect_valid(const pf_attn_variant *v, const char *arch)
 
 static void test_random_points(void)
 {
-    static const int bm[] = {16, 32, 64, 128}, ws[] = {1, 2, 4, 8};
+    static const int bm[] = {16, 32, 64, 128}, ws[] = {1, 2, 4, 8}, wrs[] = {0, 0, 16, 32, 64, 48};
     srand((unsigned)time(NULL));
     for (int it = 0; it < 3000; it++) {
         pf_attn_variant v = {bm[rand() % 4], bm[rand() % 4], ws[rand() % 4], 1 + rand() % 2,
-                             rand() % 4, rand() % 2, rand() % 2, head_dims[rand() % 5]};
+                             rand() % 4, rand() % 2, rand() % 2, head_dims[rand() % 5],
+                             wrs[rand() % 6]};
         const char *arch = archs[rand() % 2];
         char why[256], text[256];
         int got = pf_attn_variant_valid(&v, arch, why, sizeof why);
@@ -154,9 +204,18 @@ static void test_enumerate(void)
             }
             for (int s = 0; s < 4; s++)
                 CHECK(seen_storage[s] == n / 4);
+            /* WARP_ROWS is swept only where it changes the grid and pays:
+             * D=128 and above */
+            int n_wr = 0;
+            for (int j = 0; j < n; j++)
+                n_wr += vs[j].warp_rows != 0;
+            CHECK_MSG(head_dims[i] == 256 || head_dims[i] == 128 ? n_wr > 0 : n_wr == 0,
+                      "D=%d %s: %d with WARP_ROWS",
+                      head_dims[i], archs[a], n_wr);
             CHECK(seen_ip[0] == n / 2 && seen_ts[1] == n / 2);
             CHECK_MSG(has_default, "default of D=%d %s not enumerated", head_dims[i], archs[a]);
-            printf("D=%d %s: %d valid variants\n", head_dims[i], archs[a], n);
+            printf("D=%d %s: %d valid variants (%d with WARP_ROWS)\n", head_dims[i], archs[a], n,
+                   n_wr);
             free(vs);
         }
 }
@@ -178,7 +237,15 @@ static void test_defines(void)
             found += atoi(jv.defines[i].value) == 72;
     }
     CHECK(found == 3);
-    CHECK(jv.n_defines == 8);
+    CHECK(jv.n_defines == 8); /* no WARP_ROWS: the derived grid */
+    memset(&jv, 0, sizeof jv);
+    CHECK(pf_attn_variant_parse("BLOCK_M=64,BLOCK_N=64,WARPS=4,WARP_ROWS=32", 256, NULL, &v) == 0);
+    CHECK(pf_attn_variant_defines(&v, &jv) == 0);
+    CHECK(jv.n_defines == 9);
+    found = 0;
+    for (int i = 0; i < jv.n_defines; i++)
+        found += !strcmp(jv.defines[i].name, "WARP_ROWS") && !strcmp(jv.defines[i].value, "32");
+    CHECK(found == 1);
 }
 
 int main(void)
@@ -186,6 +253,7 @@ int main(void)
     test_defaults_round_trip();
     test_parse_partial_and_errors();
     test_reasons();
+    test_warp_rows();
     test_random_points();
     test_enumerate();
     test_defines();

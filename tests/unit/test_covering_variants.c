@@ -11,7 +11,7 @@
 #include "pf_test.h"
 
 /* The axis values of a variant, in a fixed order. */
-static void axes(const pf_attn_variant *v, int out[8])
+static void axes(const pf_attn_variant *v, int out[9])
 {
     out[0] = v->block_m;
     out[1] = v->block_n;
@@ -21,6 +21,7 @@ static void axes(const pf_attn_variant *v, int out[8])
     out[5] = v->indptr64;
     out[6] = v->tile_skip;
     out[7] = v->head_dim;
+    out[8] = v->warp_rows;
 }
 
 static void check_dim(int d, const char *arch)
@@ -42,12 +43,12 @@ static void check_dim(int d, const char *arch)
     }
     int missing_value = 0, missing_pair = 0;
     for (int i = 0; i < n; i++) {
-        int a[8];
+        int a[9];
         axes(&all[i], a);
-        for (int f = 0; f < 8; f++) {
+        for (int f = 0; f < 9; f++) {
             int found = 0;
             for (int j = 0; j < k && !found; j++) {
-                int b[8];
+                int b[9];
                 axes(&sub[j], b);
                 found = a[f] == b[f];
             }
