@@ -156,7 +156,7 @@ int pf_export_csv(const pf_rdata *d, const char *path)
     if (!f)
         return pf_error_set("out of memory");
     fputs("status,problem,variant,device,backend,arch,layer,head_dim,seq_len,storage,block_m,"
-          "block_n,warps,stages,tile_skip,indptr,timer,samples,median_ms,q1_ms,q3_ms,min_ms,"
+          "block_n,warps,warp_rows,stages,tile_skip,indptr,timer,samples,median_ms,q1_ms,q3_ms,min_ms,"
           "max_ms,mean_ms,stdev_ms,useful_tflops,metadata_bytes,registers,spill_bytes,"
           "smem_bytes,error,message\n", f);
     for (int i = 0; i < d->n; i++) {
@@ -171,7 +171,8 @@ int pf_export_csv(const pf_rdata *d, const char *path)
         csv_str(f, p->layer, 0);
         fprintf(f, "%d,%" PRId64 ",", p->head_dim, p->seq_len);
         csv_str(f, p->storage, 0);
-        fprintf(f, "%d,%d,%d,%d,%d,", p->block_m, p->block_n, p->warps, p->stages, p->tile_skip);
+        fprintf(f, "%d,%d,%d,%d,%d,%d,", p->block_m, p->block_n, p->warps, p->warp_rows, p->stages,
+                p->tile_skip);
         csv_str(f, p->indptr, 0);
         if (r->time.samples > 0) {
             const pf_measure_summary *t = &r->time;

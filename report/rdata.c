@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "attention/attn_variant.h"
 #include "core/pf_error.h"
 
 int pf_rdata_resolve(const char *path, char *out, size_t size)
@@ -167,6 +168,12 @@ static void fill_variant(pf_rpoint *p)
     p->warps = variant_int(v, "WARPS");
     p->stages = variant_int(v, "STAGES");
     p->tile_skip = variant_int(v, "TILE_SKIP");
+    /* WARP_ROWS is in the text only where it differs from the derived grid */
+    p->warp_rows = variant_int(v, "WARP_ROWS");
+    if (p->warp_rows <= 0 && p->block_m > 0 && p->warps > 0) {
+        pf_attn_variant av = {.block_m = p->block_m, .warps = p->warps};
+        p->warp_rows = pf_attn_variant_derived_rows(&av);
+    }
 }
 
 /* Device, backend and timer: meta first, the records as a fallback. */

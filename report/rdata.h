@@ -20,6 +20,7 @@ typedef struct pf_rpoint {
     pf_record rec;
     char storage[16];        /* MASK_STORAGE */
     int block_m, block_n, warps, stages, tile_skip;
+    int warp_rows;           /* query rows per warp: WARP_ROWS, else the derived grid's */
     char indptr[8];          /* INDPTR_T */
     int head_dim;            /* from meta.problems, else "D=" in the problem, else HEAD_DIM */
     int64_t seq_len;

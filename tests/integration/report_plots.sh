@@ -115,6 +115,13 @@ for d in ["emu", "gpu"]:
     rows = list(csv.DictReader(open(os.path.join(tmp, d + ".csv"))))
     if len(rows) != len(recs):
         fail(f"{d}.csv: {len(rows)} rows for {len(recs)} records")
+    for r in rows:  # rows per warp: the variant's WARP_ROWS, else BLOCK_M / min(WARPS, BLOCK_M/16)
+        v = dict(kv.split("=", 1) for kv in r["variant"].split(",") if "=" in kv)
+        if "BLOCK_M" in v and "WARPS" in v:
+            bm, w = int(v["BLOCK_M"]), int(v["WARPS"])
+            want = int(v.get("WARP_ROWS", 0)) or bm // max(1, min(w, bm // 16))
+            if r["warp_rows"] != str(want):
+                fail(f"{d}.csv: warp_rows {r['warp_rows']} for {r['variant']} (expected {want})")
     nv = json.load(open(os.path.join(tmp, d + ".nvbench.json")))
     states = sum(len(b["states"]) for b in nv["benchmarks"])
     if states != len(timed) or nv["meta"]["version"]["json"]["string"] != "1.0.0":
