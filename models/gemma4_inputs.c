@@ -333,6 +333,26 @@ static int same_shape(const pf_npy *a, const pf_npy *b)
     return 1;
 }
 
+/* A pixel array and its position ids (images, or video frames: rows names
+ * the first axis): float32 [rows, max_patches, 3*p*p] and int
+ * [rows, max_patches, 2] of the same rows and patches, sizes an int holds. */
+static int check_pixel_pair(const char *dir, const char *fpix, const char *fpos,
+                            const char *rows, const pf_npy *pix, const pf_npy *pos)
+{
+    if (pix->dtype != PF_NPY_F32 || pix->ndim != 3)
+        return pf_error_set("%s/%s: expected float32 [%s, max_patches, 3*p*p]", dir, fpix, rows);
+    if (pos->ndim != 3 || pos->shape[2] != 2)
+        return pf_error_set("%s/%s: expected int [%s, max_patches, 2]", dir, fpos, rows);
+    if (pos->shape[0] != pix->shape[0] || pos->shape[1] != pix->shape[1])
+        return pf_error_set("%s/%s: shape [%lld, %lld, 2] disagrees with %s [%lld, %lld, %lld]",
+                            dir, fpos, (long long)pos->shape[0], (long long)pos->shape[1], fpix,
+                            (long long)pix->shape[0], (long long)pix->shape[1],
+                            (long long)pix->shape[2]);
+    if (pix->shape[0] > 0x7fffff || pix->shape[1] > 0x7fffff || pix->shape[2] > 0x7fffff)
+        return pf_error_set("%s/%s: too large", dir, fpix);
+    return 0;
+}
+
 /* pixel_values_videos.npy, video_position_ids.npy, num_frames_per_video.npy:
  * all three or none; shapes and dtypes (the counts: pf_g4_inputs_check). */
 static int load_videos(const char *dir, pf_g4_inputs *out)
@@ -352,20 +372,10 @@ static int load_videos(const char *dir, pf_g4_inputs *out)
             rc = pf_error_set("%s/%s: missing (pixel_values_videos.npy, video_position_ids.npy "
                               "and num_frames_per_video.npy go together)", dir, name[i]);
     pf_npy *pix = &a[0], *pos = &a[1], *nf = &a[2];
-    if (any && !rc && (pix->dtype != PF_NPY_F32 || pix->ndim != 3))
-        rc = pf_error_set("%s/%s: expected float32 [frames, max_patches, 3*p*p]", dir, name[0]);
-    if (any && !rc && (pos->ndim != 3 || pos->shape[2] != 2))
-        rc = pf_error_set("%s/%s: expected int [frames, max_patches, 2]", dir, name[1]);
-    if (any && !rc && (pos->shape[0] != pix->shape[0] || pos->shape[1] != pix->shape[1]))
-        rc = pf_error_set("%s/%s: shape [%lld, %lld, 2] disagrees with %s [%lld, %lld, %lld]",
-                          dir, name[1], (long long)pos->shape[0], (long long)pos->shape[1],
-                          name[0], (long long)pix->shape[0], (long long)pix->shape[1],
-                          (long long)pix->shape[2]);
+    if (any && !rc)
+        rc = check_pixel_pair(dir, name[0], name[1], "frames", pix, pos);
     if (any && !rc && (nf->ndim != 1 || nf->shape[0] > 0x7fffff))
         rc = pf_error_set("%s/%s: expected int [videos]", dir, name[2]);
-    if (any && !rc && (pix->shape[0] > 0x7fffff || pix->shape[1] > 0x7fffff ||
-                       pix->shape[2] > 0x7fffff))
-        rc = pf_error_set("%s/%s: too large", dir, name[0]);
     if (any && !rc && out->n_images && pix->shape[2] != out->patch_dim)
         rc = pf_error_set("%s/%s: %lld values per patch, but pixel_values.npy has %d", dir,
                           name[0], (long long)pix->shape[2], out->patch_dim);
@@ -409,18 +419,8 @@ int pf_g4_inputs_load(const pf_g4_config *c, const char *dir, pf_g4_inputs *out)
     if (!rc && have_pix != have_pos)
         rc = pf_error_set("%s/%s: missing (pixel_values.npy and image_position_ids.npy go "
                           "together)", dir, have_pix ? "image_position_ids.npy" : "pixel_values.npy");
-    if (!rc && have_pix && (pix.dtype != PF_NPY_F32 || pix.ndim != 3))
-        rc = pf_error_set("%s/pixel_values.npy: expected float32 [n, max_patches, 3*p*p]", dir);
-    if (!rc && have_pos && (pos.ndim != 3 || pos.shape[2] != 2))
-        rc = pf_error_set("%s/image_position_ids.npy: expected int [n, max_patches, 2]", dir);
-    if (!rc && have_pix && (pos.shape[0] != pix.shape[0] || pos.shape[1] != pix.shape[1]))
-        rc = pf_error_set("%s/image_position_ids.npy: shape [%lld, %lld, 2] disagrees with "
-                          "pixel_values.npy [%lld, %lld, %lld]", dir, (long long)pos.shape[0],
-                          (long long)pos.shape[1], (long long)pix.shape[0],
-                          (long long)pix.shape[1], (long long)pix.shape[2]);
-    if (!rc && have_pix && (pix.shape[0] > 0x7fffff || pix.shape[1] > 0x7fffff ||
-                            pix.shape[2] > 0x7fffff))
-        rc = pf_error_set("%s/pixel_values.npy: too large", dir);
+    if (!rc && have_pix)
+        rc = check_pixel_pair(dir, "pixel_values.npy", "image_position_ids.npy", "n", &pix, &pos);
     int batch = ids.ndim == 2 ? (int)ids.shape[0] : 1;
     if (!rc) {
         out->batch = batch;
