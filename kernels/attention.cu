@@ -40,8 +40,12 @@
  *                                   the A operand layout of the next mma)
  *   ROWS[2][BLOCK_M] int            spans only: each query row's allowed
  *                                   key interval [lo, hi]
- *   BITS[BLOCK_M][ATTN_MW] uint32   dense / bitmap / window: the mask of
- *                                   the current tile, one bit per key
+ *   BITS[ATTN_NB][BLOCK_M][ATTN_MW] uint32  dense / bitmap / window: the
+ *                                   mask of the current tile, one bit per
+ *                                   key (two buffers at STAGES 2, which has
+ *                                   one barrier per tile: the next tile's
+ *                                   words are built while slower warps may
+ *                                   still read this tile's)
  *   MROW[2][BLOCK_M*ATTN_MW] INDPTR_T  and, where each thread builds one
  *                                   word, that row's mask offsets */
 #include "pf_dialect.h"
@@ -84,6 +88,8 @@
 #define ROW_CHUNKS (D_PAD / 8)     /* 16-byte chunks per smem row */
 #define DATA_CHUNKS (HEAD_DIM / 8) /* chunks that hold data (HEAD_DIM % 8 == 0) */
 #define LN2 0.69314718055994530942f
+/* mask-bit buffers: STAGES 2 has no end-of-tile barrier (see the key loop) */
+#define ATTN_NB (STAGES == 2 ? 2 : 1)
 
 #if BLOCK_M % 16 != 0 || BLOCK_N % 16 != 0 || WARP_KEYS % 8 != 0 || WARP_COLS % 8 != 0 || \
     HEAD_DIM % 8 != 0
@@ -364,7 +370,7 @@ PF_KERNEL(attention, pf_attn_params, p)
     /* the row whose mask words this thread builds on every tile: its
      * offsets wait in shared memory (only this thread reads its slot), the
      * key loop has no registers to spare for them */
-    INDPTR_T *sMrow = (INDPTR_T *)(sBits + BLOCK_M * ATTN_MW);
+    INDPTR_T *sMrow = (INDPTR_T *)(sBits + ATTN_NB * BLOCK_M * ATTN_MW);
     if (tid < BLOCK_M * ATTN_MW) {
         const attn_mask_row m = attn_mask_row_init(&mv, q0 + tid / ATTN_MW, q_len);
         sMrow[tid] = m.off;
@@ -386,7 +392,10 @@ PF_KERNEL(attention, pf_attn_params, p)
         const int interior = full_tile && k0 + BLOCK_N <= kv_len && q0 + BLOCK_M <= q_len;
 #if MASK_STORAGE != PF_MASK_SPANS
         /* this tile's mask bits (bounds only on FULL tiles), read after the
-         * barrier below; the previous tile's were read before its last one */
+         * barrier below; at STAGES 2 into the buffer of this K/V stage, whose
+         * last reader was two tiles ago (every warp has passed the previous
+         * tile's barrier since) */
+        uint32_t *const tBits = sBits + stage * (BLOCK_M * ATTN_MW);
         if (!interior) {
 #if BLOCK_M * ATTN_MW <= THREADS /* one word per thread (every default) */
             if (tid < BLOCK_M * ATTN_MW) {
@@ -395,32 +404,34 @@ PF_KERNEL(attention, pf_attn_params, p)
                 m.e_row = sMrow[BLOCK_M * ATTN_MW + tid];
                 m.d_k0 = (int)m.e_row;
                 m.kv_len = q0 + tid / ATTN_MW < q_len ? kv_len : 0;
-                sBits[tid] = attn_mask_word(p.mask, p.band_left + p.band_right + 1, p.band_past, &m,
+                tBits[tid] = attn_mask_word(p.mask, p.band_left + p.band_right + 1, p.band_past, &m,
                                             k0 + (tid % ATTN_MW) * ATTN_MW_BITS, full_tile);
             }
 #else
             for (int u = tid; u < BLOCK_M * ATTN_MW; u += THREADS) {
                 const attn_mask_row m = attn_mask_row_init(&mv, q0 + u / ATTN_MW, q_len);
-                sBits[u] = attn_mask_word(p.mask, p.band_left + p.band_right + 1, p.band_past, &m,
+                tBits[u] = attn_mask_word(p.mask, p.band_left + p.band_right + 1, p.band_past, &m,
                                           k0 + (u % ATTN_MW) * ATTN_MW_BITS, full_tile);
             }
 #endif
         }
 #endif
+        /* this tile's K/V (issued one tile ago) landed for this thread; the
+         * barrier makes every thread's copies visible and, at STAGES 2, is
+         * also the only one per tile: past it every warp is done with the
+         * previous tile, so its K/V stage, P and row parts are free and the
+         * next tile's copy goes into that stage right away (it overlaps this
+         * tile's MMAs as before, one barrier fewer) */
+        pf_cp_async_wait(0);
+        __syncthreads();
 #if STAGES == 2
         if (kt_next < kt_end) {
             int k1 = kt_next * BLOCK_N;
             attn_load_kv(sK + (stage ^ 1) * BLOCK_N * ROW_STRIDE, sV + (stage ^ 1) * BLOCK_N * ROW_STRIDE,
                          &p, kv_head_off + (long long)k1 * kv_stride, kv_stride, kv_len - k1, tid);
             pf_cp_async_commit();
-            pf_cp_async_wait(1);
-        } else {
-            pf_cp_async_wait(0);
         }
-#else
-        pf_cp_async_wait(0);
 #endif
-        __syncthreads();
 
         const pf_sptr k_s = k_at + stage * BLOCK_N * ROW_STRIDE * 2;
         const pf_sptr v_s = v_at + stage * BLOCK_N * ROW_STRIDE * 2;
@@ -486,7 +497,7 @@ PF_KERNEL(attention, pf_attn_params, p)
                     /* this warp's key slice of the row's bits, shifted so
                      * that bit nt*8+e (mod 32) is this thread's key */
                     const uint32_t *brow =
-                        sBits + ((wm * MT_W + mt) * 16 + g + h * 8) * ATTN_MW + (wn * WARP_KEYS) / 32;
+                        tBits + ((wm * MT_W + mt) * 16 + g + h * 8) * ATTN_MW + (wn * WARP_KEYS) / 32;
                     uint32_t bw[(WARP_KEYS + 31) / 32];
                     PF_UNROLL
                     for (int w = 0; w < (WARP_KEYS + 31) / 32; w++)
@@ -600,12 +611,11 @@ PF_KERNEL(attention, pf_attn_params, p)
             }
         }
 #endif
-        __syncthreads(); /* P and this K/V stage are overwritten next */
-
         kt = kt_next;
 #if STAGES == 2
         stage ^= 1;
 #else
+        __syncthreads(); /* the one K/V stage, P and mask bits are overwritten next */
         if (kt < kt_end) {
             int k1 = kt * BLOCK_N;
             attn_load_kv(sK, sV, &p, kv_head_off + (long long)k1 * kv_stride, kv_stride, kv_len - k1, tid);

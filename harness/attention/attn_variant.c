@@ -50,10 +50,17 @@ static const struct {
     int dims; /* head dims up to this one (and above the previous class) */
     int block_m, block_n, warps, stages, warp_rows; /* warp_rows 0: derived */
 } default_shapes[] = {
-    /* 32 query rows per warp: each K/V fragment feeds two m16 tiles; 32
-     * keys keep S + O at 160 floats (no spill on sm_80/sm_90), 69 KiB: two
-     * blocks per SM on sm_80 */
-    {128, 128, 32, 4, 2, 0}, {128, 64, 64, 4, 2, 0},
+    /* D 64/72: 32 query rows per warp, each K/V fragment feeds two m16
+     * tiles and all of Q stays in registers (LDSM x4 per HMMA 0.25) */
+    {80, 128, 32, 4, 2, 0}, {80, 64, 64, 4, 2, 0},
+    /* D 128: 32 rows per warp with O's columns split over 2 warps (2 x 2
+     * grid), so all of Q fits in registers beside the accumulators: LDSM
+     * x4 per HMMA 0.28 (the 128-row shape below reloads Q every tile:
+     * 0.375), fewer shared bytes per HMMA, spill-free, 57 KiB, two blocks per
+     * SM on sm_80. It pays twice the K/V copies per HMMA (64-row blocks) and
+     * the P exchange; docs/kernel-analysis.md has the trade, the tuner
+     * sweeps both */
+    {128, 64, 32, 4, 2, 32}, {128, 128, 32, 4, 2, 0}, {128, 64, 64, 4, 2, 0},
     /* 32 rows per warp, O's 256 columns split over 2 warps (4 x 2 grid):
      * each K/V fragment feeds two m16 tiles, a warp's own P slice stays in
      * registers (LDSM x4 per HMMA 0.39 instead of 0.56); 218 KiB
@@ -82,7 +89,7 @@ int pf_attn_variant_default(int head_dim, const char *arch, pf_attn_variant *out
     v.mask_storage = PF_MASK_SPANS;
     v.indptr64 = 0;
     v.tile_skip = 1;
-    int dims = head_dim <= 128 ? 128 : head_dim;
+    int dims = head_dim <= 80 ? 80 : head_dim <= 128 ? 128 : head_dim;
     for (size_t i = 0; i < sizeof default_shapes / sizeof default_shapes[0]; i++) {
         if (default_shapes[i].dims != dims)
             continue;
@@ -147,7 +154,9 @@ size_t pf_attn_variant_smem_bytes(const pf_attn_variant *v)
     size_t words = v->block_n < 32 ? 1 : (size_t)v->block_n / 32;
     size_t units = (size_t)v->block_m * words;
     size_t mrow = units <= (size_t)pf_attn_variant_threads(v) ? 2 * units * (v->indptr64 ? 8 : 4) : 0;
-    size_t rows = v->mask_storage == PF_MASK_SPANS ? (size_t)2 * v->block_m * 4 : units * 4 + mrow;
+    /* two word buffers at STAGES 2 (one barrier per tile, attention.cu) */
+    size_t rows = v->mask_storage == PF_MASK_SPANS ? (size_t)2 * v->block_m * 4
+                                                  : units * 4 * (v->stages == 2 ? 2 : 1) + mrow;
     return q + kv + p + red + rows;
 }
 

@@ -103,7 +103,7 @@ static void test_attention_defaults(void)
             printf("%-6s D=%-3d default %s (%zu bytes), %d variants\n", t[i].name, head_dims[d],
                    text, pf_attn_variant_smem_bytes(&v), count);
         }
-    /* sm_80 and sm_90: 32 rows per warp at D <= 128 and at 256 (there with
+    /* sm_80 and sm_90: 32 rows per warp at D <= 256 (at 128 and 256 with
      * the columns split over 2 warps: WARP_ROWS=32), the old 512 ones */
     pf_attn_variant v;
     pf_attn_variant_default(512, "sm_80", &v);
@@ -116,10 +116,16 @@ static void test_attention_defaults(void)
     pf_attn_variant_default(256, "sm_90", &v);
     CHECK(v.block_m == 128 && v.block_n == 64 && v.warps == 8 && v.stages == 2 &&
           v.warp_rows == 32);
+    /* D=128: 64 rows, 2 x 2 warps of 32 rows (Q kept in registers) */
     pf_attn_variant_default(128, "sm_90", &v);
-    CHECK(v.block_m == 128 && v.block_n == 32 && v.warps == 4 && v.stages == 2);
+    CHECK(v.block_m == 64 && v.block_n == 32 && v.warps == 4 && v.stages == 2 && v.warp_rows == 32);
     pf_attn_variant_default(128, "sm_80", &v);
-    CHECK(v.block_m == 128 && v.block_n == 32 && v.warps == 4 && v.stages == 2);
+    CHECK(v.block_m == 64 && v.block_n == 32 && v.warps == 4 && v.stages == 2 && v.warp_rows == 32);
+    /* D=64/72: 128 rows, a warp per 32 rows */
+    pf_attn_variant_default(64, "sm_80", &v);
+    CHECK(v.block_m == 128 && v.block_n == 32 && v.warps == 4 && v.stages == 2 && v.warp_rows == 0);
+    pf_attn_variant_default(72, "sm_90", &v);
+    CHECK(v.block_m == 128 && v.block_n == 32 && v.warps == 4 && v.stages == 2 && v.warp_rows == 0);
     /* unknown arch names are refused, listing the known ones */
     CHECK(pf_attn_variant_default(64, "sm_87", &v) == -1);
     CHECK_MSG(strstr(pf_error_get(), "sm_87") && strstr(pf_error_get(), "sm_89"), "%s",
