@@ -1,8 +1,8 @@
 /* Named barriers (pf_bar_sync): kernels/test/named_barrier.cu on the emu
  * backend against a C model, groups of 2 and 4 warps with different round
  * counts per group, several blocks, in order and under chaos scheduling
- * (several seeds); the kernel also compiles with NVRTC for sm_80 and
- * sm_90 (no GPU needed). */
+ * (several seeds); the kernel and the planted-bug file also compile with
+ * NVRTC for sm_80 and sm_90 (no GPU needed). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,8 +76,8 @@ static void run_case(pf_module *m, int group, int rounds)
 int main(void)
 {
     srand((unsigned)time(NULL));
-    static const char *const files[] = {"named_barrier"};
-    pf_test_check_nvrtc("test", files, 1);
+    static const char *const files[] = {"named_barrier", "planted_named_barrier"};
+    pf_test_check_nvrtc("test", files, 2);
     CHECK_MSG(pf_emu_open("sm_80", &dev) == 0, "%s", pf_error_get());
     if (!dev)
         return PF_TEST_RESULT();
