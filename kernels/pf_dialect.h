@@ -18,6 +18,7 @@
  *    not at issue (see pf_tensorcore.h).
  *  - A warp collective waits for all lanes named in its mask; lanes of one
  *    warp may not be inside two different collectives at once.
+ *  - pf_bar_sync needs a block of whole warps, and whole warps arriving.
  *  - Launch bounds: use PF_KERNEL_BOUNDED(name, T, p, threads); CUDA does not
  *    accept an attribute in front of `extern "C"`, so PF_LAUNCH_BOUNDS alone
  *    only fits a hand-written `extern "C" __global__ void PF_LAUNCH_BOUNDS(n)`
@@ -61,6 +62,13 @@ PF_DEVICE float pf_exp2_approx(float x)
     return y;
 }
 
+/* Named barrier: `nthreads` threads (whole warps) of the block meet at
+ * barrier `id` (1..15; 0 is __syncthreads's). */
+PF_DEVICE void pf_bar_sync(int id, int nthreads)
+{
+    asm volatile("bar.sync %0, %1;" ::"r"(id), "r"(nthreads) : "memory");
+}
+
 /* -------------------------------------------------------------------- emu */
 #else
 
@@ -96,6 +104,7 @@ enum { PF_EMU_SHFL_IDX, PF_EMU_SHFL_UP, PF_EMU_SHFL_DOWN, PF_EMU_SHFL_XOR };
 enum { PF_EMU_VOTE_BALLOT, PF_EMU_VOTE_ANY, PF_EMU_VOTE_ALL };
 
 void pf_emu_syncthreads(const char *file, int line);
+void pf_emu_bar_sync(int id, int nthreads, const char *file, int line);
 void *pf_emu_shared_static(const pf_emu_smem_site *site, size_t bytes);
 uint32_t pf_emu_shfl32(int op, unsigned mask, uint32_t value, int arg, int width);
 uint32_t pf_emu_vote(int op, unsigned mask, int pred);
@@ -141,6 +150,7 @@ void pf_emu_warp_collective(const void *in, size_t in_size, void *out, size_t ou
 #define warpSize 32
 
 #define __syncthreads() pf_emu_syncthreads(__FILE__, __LINE__)
+#define pf_bar_sync(id, nthreads) pf_emu_bar_sync((id), (nthreads), __FILE__, __LINE__)
 #define PF_EMU_ARG2(a, b, ...) b
 #define __syncwarp(...) pf_emu_syncwarp(PF_EMU_ARG2(_, ##__VA_ARGS__, 0xffffffffu))
 #define __threadfence() __atomic_thread_fence(__ATOMIC_SEQ_CST)

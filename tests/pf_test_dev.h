@@ -12,6 +12,7 @@
 #include "device/device.h"
 #include "jit/jit.h"
 #include "kernels/pf_numeric.h"
+#include "pf_test_kernel.h"
 
 /* A device copy of h (NULL: uninitialized). */
 static inline pf_dptr up(const void *h, size_t bytes)
@@ -74,24 +75,10 @@ static inline int same(pf_dptr d, const uint16_t *ref, size_t n, int ulps, const
     return same_keep(d, ref, n, ulps, what, 0);
 }
 
-/* Each kernels/ops/<file>.cu compiles with NVRTC for sm_80 and sm_90 (no
- * GPU needed). */
+/* Each kernels/ops/<file>.cu compiles with NVRTC for sm_80 and sm_90. */
 static inline void check_nvrtc(const char *const *files, int n)
 {
-    const char *archs[] = {"sm_80", "sm_90"};
-    for (int a = 0; a < 2; a++)
-        for (int i = 0; i < n; i++) {
-            pf_variant v;
-            pf_jit_result r;
-            memset(&v, 0, sizeof v);
-            snprintf(v.source, sizeof v.source, "%s/ops/%s.cu", pf_kernel_dir(), files[i]);
-            snprintf(v.target, sizeof v.target, "%s", archs[a]);
-            int rc = pf_jit_compile(&v, &r);
-            CHECK_MSG(rc == 0 && r.valid, "%s %s: %s", archs[a], files[i],
-                      rc ? pf_error_get() : (r.log ? r.log : ""));
-            if (rc == 0)
-                pf_jit_result_free(&r);
-        }
+    pf_test_check_nvrtc("ops", files, n);
 }
 
 #endif

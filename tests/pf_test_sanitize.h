@@ -2,7 +2,8 @@
  * one of the planted-bug kernels in kernels/test/ (planted_X.cu holds
  * planted_X and its fixed twin fixed_X, both taking {in, out}) on the emu
  * device under the checks in force, keeping the launch's message and
- * output. Include after pf_test.h and pf_test_kernel.h. */
+ * output, and check a failure's message. Include after pf_test.h and
+ * pf_test_kernel.h. */
 #ifndef PF_TEST_SANITIZE_H
 #define PF_TEST_SANITIZE_H
 
@@ -20,7 +21,7 @@ typedef struct san_run {
 } san_run;
 
 /* Launch `kernel` from kernels/test/<file> as one block of `threads`. */
-static void san_launch(pf_device *dev, const char *file, const char *kernel, unsigned threads, san_run *r)
+static inline void san_launch(pf_device *dev, const char *file, const char *kernel, unsigned threads, san_run *r)
 {
     memset(r, 0, sizeof *r);
     r->rc = -2;
@@ -48,6 +49,19 @@ static void san_launch(pf_device *dev, const char *file, const char *kernel, uns
     pf_dev_free(dev, din);
     pf_dev_free(dev, dout);
     pf_dev_module_unload(dev, m);
+}
+
+/* The launch failed with "kernel <kernel>, block (0,0,0): <head>..." and its
+ * message holds each of the non-NULL strings in want[0..n). */
+static inline void san_expect(const san_run *r, const char *kernel, const char *head,
+                              const char *const *want, int n)
+{
+    CHECK_MSG(r->rc == -1, "%s: not reported", kernel);
+    char start[160];
+    snprintf(start, sizeof start, "kernel %s, block (0,0,0): %s", kernel, head);
+    CHECK_MSG(strstr(r->msg, start) != NULL, "want '%s' in '%s'", start, r->msg);
+    for (int k = 0; k < n && want[k]; k++)
+        CHECK_MSG(strstr(r->msg, want[k]) != NULL, "want '%s' in '%s'", want[k], r->msg);
 }
 
 #endif

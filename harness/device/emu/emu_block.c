@@ -3,8 +3,10 @@
  * then control passes straight to the next runnable fiber (no trip through
  * the scheduler), so a warp shuffle costs one switch per lane. Only when no
  * fiber is runnable does the worker's own context look at the waiters:
- * everyone at the same __syncthreads -> release them all; anything else is
- * a divergence or deadlock, reported with the threads and call sites. */
+ * everyone at the same __syncthreads -> release them all; anything else
+ * (also anyone at a named barrier, which completes on its own last
+ * arrival) is a divergence or deadlock, reported with the threads and
+ * call sites. */
 #define _GNU_SOURCE
 #include "device/emu/emu_block.h"
 
@@ -198,7 +200,7 @@ void pf_emu_format_threads(const pf_emu_block *b, int (*pick)(const pf_emu_fiber
     }
 }
 
-static int pick_state(const pf_emu_fiber *f, const void *arg)
+int pf_emu_pick_state(const pf_emu_fiber *f, const void *arg)
 {
     return f->state == *(const int *)arg;
 }
@@ -247,6 +249,9 @@ static int resolve_waiters(pf_emu_block *b)
     for (unsigned w = 0; w < (unsigned)(b->n + 31) / 32; w++)
         if (b->warps[w].arrived)
             return report_collective_deadlock(b, w);
+    for (int i = 0; i < b->n; i++) /* never released by a __syncthreads */
+        if (b->fibers[i].state == PF_FIBER_NAMED_BAR)
+            return pf_emu_named_bar_deadlock(b);
 
     int barrier = PF_FIBER_BARRIER, done = PF_FIBER_DONE;
     char waiting[256], other[256];
@@ -255,8 +260,8 @@ static int resolve_waiters(pf_emu_block *b)
         if (b->fibers[i].state == PF_FIBER_BARRIER)
             first = &b->fibers[i];
     if (b->done > 0) {
-        pf_emu_format_threads(b, pick_state, &barrier, waiting, sizeof waiting);
-        pf_emu_format_threads(b, pick_state, &done, other, sizeof other);
+        pf_emu_format_threads(b, pf_emu_pick_state, &barrier, waiting, sizeof waiting);
+        pf_emu_format_threads(b, pf_emu_pick_state, &done, other, sizeof other);
         pf_emu_block_fail(b,
                           "barrier divergence: threads %s exited while threads %s wait at "
                           "__syncthreads() (%s:%d)",
@@ -358,6 +363,7 @@ int pf_emu_block_run(pf_emu_block *b, const pf_emu_launch *L, pf_emu_uint3 bidx)
     b->q_count = 0;
     b->sanitize = pf_sanitize_mode();
     pf_emu_chaos_begin(b);
+    pf_emu_named_bar_begin(b);
     pf_emu_smem_begin(b);
     if (pf_emu_init_begin(b) != 0)
         return -1;

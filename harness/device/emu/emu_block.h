@@ -19,8 +19,9 @@
 #define PF_EMU_MAX_THREADS 1024
 #define PF_EMU_MAX_WARPS (PF_EMU_MAX_THREADS / 32)
 #define PF_EMU_MAX_SMEM_SITES 64
+#define PF_EMU_NAMED_BARRIERS 16 /* bar.sync ids; 0 is __syncthreads's */
 
-enum { PF_FIBER_RUNNABLE, PF_FIBER_BARRIER, PF_FIBER_COLLECTIVE, PF_FIBER_DONE };
+enum { PF_FIBER_RUNNABLE, PF_FIBER_BARRIER, PF_FIBER_COLLECTIVE, PF_FIBER_DONE, PF_FIBER_NAMED_BAR };
 
 typedef struct pf_emu_block pf_emu_block;
 
@@ -39,8 +40,9 @@ typedef struct pf_emu_fiber {
     pf_emu_ctx ctx;
     int state;
     unsigned tid;             /* linear thread index in the block */
-    const char *wait_file;    /* __syncthreads call site while waiting */
+    const char *wait_file;    /* __syncthreads / pf_bar_sync call site while waiting */
     int wait_line;
+    int bar_id;               /* the named barrier waited at (PF_FIBER_NAMED_BAR) */
     void *call_pc;            /* kernel call site of the current collective */
     pf_emu_block *block;
     void *asan_fake_stack;
@@ -69,6 +71,17 @@ typedef struct pf_emu_warp {
     const void *ins[32];
     void *outs[32];
 } pf_emu_warp;
+
+/* One named barrier (pf_bar_sync) of the block: the generation filling up. */
+typedef struct pf_emu_named_bar {
+    int arrived;              /* threads in this generation so far */
+    int nthreads;             /* the count its first arrival asked for */
+    unsigned gen;             /* generations completed */
+    const char *file;         /* first arrival's call site */
+    int line;
+    /* race: generation k's arrivals release into word[k & 1] (as barrier_word) */
+    char word[2];
+} pf_emu_named_bar;
 
 typedef struct pf_emu_smem_entry {
     const pf_emu_smem_site *site;
@@ -119,6 +132,7 @@ struct pf_emu_block {
      * (a fast thread's next arrival must not reach a slow leaver) */
     unsigned barrier_gen;
     char barrier_word[2];
+    pf_emu_named_bar bars[PF_EMU_NAMED_BARRIERS]; /* reset per block */
     int tsan_cap;             /* fibers with TSan contexts */
     struct pf_emu_race *race; /* race: the first report in this block */
 };
@@ -143,6 +157,14 @@ void pf_emu_block_fail(pf_emu_block *b, const char *fmt, ...) PF_PRINTF(2, 3);
 /* "0-31,40,64-95": the fibers for which pick(f) holds. */
 void pf_emu_format_threads(const pf_emu_block *b, int (*pick)(const pf_emu_fiber *f, const void *arg),
                            const void *arg, char *out, size_t out_size);
+/* A pick for pf_emu_format_threads: fibers whose state is *(const int *)arg. */
+int pf_emu_pick_state(const pf_emu_fiber *f, const void *arg);
+
+/* ---- named barriers (emu_named_bar.c) */
+void pf_emu_named_bar_begin(pf_emu_block *b);
+/* Nothing runnable and some fiber parked at a named barrier: report the
+ * deadlock (always -1; such a barrier can never complete). */
+int pf_emu_named_bar_deadlock(pf_emu_block *b);
 
 /* ---- cp.async (emu_cp_async.c) */
 /* Land every copy of fiber f (at exit: nothing waits for them). */

@@ -2,7 +2,8 @@
  * build, which defines PF_TSAN; kernels compiled with -fsanitize=thread
  * under --sanitize race). Every CUDA thread is a TSan fiber, every switch
  * is announced without synchronization, and only what orders memory on a
- * GPU becomes a happens-before edge: __syncthreads, warp collectives
+ * GPU becomes a happens-before edge: __syncthreads, named barriers
+ * (pf_bar_sync, among the threads of one generation), warp collectives
  * (shuffles, votes, __syncwarp, mma, ldmatrix) among their lanes, atomics
  * (TSan sees them as the kernel's __atomic builtins), and a cp.async wait
  * for the copies it retires (each thread's copy unit is a fiber of its own
