@@ -160,6 +160,11 @@ PF_DEVICE void attn_tile_range(const unsigned char *classes, int kt_d, int n_kt,
 #endif
 
 #if WSN > 1
+/* The WSN warps of row group wm (warps wm*WSN ..) meet at named barrier
+ * 1 + wm: row parts and P rows are shared only inside a row group, so the
+ * other groups need not wait (0 is __syncthreads's) */
+#define ATTN_ROW_GROUP_SYNC(wm) pf_bar_sync(1 + (wm), WSN * 32)
+
 /* The WSN warps that share a set of rows each hold a partial per-row value
  * (running max, or softmax denominator); combine them through shared memory
  * (max when take_max, else sum) so every warp holds the whole-row value. */
@@ -174,7 +179,7 @@ PF_DEVICE void combine_across_warps(float v[MT_W][2], float *sRed, int wm, int w
                 sRed[wn * BLOCK_M + (wm * MT_W + mt) * 16 + g + h * 8] = v[mt][h];
         }
     }
-    __syncthreads();
+    ATTN_ROW_GROUP_SYNC(wm);
     PF_UNROLL
     for (int mt = 0; mt < MT_W; mt++) {
         PF_UNROLL
@@ -576,7 +581,7 @@ PF_KERNEL(attention, pf_attn_params, p)
             }
         }
 #if WSN > 1
-        __syncthreads(); /* P rows are assembled from WSN warps */
+        ATTN_ROW_GROUP_SYNC(wm); /* this group's P rows are assembled from its WSN warps */
 #endif
 
         /* ---- O += P V for this warp's rows and column slice: first the k
