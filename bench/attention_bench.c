@@ -11,7 +11,9 @@
  *
  * Usage: attention_bench [--seq N]... [--model 4b|27b]... [--iters N]
  *                        [--max-mask-gib G] [--variant KEY=VAL,...] [--quick]
- *                        [--json FILE] [--emu-smoke]
+ *                        [--spans-only] [--json FILE] [--emu-smoke]
+ * --spans-only keeps the spans TILE_SKIP=1 rows and the causal ones (a
+ * quick A/B of two shapes on the multimodal mask).
  * Each point is timed by the measure layer: 2 warm-up runs, an L2 flush
  * before every sample, at most --iters samples (default 100), stopping
  * early once the relative noise is under 0.5%; CUPTI times where available.
@@ -51,6 +53,7 @@ typedef struct bench_opts {
     const char *variant;
     const char *json; /* --json FILE: every record, schema pftune.bench.attention/1 */
     int noise;        /* --noise N: measure one point N times, report the spread */
+    int spans_only;   /* --spans-only: spans TILE_SKIP=1 and causal rows only */
     int emu_smoke;
 } bench_opts;
 
@@ -59,7 +62,7 @@ static int usage(const char *msg)
     fprintf(stderr, "attention_bench: %s\n", msg);
     fprintf(stderr, "usage: attention_bench [--seq N]... [--model 4b|27b]... [--iters N] "
                     "[--max-mask-gib G] [--variant KEY=VAL,...] [--json FILE] [--noise N] [--quick] "
-                    "[--emu-smoke]\n");
+                    "[--spans-only] [--emu-smoke]\n");
     return 2;
 }
 
@@ -72,6 +75,8 @@ static int parse_args(int argc, char **argv, bench_opts *o)
         const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--emu-smoke")) {
             o->emu_smoke = 1;
+        } else if (!strcmp(a, "--spans-only")) {
+            o->spans_only = 1;
         } else if (!strcmp(a, "--quick")) {
             o->seqs[0] = 8192;
             o->n_seqs = 1;
@@ -325,8 +330,8 @@ int main(int argc, char **argv)
             for (int layer = 0; layer < 2; layer++) {
                 pf_mask_spec spec = {PF_RULE_GEMMA3, layer ? PF_LAYER_SLIDING : PF_LAYER_FULL,
                                      layer ? (o.emu_smoke ? 50 : 1024) : 0};
-                for (int st = PF_MASK_DENSE; st <= PF_MASK_SPANS; st++)
-                    for (int ts = 0; ts < 2; ts++)
+                for (int st = o.spans_only ? PF_MASK_SPANS : PF_MASK_DENSE; st <= PF_MASK_SPANS; st++)
+                    for (int ts = o.spans_only; ts < 2; ts++)
                         failures += bench_one(dev, arch, &o, &models[mi], L, spec, st, ts, records) != 0;
                 pf_mask_spec causal = {PF_RULE_CAUSAL, spec.layer, spec.window};
                 failures += bench_one(dev, arch, &o, &models[mi], L, causal, PF_MASK_SPANS, 1, records) != 0;

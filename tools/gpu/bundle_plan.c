@@ -9,7 +9,8 @@
  *                        dim (the same enumerate + cover calls as cmd_check)
  *   bench                attention_bench's configurations (its default
  *                        variant per model, storage x TILE_SKIP, int64
- *                        indptrs where int32 overflows) at --bench-seq
+ *                        indptrs where int32 overflows) at --bench-seq,
+ *                        and the D=128 128-row A/B shape (spans)
  *   tune                 every candidate of --profile's search spaces
  *                        (pf_tune_space_build compiles them itself)
  *   mask_build           the device mask builders (--encode-on-device)
@@ -192,7 +193,13 @@ static int plan_bench(const char *arch, const int64_t *seqs, int n_seqs)
             if (rc)
                 return -1;
         }
-    return 0;
+    /* the bench step's D=128 A/B: the 128-row shape the default replaced,
+     * spans TILE_SKIP=1 (--spans-only; int32 fits spans at any length) */
+    pf_attn_variant v;
+    if (pf_attn_variant_parse("BLOCK_M=128,BLOCK_N=32,WARPS=4,MASK_STORAGE=spans,TILE_SKIP=1", 128,
+                              arch, &v))
+        return -1;
+    return add_attention(&v, arch, "bench");
 }
 
 /* Every candidate of the profile's spaces on arch. */
