@@ -6,7 +6,8 @@
  *   BLOCK_M       query rows per block (multiple of 16)
  *   BLOCK_N       keys per k tile
  *   WARPS         warps per block
- *   STAGES        1: load a K/V tile, then compute; 2: prefetch the next
+ *   STAGES        1: one K/V buffer; V is copied during QK^T and the next
+ *                 K during PV (two barriers per tile); 2: prefetch the next
  *                 K/V tile with cp.async while computing this one
  *   MASK_STORAGE  PF_MASK_DENSE / BITMAP / WINDOW / SPANS (attention_mask.h)
  *   INDPTR_T      int or long long
@@ -88,7 +89,9 @@
 #define ROW_CHUNKS (D_PAD / 8)     /* 16-byte chunks per smem row */
 #define DATA_CHUNKS (HEAD_DIM / 8) /* chunks that hold data (HEAD_DIM % 8 == 0) */
 #define LN2 0.69314718055994530942f
-/* mask-bit buffers: STAGES 2 has no end-of-tile barrier (see the key loop) */
+/* mask-bit buffers: at STAGES 2 the tile's one barrier comes after the next
+ * tile's words are built; at STAGES 1 the words are read before the tile's
+ * second barrier and rebuilt after it, so one buffer does */
 #define ATTN_NB (STAGES == 2 ? 2 : 1)
 
 #if BLOCK_M % 16 != 0 || BLOCK_N % 16 != 0 || WARP_KEYS % 8 != 0 || WARP_COLS % 8 != 0 || \
@@ -117,15 +120,21 @@ PF_DEVICE void attn_load_tile(pf_bf16 *smem, const pf_bf16 *gmem, long long gstr
     }
 }
 
-/* One K/V tile of BLOCK_N keys into sKd / sVd: the keys start at element
- * off of both K and V (same layout), so the key loop holds one 64-bit
+/* One K or V tile of BLOCK_N keys into sd: the keys start at element off
+ * of K and of V alike (same layout), so the key loop holds one 64-bit
  * offset instead of two tile pointers. */
+PF_DEVICE void attn_load_k_or_v(pf_bf16 *sd, const void *g, long long off, int gstride, int valid_rows,
+                                int tid)
+{
+    const pf_bf16 *gp = (const pf_bf16 *)g;
+    attn_load_tile(sd, gp + off, gstride, BLOCK_N, valid_rows, gp, tid);
+}
+
 PF_DEVICE void attn_load_kv(pf_bf16 *sKd, pf_bf16 *sVd, const pf_attn_params *p, long long off,
                             int gstride, int valid_rows, int tid)
 {
-    const pf_bf16 *gK = (const pf_bf16 *)p->k, *gV = (const pf_bf16 *)p->v;
-    attn_load_tile(sKd, gK + off, gstride, BLOCK_N, valid_rows, gK, tid);
-    attn_load_tile(sVd, gV + off, gstride, BLOCK_N, valid_rows, gV, tid);
+    attn_load_k_or_v(sKd, p->k, off, gstride, valid_rows, tid);
+    attn_load_k_or_v(sVd, p->v, off, gstride, valid_rows, tid);
 }
 
 #if TILE_SKIP
@@ -334,7 +343,11 @@ PF_KERNEL(attention, pf_attn_params, p)
 #endif
     if (kt < kt_end) {
         int k0 = kt * BLOCK_N;
+#if STAGES == 2
         attn_load_kv(sK, sV, &p, kv_head_off + (long long)k0 * kv_stride, kv_stride, kv_len - k0, tid);
+#else /* V follows inside the loop */
+        attn_load_k_or_v(sK, p.k, kv_head_off + (long long)k0 * kv_stride, kv_stride, kv_len - k0, tid);
+#endif
     }
     pf_cp_async_commit();
 
@@ -421,12 +434,13 @@ PF_KERNEL(attention, pf_attn_params, p)
 #endif
         }
 #endif
-        /* this tile's K/V (issued one tile ago) landed for this thread; the
-         * barrier makes every thread's copies visible and, at STAGES 2, is
-         * also the only one per tile: past it every warp is done with the
-         * previous tile, so its K/V stage, P and row parts are free and the
-         * next tile's copy goes into that stage right away (it overlaps this
-         * tile's MMAs as before, one barrier fewer) */
+        /* this tile's K/V (STAGES 1: its K), issued one tile ago, landed for
+         * this thread; the barrier makes every thread's copies visible and,
+         * at STAGES 2, is also the only one per tile: past it every warp is
+         * done with the previous tile, so its K/V stage, P and row parts are
+         * free and the next tile's copy goes into that stage right away (it
+         * overlaps this tile's MMAs). At STAGES 1 every warp is past the
+         * previous PV here, so this tile's V copy starts and overlaps QK^T */
         pf_cp_async_wait(0);
         __syncthreads();
 #if STAGES == 2
@@ -436,6 +450,9 @@ PF_KERNEL(attention, pf_attn_params, p)
                          &p, kv_head_off + (long long)k1 * kv_stride, kv_stride, kv_len - k1, tid);
             pf_cp_async_commit();
         }
+#else
+        attn_load_k_or_v(sV, p.v, kv_head_off + (long long)k0 * kv_stride, kv_stride, kv_len - k0, tid);
+        pf_cp_async_commit();
 #endif
 
         const pf_sptr k_s = k_at + stage * BLOCK_N * ROW_STRIDE * 2;
@@ -580,7 +597,18 @@ PF_KERNEL(attention, pf_attn_params, p)
                 }
             }
         }
-#if WSN > 1
+#if STAGES == 1
+        /* V landed for this thread; past the barrier every thread's V is
+         * visible, the P rows are assembled, and every warp is done with K,
+         * so the next tile's K copy overlaps PV */
+        pf_cp_async_wait(0);
+        __syncthreads();
+        if (kt_next < kt_end) {
+            int k1 = kt_next * BLOCK_N;
+            attn_load_k_or_v(sK, p.k, kv_head_off + (long long)k1 * kv_stride, kv_stride, kv_len - k1, tid);
+            pf_cp_async_commit();
+        }
+#elif WSN > 1
         ATTN_ROW_GROUP_SYNC(wm); /* this group's P rows are assembled from its WSN warps */
 #endif
 
@@ -619,13 +647,6 @@ PF_KERNEL(attention, pf_attn_params, p)
         kt = kt_next;
 #if STAGES == 2
         stage ^= 1;
-#else
-        __syncthreads(); /* the one K/V stage, P and mask bits are overwritten next */
-        if (kt < kt_end) {
-            int k1 = kt * BLOCK_N;
-            attn_load_kv(sK, sV, &p, kv_head_off + (long long)k1 * kv_stride, kv_stride, kv_len - k1, tid);
-            pf_cp_async_commit();
-        }
 #endif
     }
     pf_cp_async_wait(0); /* no copy may still target shared memory at exit */
