@@ -384,7 +384,6 @@ PF_KERNEL(attention, pf_attn_params, p)
 #endif
 
 #if MASK_STORAGE != PF_MASK_SPANS && BLOCK_M * ATTN_MW <= THREADS
-    /* the row whose mask words this thread builds on every tile */
     /* the row whose mask words this thread builds on every tile: its
      * offsets wait in shared memory (only this thread reads its slot), the
      * key loop has no registers to spare for them */
