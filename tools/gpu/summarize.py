@@ -53,6 +53,26 @@ def bench_best(doc):
     return best
 
 
+def d128_ab(bench, alt):
+    """The D=128 A/B (docs/kernel-analysis.md round 4): per gemma3-27b row
+    of the 128-row run (bench-d128-rows128.json), the default's spans
+    TILE_SKIP=1 row of bench.json on the same problem; TFLOP/s of both."""
+    def rows(doc, default):
+        out = {}
+        for r in (doc or {}).get("records", []):
+            m, v = PROBLEM.match(r.get("problem", "")), r.get("variant") or ""
+            if (not m or m.group(1) != "gemma3-27b" or r.get("status") != "ok" or
+                    "MASK_STORAGE=spans" not in v or "TILE_SKIP=1" not in v):
+                continue
+            if default and "WARP_ROWS=32" not in v:
+                continue  # the default at D=128 is the WARP_ROWS=32 shape
+            out[(int(m.group(2)), m.group(3), m.group(4))] = (r.get("useful_tflops"), v)
+        return out
+    d, b = rows(bench, True), rows(alt, False)
+    return [{"seq": k[0], "layer": k[1], "rule": k[2], "default_tflops": d[k][0], "default": d[k][1],
+             "rows128_tflops": b[k][0], "rows128": b[k][1]} for k in sorted(b) if k in d]
+
+
 GIB = float(1 << 30)
 
 
@@ -232,9 +252,11 @@ def main():
     if "sanitizer" in by:
         by["sanitizer"]["runs"] = san
     best = bench_best(load(o("bench.json")))
+    ab = d128_ab(load(o("bench.json")), load(o("bench-d128-rows128.json")))
     if "bench" in by:
         by["bench"]["best"] = [dict(model=k[0], seq=k[1], layer=k[2], rule=k[3], **v)
                                for k, v in sorted(best.items())]
+        by["bench"]["d128_ab"] = ab
     peer = load(o("peer.json"))
     peer_rows = [r for r in (peer or {}).get("records", []) if r.get("useful_tflops")]
     if "peers" in by:
@@ -303,6 +325,13 @@ def main():
             md.append(f"| {k[0]} | {k[1]} | {k[2]} | {k[3]} | {v['tflops']:.1f} | `{v['variant']}` | "
                       f"{peer_tf('flex')} | {peer_tf('sdpa_mask')} | "
                       f"{peer_tf('sdpa_causal') if k[2] == 'full' else '-'} |")
+    if ab:
+        md += ["", "D=128 default (64 rows, WARP_ROWS=32) against the 128-row shape, spans, "
+               "useful TFLOP/s (revert `default_shapes` if the 128-row column wins):", "",
+               "| tokens | layer | rule | default | 128-row |", "|---|---|---|---|---|"]
+        for r in ab:
+            md.append(f"| {r['seq']} | {r['layer']} | {r['rule']} | {r['default_tflops']:.1f} | "
+                      f"{r['rows128_tflops']:.1f} |")
     if fpoints:
         md += ["", "pftune forward gemma3-4b (synthetic weights, 8 images) vs HF transformers "
                "(random init, sdpa), same GPU; tokens/s and peak memory:", "",
@@ -359,6 +388,9 @@ def main():
     for k, v in sorted(best.items()):
         if k[3] == "gemma3" and k[1] == min(x[1] for x in best):
             print(f"  bench {k[0]} {k[1]} {k[2]}: {v['tflops']:.1f} TFLOP/s ({v['variant']})")
+    for r in ab:
+        print(f"  D=128 A/B {r['seq']} {r['layer']} {r['rule']}: default {r['default_tflops']:.1f}, "
+              f"128-row {r['rows128_tflops']:.1f} TFLOP/s")
     if fpoints:
         print("  forward: " + forward_line(fpoints))
     for p in fparts:
