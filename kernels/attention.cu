@@ -15,6 +15,10 @@
  *                 1: skip EMPTY tiles, no mask reads on FULL tiles
  *   WARP_ROWS     optional: query rows per warp (WSM = BLOCK_M / WARP_ROWS);
  *                 unset, the grid is derived (WSM = min(BLOCK_M/16, WARPS))
+ *   QK_DSPLIT     optional, derived from the above when unset (WSN > 1 and
+ *                 D_PAD >= 512): QK^T split over the head dim (below); -D
+ *                 QK_DSPLIT=0 works anywhere (the host's SPART bytes go
+ *                 unused), =1 only where the host sizes SPART
  *
  * Grid (num_work, num_qo_heads): block = one (request, q tile) of one head.
  *
@@ -28,10 +32,24 @@
  * This keeps the per-thread O accumulator at BLOCK_M*D/(32*WARPS) floats,
  * which is what lets HEAD_DIM 256/512 run without spilling.
  *
+ * QK_DSPLIT: with a key slice of few keys and a long head dim, a Q
+ * fragment (reloaded every tile: all of Q does not fit registers) would
+ * feed only NT_S MMAs. Instead warp (wm, wn) computes partial S over all
+ * BLOCK_N keys but only its D slice (its O columns), with that slice of Q
+ * kept in registers, so QK^T loads only K; the WSN partials meet in SPART
+ * and each warp sums its key slice's into the usual S fragments.
+ *
  * Dynamic shared memory (bf16 rows of ROW_STRIDE elements; the 16-byte pad
  * staggers rows across banks for ldmatrix), in this order — keep
  * pf_attn_variant_smem_bytes in harness/attention/attn_variant.c in sync:
- *   Q  [BLOCK_M][ROW_STRIDE]
+ *   Q  [BLOCK_M][ROW_STRIDE]        with QK_DSPLIT, overlaid by (the region
+ *                                   is the larger of the two)
+ *     SPART[WSN][BLOCK_M][SPART_STRIDE] float  partial S per D slice: all
+ *                                   of Q is in registers (each warp keeps
+ *                                   its D slice) before the key loop's
+ *                                   first barrier, SPART is written after
+ *                                   it, and the epilogue's O staging in Q
+ *                                   follows a block barrier
  *   K  [STAGES][BLOCK_N][ROW_STRIDE]
  *   V  [STAGES][BLOCK_N][ROW_STRIDE]
  *   P  [BLOCK_M][P_STRIDE]          bf16 probabilities  } only when WSN > 1;
@@ -86,6 +104,29 @@
 #ifndef Q_KEEP
 #define Q_KEEP (MT_W * (NT_S + NT_O + K_STEPS) * 4 <= 160 ? K_STEPS : 0)
 #endif
+#ifndef QK_DSPLIT
+#define QK_DSPLIT (WSN > 1 && D_PAD >= 512)
+#endif
+#if QK_DSPLIT
+#if WSN == 1
+#error "QK_DSPLIT needs WSN > 1"
+#endif
+/* the k steps of a warp's D slice, all kept in registers (K_STEPS/WSN) */
+#undef Q_KEEP
+#define Q_KEEP (WARP_COLS / 16)
+#define QK_STEPS Q_KEEP
+#define QK_TILES (BLOCK_N / 8) /* n8 tiles of partial S: every key */
+/* stride = 8 (mod 32) words: the 4 g rows of a half warp's float2 accesses
+ * (2*tig + e within the row) land on 32 distinct banks */
+#define SPART_STRIDE (BLOCK_N + 8)
+#define SPART_BYTES (WSN * BLOCK_M * SPART_STRIDE * 4)
+#else
+#define QK_STEPS K_STEPS
+#define QK_TILES NT_S
+#define SPART_BYTES 0
+#endif
+/* the first region holds Q and, with QK_DSPLIT, SPART */
+#define QREG_BYTES (SPART_BYTES > BLOCK_M * ROW_STRIDE * 2 ? SPART_BYTES : BLOCK_M * ROW_STRIDE * 2)
 #define ROW_CHUNKS (D_PAD / 8)     /* 16-byte chunks per smem row */
 #define DATA_CHUNKS (HEAD_DIM / 8) /* chunks that hold data (HEAD_DIM % 8 == 0) */
 #define LN2 0.69314718055994530942f
@@ -250,7 +291,10 @@ PF_KERNEL(attention, pf_attn_params, p)
 {
     PF_DYNAMIC_SHARED(unsigned char, smem);
     pf_bf16 *sQ = (pf_bf16 *)smem;
-    pf_bf16 *sK = sQ + BLOCK_M * ROW_STRIDE;
+    pf_bf16 *sK = (pf_bf16 *)(smem + QREG_BYTES);
+#if QK_DSPLIT
+    float *sSpart = (float *)smem; /* over Q, see the layout */
+#endif
     pf_bf16 *sV = sK + STAGES * BLOCK_N * ROW_STRIDE;
 #if WSN > 1
     pf_bf16 *sP = sV + STAGES * BLOCK_N * ROW_STRIDE;
@@ -280,9 +324,15 @@ PF_KERNEL(attention, pf_attn_params, p)
      * same rows at column 8; K: keys 0-7 / 8-15 by lane bit 4, column by
      * lane bit 3) */
     const int lrow = (lane & 7) + ((lane >> 3) & 1) * 8, lcol = (lane >> 4) * 8;
+#if QK_DSPLIT /* Q and K at this warp's D slice, K from the tile's first key */
+    const pf_sptr q_at = pf_sptr_of(sQ + (wm * MT_W * 16 + lrow) * ROW_STRIDE + wn * WARP_COLS + lcol);
+    const pf_sptr k_at =
+        pf_sptr_of(sK + ((lane & 7) + lcol) * ROW_STRIDE + wn * WARP_COLS + ((lane >> 3) & 1) * 8);
+#else
     const pf_sptr q_at = pf_sptr_of(sQ + (wm * MT_W * 16 + lrow) * ROW_STRIDE + lcol);
     const pf_sptr k_at =
         pf_sptr_of(sK + (wn * WARP_KEYS + (lane & 7) + lcol) * ROW_STRIDE + ((lane >> 3) & 1) * 8);
+#endif
     const pf_sptr v_at = pf_sptr_of(sV + lrow * ROW_STRIDE + wn * WARP_COLS + lcol);
 #if WSN > 1
     const pf_sptr p_at = pf_sptr_of(sP + (wm * MT_W * 16 + lrow) * P_STRIDE + lcol);
@@ -457,19 +507,21 @@ PF_KERNEL(attention, pf_attn_params, p)
         const pf_sptr k_s = k_at + stage * BLOCK_N * ROW_STRIDE * 2;
         const pf_sptr v_s = v_at + stage * BLOCK_N * ROW_STRIDE * 2;
 
-        /* ---- S = Q K^T for this warp's rows and key slice */
-        float s_acc[MT_W][NT_S][4];
+        /* ---- S = Q K^T for this warp's rows and key slice (QK_DSPLIT:
+         * partial S for all keys over this warp's D slice; after the sum
+         * below, tiles [0, NT_S) hold the key slice's S as without it) */
+        float s_acc[MT_W][QK_TILES][4];
         PF_UNROLL
         for (int mt = 0; mt < MT_W; mt++) {
             PF_UNROLL
-            for (int nt = 0; nt < NT_S; nt++) {
+            for (int nt = 0; nt < QK_TILES; nt++) {
                 PF_UNROLL
                 for (int e = 0; e < 4; e++)
                     s_acc[mt][nt][e] = 0.0f;
             }
         }
         PF_UNROLL
-        for (int ks = 0; ks < K_STEPS; ks++) {
+        for (int ks = 0; ks < QK_STEPS; ks++) {
             uint32_t a[MT_W][4];
             PF_UNROLL
             for (int mt = 0; mt < MT_W; mt++) {
@@ -484,7 +536,7 @@ PF_KERNEL(attention, pf_attn_params, p)
                 pf_ldmatrix_x4_at(a[mt], q_at + (mt * 16 * ROW_STRIDE + ks * 16) * 2);
             }
             PF_UNROLL
-            for (int np = 0; np < NT_S / 2; np++) {
+            for (int np = 0; np < QK_TILES / 2; np++) {
                 uint32_t b[4];
                 pf_ldmatrix_x4_at(b, k_s + (np * 16 * ROW_STRIDE + ks * 16) * 2);
                 PF_UNROLL
@@ -493,7 +545,7 @@ PF_KERNEL(attention, pf_attn_params, p)
                     pf_mma_m16n8k16_bf16(s_acc[mt][2 * np + 1], a[mt], b + 2, s_acc[mt][2 * np + 1]);
                 }
             }
-#if NT_S % 2
+#if QK_TILES % 2
             {
                 uint32_t b[2]; /* x2: lanes 0-15, keys (NT_S-1)*8 + 0..7 */
                 pf_ldmatrix_x2_at(b, k_s + ((NT_S - 1) * 8 * ROW_STRIDE + ks * 16) * 2);
@@ -503,6 +555,44 @@ PF_KERNEL(attention, pf_attn_params, p)
             }
 #endif
         }
+#if QK_DSPLIT
+        /* the partials into SPART, then this warp's key slice summed over
+         * the WSN D slices (fixed order) into the usual S fragments. SPART
+         * is rewritten next tile only after every group member passed this
+         * tile's combine_across_warps barrier, which follows its reads */
+        PF_UNROLL
+        for (int mt = 0; mt < MT_W; mt++) {
+            PF_UNROLL
+            for (int h = 0; h < 2; h++) {
+                float *srow = sSpart + (wn * BLOCK_M + (wm * MT_W + mt) * 16 + g + h * 8) * SPART_STRIDE;
+                PF_UNROLL
+                for (int nt = 0; nt < QK_TILES; nt++) {
+                    srow[nt * 8 + tig * 2] = s_acc[mt][nt][h * 2];
+                    srow[nt * 8 + tig * 2 + 1] = s_acc[mt][nt][h * 2 + 1];
+                }
+            }
+        }
+        ATTN_ROW_GROUP_SYNC(wm);
+        PF_UNROLL
+        for (int mt = 0; mt < MT_W; mt++) {
+            PF_UNROLL
+            for (int h = 0; h < 2; h++) {
+                const float *srow = sSpart + ((wm * MT_W + mt) * 16 + g + h * 8) * SPART_STRIDE +
+                                    wn * WARP_KEYS + tig * 2;
+                PF_UNROLL
+                for (int nt = 0; nt < NT_S; nt++) {
+                    PF_UNROLL
+                    for (int e = 0; e < 2; e++) {
+                        float acc = 0.0f;
+                        PF_UNROLL
+                        for (int w = 0; w < WSN; w++)
+                            acc += srow[w * BLOCK_M * SPART_STRIDE + nt * 8 + e];
+                        s_acc[mt][nt][h * 2 + e] = acc;
+                    }
+                }
+            }
+        }
+#endif
 
         /* ---- mask (not on interior FULL tiles), row max of this warp's
          * slice, in raw score units (the scale is folded into exp2's FMA) */

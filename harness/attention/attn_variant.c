@@ -143,6 +143,13 @@ size_t pf_attn_variant_smem_bytes(const pf_attn_variant *v)
     pf_attn_variant_warp_grid(v, &wsm, &wsn);
     size_t row = (size_t)pf_attn_head_dim_pad(v->head_dim) + 8; /* bf16 elements */
     size_t q = (size_t)v->block_m * row * 2;
+    /* QK_DSPLIT (the kernel's condition): partial S per D slice, rows of
+     * BLOCK_N + 8 floats, over Q (the region is the larger of the two) */
+    size_t spart = wsn > 1 && pf_attn_head_dim_pad(v->head_dim) >= 512
+                       ? (size_t)wsn * v->block_m * ((size_t)v->block_n + 8) * 4
+                       : 0;
+    if (spart > q)
+        q = spart;
     size_t kv = 2 * (size_t)v->stages * v->block_n * row * 2;
     /* P staging and the row reductions exist only when warps share rows */
     size_t p = wsn > 1 ? (size_t)v->block_m * ((size_t)v->block_n + 8) * 2 : 0;
