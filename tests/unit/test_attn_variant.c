@@ -2,7 +2,6 @@
  * reasons, enumeration properties. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "kernels/attention_params.h"
 #include "attention/attn_variant.h"
@@ -154,29 +153,55 @@ static int expect_valid(const pf_attn_variant *v, const char *arch)
     int per_thread = v->block_m * (v->block_n + dpad) / (32 * v->warps);
     if (per_thread > (dpad > 256 ? PF_ATTN_MAX_ACC_FLOATS_512 : PF_ATTN_MAX_ACC_FLOATS))
         return 0;
-    long smem = 2L * v->block_m * (dpad + 8) + 4L * v->stages * v->block_n * (dpad + 8) +
+    /* Q, or at D=512 with split rows the larger partial-S buffer laid over it */
+    long q = 2L * v->block_m * (dpad + 8);
+    long spart = wsn > 1 && dpad >= 512 ? 4L * wsn * v->block_m * (v->block_n + 8) : 0;
+    /* mask words (double-buffered at 2 stages) and, one word per thread,
+     * each word's two row offsets */
+    long words = (v->block_n < 32 ? 1L : v->block_n / 32) * v->block_m;
+    long bits = 4L * words * (v->stages == 2 ? 2 : 1) +
+                (words <= 32L * v->warps ? 2L * words * (v->indptr64 ? 8 : 4) : 0);
+    long smem = (spart > q ? spart : q) + 4L * v->stages * v->block_n * (dpad + 8) +
                 (wsn > 1 ? 2L * v->block_m * (v->block_n + 8) + 4L * wsn * v->block_m : 0) +
-                (v->mask_storage == PF_MASK_SPANS ? 8L * v->block_m : 0);
+                (v->mask_storage == PF_MASK_SPANS ? 8L * v->block_m : bits);
     return smem <= (strcmp(arch, "sm_80") == 0 ? 163 : 227) * 1024L;
 }
 
-static void test_random_points(void)
+/* Every point of a grid over the axes (and beyond them: warps 1/2, WARP_ROWS
+ * 48/64, BLOCK_N 16/128) against the independent model above: small
+ * enough to walk whole, so a disagreement near a limit cannot hide behind
+ * a random draw. */
+static void test_all_points(void)
 {
-    static const int bm[] = {16, 32, 64, 128}, ws[] = {1, 2, 4, 8}, wrs[] = {0, 0, 16, 32, 64, 48};
-    srand((unsigned)time(NULL));
-    for (int it = 0; it < 3000; it++) {
-        pf_attn_variant v = {bm[rand() % 4], bm[rand() % 4], ws[rand() % 4], 1 + rand() % 2,
-                             rand() % 4, rand() % 2, rand() % 2, head_dims[rand() % 5],
-                             wrs[rand() % 6]};
-        const char *arch = archs[rand() % 2];
-        char why[256], text[256];
-        int got = pf_attn_variant_valid(&v, arch, why, sizeof why);
-        pf_attn_variant_to_string(&v, text, sizeof text);
-        CHECK_MSG(got == expect_valid(&v, arch), "%s on %s: valid=%d (%s)", text, arch, got, why);
-        CHECK(got || why[0]);
-        if (got)
-            CHECK(pf_attn_variant_smem_bytes(&v) <= pf_attn_arch_smem_limit(arch));
-    }
+    static const int bm[] = {16, 32, 64, 128}, ws[] = {1, 2, 4, 8}, wrs[] = {0, 16, 32, 64, 48};
+    int n = 0;
+    for (int a = 0; a < 2; a++)
+        for (int d = 0; d < 5; d++)
+            for (int i = 0; i < 4 * 4 * 4 * 2 * 4 * 2 * 2 * 5; i++) {
+                int r = i;
+                pf_attn_variant v;
+                memset(&v, 0, sizeof v);
+                v.block_m = bm[r % 4], r /= 4;
+                v.block_n = bm[r % 4], r /= 4;
+                v.warps = ws[r % 4], r /= 4;
+                v.stages = 1 + r % 2, r /= 2;
+                v.mask_storage = r % 4, r /= 4;
+                v.indptr64 = r % 2, r /= 2;
+                v.tile_skip = r % 2, r /= 2;
+                v.warp_rows = wrs[r % 5];
+                v.head_dim = head_dims[d];
+                char why[256], text[256];
+                why[0] = 0;
+                int got = pf_attn_variant_valid(&v, archs[a], why, sizeof why);
+                pf_attn_variant_to_string(&v, text, sizeof text);
+                CHECK_MSG(got == expect_valid(&v, archs[a]), "%s on %s: valid=%d (%s)", text, archs[a], got,
+                          why);
+                CHECK(got || why[0]);
+                if (got)
+                    CHECK(pf_attn_variant_smem_bytes(&v) <= pf_attn_arch_smem_limit(archs[a]));
+                n++;
+            }
+    printf("%d grid points against the model\n", n);
 }
 
 static void test_enumerate(void)
@@ -254,7 +279,7 @@ int main(void)
     test_parse_partial_and_errors();
     test_reasons();
     test_warp_rows();
-    test_random_points();
+    test_all_points();
     test_enumerate();
     test_defines();
     return PF_TEST_RESULT();
